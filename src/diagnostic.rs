@@ -1,0 +1,84 @@
+//! Compile-time diagnostics: a stable code, a message, a primary span, extra
+//! labels and an optional help line, rendered as a source snippet.
+
+use crate::span::Span;
+use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label};
+use codespan_reporting::files::SimpleFile;
+use codespan_reporting::term::{self, termcolor::WriteColor};
+
+/// One compile error. `code` is stable across releases (see README, "Error codes").
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagnostic {
+    pub code: &'static str,
+    pub message: String,
+    pub span: Span,
+    /// Text shown under the primary span (may be empty).
+    pub label: String,
+    /// Secondary spans with their own text ("opened here").
+    pub notes: Vec<(Span, String)>,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(code: &'static str, span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            code,
+            message: message.into(),
+            span,
+            label: String::new(),
+            notes: Vec::new(),
+            help: None,
+        }
+    }
+
+    pub fn with_label(mut self, label: impl Into<String>) -> Diagnostic {
+        self.label = label.into();
+        self
+    }
+
+    pub fn with_note(mut self, span: Span, text: impl Into<String>) -> Diagnostic {
+        self.notes.push((span, text.into()));
+        self
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    fn to_codespan(&self, src_len: usize) -> CsDiagnostic<()> {
+        let clamp = |s: Span| {
+            let r = s.range();
+            r.start.min(src_len)..r.end.min(src_len).max(r.start.min(src_len))
+        };
+        let mut labels = vec![Label::primary((), clamp(self.span)).with_message(&self.label)];
+        for (span, text) in &self.notes {
+            labels.push(Label::secondary((), clamp(*span)).with_message(text));
+        }
+        let mut d = CsDiagnostic::error()
+            .with_code(self.code)
+            .with_message(&self.message)
+            .with_labels(labels);
+        if let Some(help) = &self.help {
+            d = d.with_notes(vec![format!("help: {help}")]);
+        }
+        d
+    }
+}
+
+/// Writes `diags` as rendered snippets of `src` to `out` (colour if `out` supports it).
+pub fn emit(out: &mut dyn WriteColor, name: &str, src: &str, diags: &[Diagnostic]) {
+    let file = SimpleFile::new(name, src);
+    let config = term::Config::default();
+    for d in diags {
+        // A failed write to the terminal is not something to report about an expression.
+        let _ = term::emit(out, &config, &file, &d.to_codespan(src.len()));
+    }
+}
+
+/// Renders `diags` as plain text, exactly as a user sees them without colour.
+pub fn render(name: &str, src: &str, diags: &[Diagnostic]) -> String {
+    let mut buf = term::termcolor::NoColor::new(Vec::new());
+    emit(&mut buf, name, src, diags);
+    String::from_utf8_lossy(&buf.into_inner()).into_owned()
+}

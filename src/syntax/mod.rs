@@ -1,0 +1,9 @@
+//! Syntax: the pest grammar (`grammar/jexpr.pest`), the AST, and the printer.
+
+pub mod ast;
+mod explain;
+pub mod lexer;
+mod parser;
+pub mod printer;
+
+pub use parser::{parse, MAX_DEPTH, MAX_SOURCE_LEN};

@@ -1,0 +1,675 @@
+//! Source text → AST: pre-checks, the pest parser, and the tree builder.
+
+use super::ast::*;
+use super::explain;
+use super::lexer::{closer_of, Lexer, TokKind};
+use crate::diagnostic::Diagnostic;
+use crate::span::Span;
+use crate::stack;
+use pest::iterators::Pair;
+use pest::Parser as _;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/jexpr.pest"]
+struct Grammar;
+
+/// Longest source accepted, in bytes (a few MB of expression is an attack, not a journey).
+pub const MAX_SOURCE_LEN: usize = 4 * 1024 * 1024;
+/// Deepest nesting of brackets, prefix operators and AST levels accepted.
+pub const MAX_DEPTH: usize = 256;
+
+/// Parses one expression, or returns every syntax error found.
+pub fn parse(src: &str) -> Result<Expr, Vec<Diagnostic>> {
+    if src.len() > MAX_SOURCE_LEN {
+        return Err(vec![Diagnostic::new(
+            "E0120",
+            Span::point(0),
+            format!(
+                "the expression is {} bytes long; the limit is {} bytes",
+                src.len(),
+                MAX_SOURCE_LEN
+            ),
+        )]);
+    }
+    let depth = prescan(src)?;
+    stack::run_with_depth(depth, || parse_checked(src)).unwrap_or_else(|| {
+        Err(vec![Diagnostic::new(
+            "E0121",
+            Span::point(0),
+            "the expression is nested too deeply to parse on this machine",
+        )])
+    })
+}
+
+/// Parses text that passed [`prescan`], so pest's recursion is bounded.
+fn parse_checked(src: &str) -> Result<Expr, Vec<Diagnostic>> {
+    let mut pairs = match Grammar::parse(Rule::program, src) {
+        Ok(pairs) => pairs,
+        Err(err) => return Err(vec![explain::pest_error(src, &err)]),
+    };
+    let expr_pair = pairs
+        .next()
+        .and_then(|program| program.into_inner().next())
+        .ok_or_else(|| {
+            vec![Diagnostic::new(
+                "E0100",
+                Span::point(0),
+                "expected an expression",
+            )]
+        })?;
+    let mut builder = Builder {
+        src,
+        errors: Vec::new(),
+    };
+    let expr = builder.expr(expr_pair, 0);
+    if builder.errors.is_empty() {
+        Ok(expr)
+    } else {
+        Err(builder.errors)
+    }
+}
+
+/// Checks that pest must not be run on: unterminated strings, unbalanced or
+/// mismatched brackets, and nesting deep enough to exhaust the stack of a
+/// recursive-descent parser. Returns the deepest nesting seen.
+fn prescan(src: &str) -> Result<usize, Vec<Diagnostic>> {
+    let mut deepest = 0usize;
+    let mut stack: Vec<(Span, &'static str)> = Vec::new();
+    let mut prefix_run = 0usize;
+    for tok in Lexer::new(src) {
+        let text = tok.text(src);
+        if let TokKind::Str { terminated: false } = tok.kind {
+            let quote = Span::new(tok.span.start as usize, tok.span.start as usize + 1);
+            return Err(vec![Diagnostic::new(
+                "E0102",
+                quote,
+                "unterminated string literal",
+            )
+            .with_label("this quote is never closed")
+            .with_help(format!(
+                "add the closing {text0} at the end of the string",
+                text0 = &text[..1]
+            ))]);
+        }
+        if let Some(closer) = closer_of(text) {
+            stack.push((tok.span, closer));
+        } else if matches!(text, ")" | "]" | "}") {
+            match stack.pop() {
+                Some((_, expected)) if expected == text => {}
+                Some((open, expected)) => {
+                    let opener = open.text(src);
+                    return Err(vec![Diagnostic::new(
+                        "E0101",
+                        tok.span,
+                        format!("`{text}` does not close `{opener}`"),
+                    )
+                    .with_label(format!("expected `{expected}`"))
+                    .with_note(open, format!("`{opener}` opened here"))]);
+                }
+                None => {
+                    return Err(vec![Diagnostic::new(
+                        "E0101",
+                        tok.span,
+                        format!("unexpected `{text}`: there is nothing to close"),
+                    )
+                    .with_label("no matching opening bracket")]);
+                }
+            }
+        }
+        // Prefix operators nest like brackets: `not not not x`, `- - -1`.
+        if text == "not" || text == "-" || text == "--" {
+            prefix_run += if text == "--" { 2 } else { 1 };
+        } else if closer_of(text).is_none() {
+            prefix_run = 0;
+        }
+        deepest = deepest.max(stack.len() + prefix_run);
+        if deepest > MAX_DEPTH {
+            return Err(vec![too_deep(tok.span)]);
+        }
+    }
+    if let Some((open, expected)) = stack.pop() {
+        let opener = open.text(src);
+        let end = Span::point(src.trim_end().len());
+        return Err(vec![Diagnostic::new(
+            "E0101",
+            open,
+            format!("unclosed `{opener}`"),
+        )
+        .with_label(format!("`{opener}` opened here"))
+        .with_note(
+            end,
+            format!("expected `{expected}` before the end of the expression"),
+        )]);
+    }
+    Ok(deepest)
+}
+
+fn too_deep(span: Span) -> Diagnostic {
+    Diagnostic::new(
+        "E0121",
+        span,
+        format!("the expression is nested too deeply (the limit is {MAX_DEPTH} levels)"),
+    )
+    .with_label("nesting limit reached here")
+    .with_help("split the expression, or use `in(…)`, lists and functions instead of long chains")
+}
+
+/// The pair's span without the trailing whitespace pest may include.
+fn span_of(pair: &Pair<Rule>) -> Span {
+    let s = pair.as_span();
+    let trimmed = s.as_str().trim_end_matches([' ', '\t', '\r', '\n']).len();
+    Span::new(s.start(), s.start() + trimmed)
+}
+
+/// Builds the AST from pest pairs, collecting the errors pest cannot see
+/// (escapes, integer overflow, misplaced options) so several are reported at once.
+struct Builder<'s> {
+    src: &'s str,
+    errors: Vec<Diagnostic>,
+}
+
+/// A placeholder for a node that had an error; the error is already recorded.
+fn poisoned(span: Span) -> Expr {
+    Expr {
+        kind: ExprKind::Null,
+        span,
+    }
+}
+
+impl Builder<'_> {
+    fn error(&mut self, d: Diagnostic) {
+        self.errors.push(d);
+    }
+
+    /// `depth` is this node's distance from the root, bounded by [`MAX_DEPTH`].
+    fn expr(&mut self, pair: Pair<Rule>, depth: usize) -> Expr {
+        let span = span_of(&pair);
+        if depth > MAX_DEPTH {
+            self.error(too_deep(span));
+            return poisoned(span);
+        }
+        match pair.as_rule() {
+            Rule::expr | Rule::and_expr | Rule::add_expr | Rule::mul_expr => {
+                self.fold_binary(pair, depth)
+            }
+            Rule::not_expr => {
+                let mut inner = pair.into_inner();
+                match (inner.next(), inner.next()) {
+                    (Some(op), Some(operand)) if op.as_rule() == Rule::op_not => {
+                        let operand = self.expr(operand, depth + 1);
+                        Expr {
+                            kind: ExprKind::Unary(UnaryOp::Not, Box::new(operand)),
+                            span,
+                        }
+                    }
+                    (Some(only), _) => self.expr(only, depth),
+                    _ => poisoned(span),
+                }
+            }
+            Rule::cmp_expr => self.comparison(pair, depth),
+            Rule::unary => self.unary(pair, depth),
+            Rule::paren => match pair.into_inner().next() {
+                Some(inner) => self.expr(inner, depth),
+                None => poisoned(span),
+            },
+            Rule::if_expr => {
+                let mut parts = pair
+                    .into_inner()
+                    .filter(|p| p.as_rule() == Rule::paren)
+                    .map(|p| self.expr(p, depth + 1));
+                match (parts.next(), parts.next(), parts.next()) {
+                    (Some(c), Some(t), Some(e)) => Expr {
+                        kind: ExprKind::If(Box::new([c, t, e])),
+                        span,
+                    },
+                    _ => poisoned(span),
+                }
+            }
+            Rule::null_lit => Expr {
+                kind: ExprKind::Null,
+                span,
+            },
+            Rule::true_lit => Expr {
+                kind: ExprKind::Bool(true),
+                span,
+            },
+            Rule::false_lit => Expr {
+                kind: ExprKind::Bool(false),
+                span,
+            },
+            Rule::integer => self.integer(span, false),
+            Rule::decimal => self.decimal(span, false),
+            Rule::string => Expr {
+                kind: ExprKind::String(self.string(pair)),
+                span,
+            },
+            Rule::list => {
+                let items = pair.into_inner().map(|p| self.expr(p, depth + 1)).collect();
+                Expr {
+                    kind: ExprKind::List(items),
+                    span,
+                }
+            }
+            Rule::date_lit => {
+                let text = pair
+                    .into_inner()
+                    .next()
+                    .map(|p| self.string(p))
+                    .unwrap_or_default();
+                Expr {
+                    kind: ExprKind::Date(text),
+                    span,
+                }
+            }
+            Rule::call => self.call(pair, depth),
+            Rule::field_ref => self.field_ref(pair, depth),
+            Rule::current_ref => {
+                let mut inner = pair.into_inner();
+                let kind = match inner.next().map(|p| p.as_str()) {
+                    Some("currentDataPackField") => CurrentKind::DataPackField,
+                    _ => CurrentKind::EventField,
+                };
+                let path = inner.map(|p| self.step(p, depth + 1)).collect();
+                Expr {
+                    kind: ExprKind::Current(CurrentRef { kind, path }),
+                    span,
+                }
+            }
+            _ => poisoned(span),
+        }
+    }
+
+    /// Left-folds `operand (op operand)*` chains.
+    fn fold_binary(&mut self, pair: Pair<Rule>, depth: usize) -> Expr {
+        let pairs: Vec<Pair<Rule>> = pair.into_inner().collect();
+        // Each operator adds one level above its left operand.
+        let chain = pairs.len() / 2;
+        let mut iter = pairs.into_iter();
+        let Some(first) = iter.next() else {
+            return poisoned(Span::default());
+        };
+        let mut lhs = self.expr(first, depth + chain);
+        while let (Some(op), Some(rhs)) = (iter.next(), iter.next()) {
+            let op = match op.as_str() {
+                "or" => BinaryOp::Or,
+                "and" => BinaryOp::And,
+                "+" => BinaryOp::Add,
+                "-" => BinaryOp::Sub,
+                "*" => BinaryOp::Mul,
+                "/" => BinaryOp::Div,
+                _ => BinaryOp::Rem,
+            };
+            let rhs = self.expr(rhs, depth + chain);
+            let span = lhs.span.to(rhs.span);
+            lhs = Expr {
+                kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
+                span,
+            };
+        }
+        lhs
+    }
+
+    fn comparison(&mut self, pair: Pair<Rule>, depth: usize) -> Expr {
+        let span = span_of(&pair);
+        let mut inner = pair.into_inner();
+        let Some(lhs) = inner.next() else {
+            return poisoned(span);
+        };
+        let Some(tail) = inner.next() else {
+            return self.expr(lhs, depth);
+        };
+        let lhs = self.expr(lhs, depth + 1);
+        match tail.as_rule() {
+            Rule::cmp_tail => {
+                let mut parts = tail.into_inner();
+                let op = match parts.next().map(|p| p.as_str()) {
+                    Some("==") => BinaryOp::Eq,
+                    Some("!=") => BinaryOp::Ne,
+                    Some("<") => BinaryOp::Lt,
+                    Some("<=") => BinaryOp::Le,
+                    Some(">") => BinaryOp::Gt,
+                    _ => BinaryOp::Ge,
+                };
+                let rhs = match parts.next() {
+                    Some(p) => self.expr(p, depth + 1),
+                    None => poisoned(span),
+                };
+                Expr {
+                    kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
+                    span,
+                }
+            }
+            _ => {
+                let op = match tail.into_inner().next().map(|p| p.as_rule()) {
+                    Some(Rule::is_not_null) => TestOp::IsNotNull,
+                    Some(Rule::has_null) => TestOp::HasNull,
+                    Some(Rule::is_numeric) => TestOp::IsNumeric,
+                    Some(Rule::is_integer) => TestOp::IsInteger,
+                    Some(Rule::is_decimal) => TestOp::IsDecimal,
+                    _ => TestOp::IsNull,
+                };
+                Expr {
+                    kind: ExprKind::Test(op, Box::new(lhs)),
+                    span,
+                }
+            }
+        }
+    }
+
+    /// `-…-primary`. A minus written directly before a number literal is part
+    /// of the literal, so `-9223372036854775808` is the smallest integer.
+    fn unary(&mut self, pair: Pair<Rule>, depth: usize) -> Expr {
+        let pairs: Vec<Pair<Rule>> = pair.into_inner().collect();
+        let Some((primary, negs)) = pairs.split_last() else {
+            return poisoned(Span::default());
+        };
+        let mut negs: Vec<Span> = negs.iter().map(span_of).collect();
+        let pspan = span_of(primary);
+        if depth + negs.len() > MAX_DEPTH {
+            self.error(too_deep(pspan));
+            return poisoned(pspan);
+        }
+        let mut expr = match (primary.as_rule(), negs.pop()) {
+            (Rule::integer, Some(minus)) => {
+                let e = self.integer(pspan, true);
+                Expr {
+                    span: minus.to(pspan),
+                    ..e
+                }
+            }
+            (Rule::decimal, Some(minus)) => {
+                let e = self.decimal(pspan, true);
+                Expr {
+                    span: minus.to(pspan),
+                    ..e
+                }
+            }
+            (_, last) => {
+                negs.extend(last);
+                self.expr(primary.clone(), depth + negs.len())
+            }
+        };
+        while let Some(minus) = negs.pop() {
+            let span = minus.to(expr.span);
+            expr = Expr {
+                kind: ExprKind::Unary(UnaryOp::Neg, Box::new(expr)),
+                span,
+            };
+        }
+        expr
+    }
+
+    fn integer(&mut self, span: Span, negative: bool) -> Expr {
+        let digits = span.text(self.src);
+        let value = digits
+            .parse::<i128>()
+            .ok()
+            .map(|v| if negative { -v } else { v })
+            .and_then(|v| i64::try_from(v).ok());
+        match value {
+            Some(v) => Expr {
+                kind: ExprKind::Integer(v),
+                span,
+            },
+            None => {
+                self.error(
+                    Diagnostic::new("E0110", span, "integer literal is too large")
+                        .with_label(format!("integers range from {} to {}", i64::MIN, i64::MAX))
+                        .with_help(format!("write a decimal instead: `{digits}.0`")),
+                );
+                poisoned(span)
+            }
+        }
+    }
+
+    fn decimal(&mut self, span: Span, negative: bool) -> Expr {
+        match span.text(self.src).parse::<f64>() {
+            Ok(v) if v.is_finite() => Expr {
+                kind: ExprKind::Decimal(if negative { -v } else { v }),
+                span,
+            },
+            _ => {
+                self.error(
+                    Diagnostic::new("E0111", span, "decimal literal is too large")
+                        .with_label("decimals are 64-bit floating point numbers"),
+                );
+                poisoned(span)
+            }
+        }
+    }
+
+    /// The value of a `string` pair, with escapes resolved (errors recorded).
+    fn string(&mut self, pair: Pair<Rule>) -> String {
+        let Some(inner) = pair.into_inner().next() else {
+            return String::new();
+        };
+        let base = inner.as_span().start();
+        let raw = inner.as_str();
+        let mut out = String::with_capacity(raw.len());
+        let mut chars = raw.char_indices().peekable();
+        let mut pending_high: Option<(u16, usize)> = None;
+        while let Some((i, c)) = chars.next() {
+            if c != '\\' {
+                out.push(c);
+                continue;
+            }
+            let Some((_, e)) = chars.next() else { break };
+            match e {
+                '\\' => out.push('\\'),
+                '"' => out.push('"'),
+                '\'' => out.push('\''),
+                'n' => out.push('\n'),
+                'r' => out.push('\r'),
+                't' => out.push('\t'),
+                'u' => {
+                    let hex: String = raw.get(i + 2..i + 6).unwrap_or("").to_string();
+                    let esc_span = Span::new(base + i, base + (i + 6).min(raw.len()));
+                    let code = if hex.len() == 4 && hex.chars().all(|h| h.is_ascii_hexdigit()) {
+                        u16::from_str_radix(&hex, 16).ok()
+                    } else {
+                        None
+                    };
+                    let Some(code) = code else {
+                        self.error(
+                            Diagnostic::new("E0104", esc_span, "invalid unicode escape")
+                                .with_label("`\\u` must be followed by exactly four hex digits")
+                                .with_help("write e.g. `\\u00e9` for é"),
+                        );
+                        continue;
+                    };
+                    for _ in 0..4 {
+                        chars.next();
+                    }
+                    match (code, pending_high.take()) {
+                        (0xD800..=0xDBFF, None) => pending_high = Some((code, i)),
+                        (0xDC00..=0xDFFF, Some((high, _))) => {
+                            let c = 0x10000
+                                + ((u32::from(high) - 0xD800) << 10)
+                                + (u32::from(code) - 0xDC00);
+                            out.extend(char::from_u32(c));
+                        }
+                        (_, Some((_, at))) => {
+                            self.lone_surrogate(Span::new(base + at, base + at + 6));
+                            out.extend(char::from_u32(u32::from(code)));
+                        }
+                        (0xDC00..=0xDFFF, None) => self.lone_surrogate(esc_span),
+                        (_, None) => out.extend(char::from_u32(u32::from(code))),
+                    }
+                    continue;
+                }
+                other => {
+                    let esc_span = Span::new(base + i, base + i + 1 + other.len_utf8());
+                    self.error(
+                        Diagnostic::new("E0103", esc_span, format!("unknown escape `\\{other}`"))
+                            .with_label("not a valid escape")
+                            .with_help(
+                                "the escapes are \\\\ \\\" \\' \\n \\r \\t \\uXXXX; write `\\\\` for a backslash",
+                            ),
+                    );
+                }
+            }
+            if let Some((_, at)) = pending_high.take() {
+                self.lone_surrogate(Span::new(base + at, base + at + 6));
+            }
+        }
+        if let Some((_, at)) = pending_high {
+            self.lone_surrogate(Span::new(base + at, base + at + 6));
+        }
+        out
+    }
+
+    fn lone_surrogate(&mut self, span: Span) {
+        self.error(
+            Diagnostic::new("E0104", span, "invalid unicode escape")
+                .with_label("a UTF-16 surrogate must come in a high/low pair")
+                .with_help("write a character above U+FFFF as a pair, e.g. `\\uD83D\\uDE00`"),
+        );
+    }
+
+    fn call(&mut self, pair: Pair<Rule>, depth: usize) -> Expr {
+        let span = span_of(&pair);
+        let mut inner = pair.into_inner();
+        let Some(name) = inner.next() else {
+            return poisoned(span);
+        };
+        let name = Name {
+            text: name.as_str().to_string(),
+            span: span_of(&name),
+        };
+        let args: Vec<Expr> = inner.map(|p| self.expr(p, depth + 1)).collect();
+        if name.text == "date" {
+            self.error(
+                Diagnostic::new("E0112", span, "`date(…)` takes a string literal")
+                    .with_label("not a string literal")
+                    .with_help("write e.g. `date(\"2024-05-01\")`, or use `toDateTime(…)` for a computed value"),
+            );
+        }
+        Expr {
+            kind: ExprKind::Call(Call { name, args }),
+            span,
+        }
+    }
+
+    fn field_ref(&mut self, pair: Pair<Rule>, depth: usize) -> Expr {
+        let span = span_of(&pair);
+        let mut origin = Origin::Event;
+        let mut path = Vec::new();
+        let mut default: Option<Expr> = None;
+        let mut params: Option<Vec<(Name, Expr)>> = None;
+        for part in pair.into_inner() {
+            let part_span = span_of(&part);
+            match part.as_rule() {
+                Rule::source_open => origin = Origin::DataSource,
+                Rule::path => path = part.into_inner().map(|p| self.step(p, depth + 1)).collect(),
+                Rule::default_opt => {
+                    let Some(value) = part.into_inner().next() else {
+                        continue;
+                    };
+                    let parenthesised = value.as_str().starts_with('(');
+                    let value = self.expr(value, depth + 1);
+                    if matches!(value.kind, ExprKind::Call(_)) && !parenthesised {
+                        self.error(
+                            Diagnostic::new(
+                                "E0113",
+                                value.span,
+                                "a function call used as `defaultValue` must be parenthesised",
+                            )
+                            .with_label("wrap this call in parentheses")
+                            .with_help(format!(
+                                "write `defaultValue: ({})`",
+                                value.span.text(self.src)
+                            )),
+                        );
+                    }
+                    if default.is_some() {
+                        self.duplicate_option(part_span, "defaultValue");
+                    }
+                    default = Some(value);
+                }
+                Rule::params_opt => {
+                    let mut list: Vec<(Name, Expr)> = Vec::new();
+                    for param in part.into_inner() {
+                        let mut kv = param.into_inner();
+                        let (Some(k), Some(v)) = (kv.next(), kv.next()) else {
+                            continue;
+                        };
+                        let name = Name {
+                            text: k.as_str().to_string(),
+                            span: span_of(&k),
+                        };
+                        if list.iter().any(|(n, _)| n.text == name.text) {
+                            self.error(
+                                Diagnostic::new(
+                                    "E0115",
+                                    name.span,
+                                    format!("parameter `{}` is given twice", name.text),
+                                )
+                                .with_label("repeated here"),
+                            );
+                        }
+                        let value = self.expr(v, depth + 1);
+                        list.push((name, value));
+                    }
+                    if params.is_some() {
+                        self.duplicate_option(part_span, "params");
+                    }
+                    params = Some(list);
+                }
+                _ => {}
+            }
+        }
+        Expr {
+            kind: ExprKind::Field(Box::new(FieldRef {
+                origin,
+                path,
+                default,
+                params,
+            })),
+            span,
+        }
+    }
+
+    fn duplicate_option(&mut self, span: Span, name: &str) {
+        self.error(
+            Diagnostic::new("E0114", span, format!("`{name}` is given twice"))
+                .with_label("second occurrence")
+                .with_help(format!("a field reference takes `{name}` at most once")),
+        );
+    }
+
+    fn step(&mut self, pair: Pair<Rule>, depth: usize) -> Step {
+        let span = span_of(&pair);
+        let kind = match pair.as_rule() {
+            Rule::filter_step => {
+                let mut inner = pair.into_inner();
+                let kind = match inner.next().map(|p| p.as_str()) {
+                    Some("first") => FilterKind::First,
+                    Some("last") => FilterKind::Last,
+                    _ => FilterKind::All,
+                };
+                let cond = inner.next().map(|p| Box::new(self.expr(p, depth + 1)));
+                StepKind::Filter(kind, cond)
+            }
+            Rule::at_step => match pair.into_inner().next() {
+                Some(index) => StepKind::At(Box::new(self.expr(index, depth + 1))),
+                None => StepKind::Field(String::new()),
+            },
+            Rule::entry_step => StepKind::Entry(
+                pair.into_inner()
+                    .next()
+                    .map(|p| self.string(p))
+                    .unwrap_or_default(),
+            ),
+            Rule::first_key_step => StepKind::FirstEntryKey,
+            Rule::keys_step => StepKind::Keys,
+            _ => match pair.into_inner().next() {
+                Some(p) if p.as_rule() == Rule::string => StepKind::Field(self.string(p)),
+                Some(p) => StepKind::Field(p.as_str().to_string()),
+                None => StepKind::Field(String::new()),
+            },
+        };
+        Step { kind, span }
+    }
+}
+
+pub(super) use Rule as GrammarRule;
