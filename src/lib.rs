@@ -4,7 +4,9 @@
 //! source --syntax--> AST --checker + catalog--> typed AST --compiler--> Program --VM--> Value
 //! ```
 
+pub mod builtins;
 pub mod catalog;
+pub mod checker;
 pub mod diagnostic;
 pub mod span;
 pub mod stack;
@@ -17,3 +19,23 @@ pub use catalog::Catalog;
 pub use diagnostic::Diagnostic;
 pub use span::Span;
 pub use types::Type;
+
+use checker::TExpr;
+
+/// Parses and type-checks `src` against `catalog`.
+///
+/// ```
+/// let catalog = jexpr::Catalog::no_data();
+/// let typed = jexpr::check("startWith(\"Hello\", \"He\") and 3 > 2", &catalog).unwrap();
+/// assert_eq!(typed.ty, jexpr::Type::Boolean);
+/// ```
+pub fn check(src: &str, catalog: &Catalog) -> Result<TExpr, Vec<Diagnostic>> {
+    let ast = syntax::parse(src)?;
+    stack::run_with_depth(ast.depth(), || checker::check(&ast, src, catalog)).unwrap_or_else(|| {
+        Err(vec![Diagnostic::new(
+            "E0121",
+            Span::point(0),
+            "the expression is nested too deeply to check on this machine",
+        )])
+    })
+}

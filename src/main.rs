@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
 use jexpr::diagnostic::{self, Diagnostic};
+use jexpr::{Catalog, Type};
 use serde_json::json;
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
@@ -62,7 +63,7 @@ const EXIT_USAGE: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check { input, expect: _ } => check(&input),
+        Command::Check { input, expect } => check(&input, expect.as_deref()),
     }
 }
 
@@ -90,22 +91,68 @@ fn usage_error(message: &str) -> ExitCode {
     ExitCode::from(EXIT_USAGE)
 }
 
-fn check(input: &Input) -> ExitCode {
+/// The catalog to check against: `--catalog`, else inferred from `--context`, else none.
+fn load_catalog(input: &Input) -> Result<Catalog, String> {
+    if let Some(path) = &input.catalog {
+        return Catalog::load(path).map_err(|e| format!("invalid catalog: {e}"));
+    }
+    match load_context(input)? {
+        Some(context) => Ok(Catalog::infer(&context)),
+        None => Ok(Catalog::no_data()),
+    }
+}
+
+fn load_context(input: &Input) -> Result<Option<serde_json::Value>, String> {
+    let Some(path) = &input.context else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read context {}: {e}", path.display()))?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| format!("invalid context {}: not valid JSON: {e}", path.display()))?;
+    if !value.is_object() {
+        return Err(format!(
+            "invalid context {}: a context is a JSON object (LANGUAGE.md section 9)",
+            path.display()
+        ));
+    }
+    Ok(Some(value))
+}
+
+fn check(input: &Input, expect: Option<&str>) -> ExitCode {
     let src = match read_source(input) {
         Ok(src) => src,
         Err(message) => return usage_error(&message),
     };
-    match jexpr::syntax::parse(&src) {
-        Ok(_) => {
-            if input.format == Format::Json {
-                println!("{}", json!({ "ok": true }));
-            } else {
-                println!("ok");
-            }
-            ExitCode::SUCCESS
+    let expected = match expect.map(|name| Type::from_name(name).ok_or(name)) {
+        None => None,
+        Some(Ok(t)) => Some(t),
+        Some(Err(name)) => {
+            let hint = jexpr::suggest::closest(name, Type::NAMES.iter().copied())
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default();
+            return usage_error(&format!("--expect: unknown type `{name}`{hint}"));
         }
-        Err(diags) => report_compile_errors(input.format, &src, &diags),
+    };
+    let catalog = match load_catalog(input) {
+        Ok(c) => c,
+        Err(message) => return usage_error(&message),
+    };
+    let typed = match jexpr::check(&src, &catalog) {
+        Ok(typed) => typed,
+        Err(diags) => return report_compile_errors(input.format, &src, &diags),
+    };
+    if let Some(expected) = &expected {
+        if let Err(d) = jexpr::checker::expect_type(&typed, expected) {
+            return report_compile_errors(input.format, &src, &[d]);
+        }
     }
+    if input.format == Format::Json {
+        println!("{}", json!({ "type": typed.ty.to_string() }));
+    } else {
+        println!("{}", typed.ty);
+    }
+    ExitCode::SUCCESS
 }
 
 fn report_compile_errors(format: Format, src: &str, diags: &[Diagnostic]) -> ExitCode {

@@ -3,8 +3,8 @@
 //! (constants are validated at compile time) and the VM.
 
 use chrono::{
-    DateTime, Datelike, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone,
-    Timelike, Utc,
+    DateTime, Datelike, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset,
+    TimeZone, Timelike, Utc,
 };
 use chrono_tz::Tz;
 use std::fmt::Write;
@@ -34,14 +34,22 @@ impl Zone {
     /// earlier offset is used.
     pub fn from_local(self, local: &NaiveDateTime) -> Option<DateTime<Utc>> {
         match self {
-            Zone::Fixed(offset) => offset.from_local_datetime(local).single().map(|d| d.with_timezone(&Utc)),
+            Zone::Fixed(offset) => offset
+                .from_local_datetime(local)
+                .single()
+                .map(|d| d.with_timezone(&Utc)),
             Zone::Region(tz) => match tz.from_local_datetime(local) {
                 LocalResult::Single(d) => Some(d.with_timezone(&Utc)),
                 LocalResult::Ambiguous(earlier, _) => Some(earlier.with_timezone(&Utc)),
                 LocalResult::None => {
                     // Gap: interpret with the offset before the transition.
-                    let before = tz.offset_from_utc_datetime(&(*local - chrono::Duration::hours(3))).fix();
-                    before.from_local_datetime(local).single().map(|d| d.with_timezone(&Utc))
+                    let before = tz
+                        .offset_from_utc_datetime(&(*local - chrono::Duration::hours(3)))
+                        .fix();
+                    before
+                        .from_local_datetime(local)
+                        .single()
+                        .map(|d| d.with_timezone(&Utc))
                 }
             },
         }
@@ -75,7 +83,10 @@ fn parse_offset(text: &str) -> Option<FixedOffset> {
     }
     let (h, m) = match digits.len() {
         2 => (digits.parse::<i32>().ok()?, 0),
-        4 => (digits[..2].parse::<i32>().ok()?, digits[2..].parse::<i32>().ok()?),
+        4 => (
+            digits[..2].parse::<i32>().ok()?,
+            digits[2..].parse::<i32>().ok()?,
+        ),
         _ => return None,
     };
     if h > 18 || m > 59 {
@@ -122,7 +133,8 @@ impl ZonedDateTime {
     }
 
     pub fn local(&self) -> NaiveDateTime {
-        self.instant.naive_utc() + chrono::Duration::seconds(i64::from(self.offset.local_minus_utc()))
+        self.instant.naive_utc()
+            + chrono::Duration::seconds(i64::from(self.offset.local_minus_utc()))
     }
 
     /// The zone a new local time should be placed in: the zone id if any, else the offset.
@@ -199,7 +211,10 @@ fn parse_time(text: &str) -> Option<NaiveTime> {
 pub fn parse_date_time_only(text: &str) -> Option<NaiveDateTime> {
     let (date, time) = text.split_at_checked(10)?;
     let time = time.strip_prefix(['T', 't'])?;
-    Some(NaiveDateTime::new(parse_date_only(date)?, parse_time(time)?))
+    Some(NaiveDateTime::new(
+        parse_date_only(date)?,
+        parse_time(time)?,
+    ))
 }
 
 /// Parses an ISO-8601 date-time with an offset or `Z`, optionally followed by
@@ -215,7 +230,10 @@ pub fn parse_date_time(text: &str) -> Option<ZonedDateTime> {
     let (time, offset) = rest.split_at(split);
     let local = NaiveDateTime::new(parse_date_only(date)?, parse_time(time)?);
     let offset = parse_offset(offset)?;
-    let instant = offset.from_local_datetime(&local).single()?.with_timezone(&Utc);
+    let instant = offset
+        .from_local_datetime(&local)
+        .single()?
+        .with_timezone(&Utc);
     match zone {
         None => Some(ZonedDateTime {
             instant,
@@ -231,7 +249,9 @@ pub fn parse_date_time(text: &str) -> Option<ZonedDateTime> {
 
 /// Does data text look like a dateTime (for type inference from samples)?
 pub fn looks_like_date_time(text: &str) -> bool {
-    text.len() >= 16 && text.as_bytes().get(10).is_some_and(|b| *b == b'T') && parse_date_time(text).is_some()
+    text.len() >= 16
+        && text.as_bytes().get(10).is_some_and(|b| *b == b'T')
+        && parse_date_time(text).is_some()
 }
 
 /// What `date("…")` means for this text: `dateOnly`, `dateTimeOnly` or `dateTime`.
@@ -385,7 +405,11 @@ pub fn format_duration(millis: i64) -> String {
         let _ = write!(out, "{secs}");
     }
     if nanos > 0 {
-        let digits = if secs < 0 { 2 * 1_000_000_000 - nanos } else { nanos + 1_000_000_000 };
+        let digits = if secs < 0 {
+            2 * 1_000_000_000 - nanos
+        } else {
+            nanos + 1_000_000_000
+        };
         let text = digits.to_string();
         let text = text.trim_end_matches('0');
         out.push('.');
@@ -492,17 +516,35 @@ mod tests {
     fn date_times_parse_and_display() {
         let cases = [
             ("2011-12-03T15:15:30Z", "2011-12-03T15:15:30Z"),
-            ("2011-12-03T15:15:30.123+02:00", "2011-12-03T15:15:30.123+02:00"),
-            ("2011-12-03T15:15:30.1234567+02:00", "2011-12-03T15:15:30.123456700+02:00"),
-            ("2011-12-03T10:15:30+01:00[Europe/Paris]", "2011-12-03T10:15:30+01:00"),
-            ("2019-08-28T08:15:30.123-07:00", "2019-08-28T08:15:30.123-07:00"),
+            (
+                "2011-12-03T15:15:30.123+02:00",
+                "2011-12-03T15:15:30.123+02:00",
+            ),
+            (
+                "2011-12-03T15:15:30.1234567+02:00",
+                "2011-12-03T15:15:30.123456700+02:00",
+            ),
+            (
+                "2011-12-03T10:15:30+01:00[Europe/Paris]",
+                "2011-12-03T10:15:30+01:00",
+            ),
+            (
+                "2019-08-28T08:15:30.123-07:00",
+                "2019-08-28T08:15:30.123-07:00",
+            ),
             ("2011-12-03T15:15Z", "2011-12-03T15:15:00Z"),
         ];
         for (text, shown) in cases {
             let d = parse_date_time(text).unwrap_or_else(|| panic!("{text}"));
             assert_eq!(format_date_time(&d), shown);
         }
-        for bad in ["2011-12-03", "2011-12-03T15:15:30", "2011-02-30T00:00:00Z", "2011-12-03T25:00:00Z", "x"] {
+        for bad in [
+            "2011-12-03",
+            "2011-12-03T15:15:30",
+            "2011-02-30T00:00:00Z",
+            "2011-12-03T25:00:00Z",
+            "x",
+        ] {
             assert!(parse_date_time(bad).is_none(), "{bad}");
         }
     }

@@ -188,7 +188,12 @@ mod tests {
             let t = Type::from_name(name).unwrap_or_else(|| panic!("{name}"));
             assert_eq!(t.to_string(), *name);
         }
-        assert_eq!(Type::from_name("map<listString>").map(|t| t.to_string()).as_deref(), Some("map<listString>"));
+        assert_eq!(
+            Type::from_name("map<listString>")
+                .map(|t| t.to_string())
+                .as_deref(),
+            Some("map<listString>")
+        );
         assert_eq!(Type::from_name("listNull"), None);
         assert_eq!(Type::from_name("String"), None);
     }

@@ -13,7 +13,10 @@ pub fn parse(value: &Value, path: &str) -> Result<Type, (String, String)> {
             let hint = closest(name, Type::NAMES.iter().copied())
                 .map(|s| format!(" (did you mean `{s}`?)"))
                 .unwrap_or_default();
-            (path.to_string(), format!("unknown type name `{name}`{hint}"))
+            (
+                path.to_string(),
+                format!("unknown type name `{name}`{hint}"),
+            )
         }),
         Value::Array(items) => match items.as_slice() {
             [elem] => Ok(Type::list(parse(elem, &format!("{path}/0"))?)),
@@ -25,7 +28,10 @@ pub fn parse(value: &Value, path: &str) -> Result<Type, (String, String)> {
         Value::Object(map) => {
             if let Some(inner) = map.get("$map") {
                 if map.len() != 1 {
-                    return Err((path.to_string(), "`{\"$map\": T}` takes no other keys".to_string()));
+                    return Err((
+                        path.to_string(),
+                        "`{\"$map\": T}` takes no other keys".to_string(),
+                    ));
                 }
                 return Ok(Type::Map(Box::new(parse(inner, &format!("{path}/$map"))?)));
             }

@@ -27,7 +27,13 @@ impl fmt::Display for CatalogError {
         if self.json_path.is_empty() {
             write!(f, "{}: {}", self.file.display(), self.message)
         } else {
-            write!(f, "{}: at {}: {}", self.file.display(), self.json_path, self.message)
+            write!(
+                f,
+                "{}: at {}: {}",
+                self.file.display(),
+                self.json_path,
+                self.message
+            )
         }
     }
 }
@@ -42,6 +48,8 @@ pub enum Strictness {
     /// Inferred from the sample data being evaluated: a missing field is
     /// simply absent there, so it is typed `null` (and evaluates to null).
     Inferred,
+    /// Neither a catalog nor sample data: field references cannot be typed.
+    NoData,
 }
 
 #[derive(Clone, Debug)]
@@ -76,14 +84,25 @@ pub(crate) fn read_json(file: &Path) -> Result<serde_json::Value, CatalogError> 
     };
     let meta = std::fs::metadata(file).map_err(|e| err(format!("cannot read the file: {e}")))?;
     if meta.len() > MAX_FILE_BYTES {
-        return Err(err(format!("the file is larger than {MAX_FILE_BYTES} bytes")));
+        return Err(err(format!(
+            "the file is larger than {MAX_FILE_BYTES} bytes"
+        )));
     }
-    let text = std::fs::read_to_string(file).map_err(|e| err(format!("cannot read the file: {e}")))?;
+    let text =
+        std::fs::read_to_string(file).map_err(|e| err(format!("cannot read the file: {e}")))?;
     // serde_json limits its own recursion (128 levels), so hostile nesting is an error.
     serde_json::from_str(&text).map_err(|e| err(format!("not valid JSON: {e}")))
 }
 
 impl Catalog {
+    /// The catalog when neither a catalog file nor a context is given.
+    pub fn no_data() -> Catalog {
+        Catalog {
+            strictness: Strictness::NoData,
+            ..Catalog::default()
+        }
+    }
+
     /// Loads a catalog file (section 8), resolving schema files relative to it.
     pub fn load(file: &Path) -> Result<Catalog, CatalogError> {
         let doc = read_json(file)?;
@@ -97,11 +116,17 @@ impl Catalog {
             json_path: json_path.to_string(),
             message,
         };
-        let root = doc
-            .as_object()
-            .ok_or_else(|| err("", "a catalog is a JSON object with `events`, `dataSources`, `audiences`".into()))?;
+        let root = doc.as_object().ok_or_else(|| {
+            err(
+                "",
+                "a catalog is a JSON object with `events`, `dataSources`, `audiences`".into(),
+            )
+        })?;
         for key in root.keys() {
-            if !matches!(key.as_str(), "events" | "dataSources" | "audiences" | "schemaRoots") {
+            if !matches!(
+                key.as_str(),
+                "events" | "dataSources" | "audiences" | "schemaRoots"
+            ) {
                 return Err(err(
                     &format!("/{key}"),
                     format!("unknown key `{key}`; a catalog has `events`, `dataSources`, `audiences` and `schemaRoots`"),
@@ -111,13 +136,19 @@ impl Catalog {
         let dir = file.parent().unwrap_or(Path::new("."));
         let mut roots = vec![dir.to_path_buf()];
         if let Some(list) = root.get("schemaRoots") {
-            let list = list
-                .as_array()
-                .ok_or_else(|| err("/schemaRoots", "`schemaRoots` is a list of folder paths".into()))?;
+            let list = list.as_array().ok_or_else(|| {
+                err(
+                    "/schemaRoots",
+                    "`schemaRoots` is a list of folder paths".into(),
+                )
+            })?;
             for (i, item) in list.iter().enumerate() {
-                let path = item
-                    .as_str()
-                    .ok_or_else(|| err(&format!("/schemaRoots/{i}"), "a schema root is a folder path string".into()))?;
+                let path = item.as_str().ok_or_else(|| {
+                    err(
+                        &format!("/schemaRoots/{i}"),
+                        "a schema root is a folder path string".into(),
+                    )
+                })?;
                 roots.push(dir.join(path));
             }
         }
@@ -134,7 +165,8 @@ impl Catalog {
                 if name == "journey" {
                     return Err(err(
                         "/events/journey",
-                        "`journey` is reserved for journey properties and cannot name an event".into(),
+                        "`journey` is reserved for journey properties and cannot name an event"
+                            .into(),
                     ));
                 }
                 let path = format!("/events/{}", pointer_escape(name));
@@ -143,31 +175,46 @@ impl Catalog {
             }
         }
         if let Some(sources) = root.get("dataSources") {
-            let sources = sources
-                .as_object()
-                .ok_or_else(|| err("/dataSources", "`dataSources` maps data source names to field groups".into()))?;
+            let sources = sources.as_object().ok_or_else(|| {
+                err(
+                    "/dataSources",
+                    "`dataSources` maps data source names to field groups".into(),
+                )
+            })?;
             for (source, groups) in sources {
                 let spath = format!("/dataSources/{}", pointer_escape(source));
-                let groups = groups
-                    .as_object()
-                    .ok_or_else(|| err(&spath, "a data source maps field group names to schemas".into()))?;
+                let groups = groups.as_object().ok_or_else(|| {
+                    err(
+                        &spath,
+                        "a data source maps field group names to schemas".into(),
+                    )
+                })?;
                 let mut out = BTreeMap::new();
                 for (group, decl) in groups {
                     let path = format!("{spath}/{}", pointer_escape(group));
-                    out.insert(group.clone(), declared_type(decl, file, &path, dir, &mut loader)?);
+                    out.insert(
+                        group.clone(),
+                        declared_type(decl, file, &path, dir, &mut loader)?,
+                    );
                 }
                 catalog.data_sources.insert(source.clone(), out);
             }
         }
         if let Some(audiences) = root.get("audiences") {
-            let list = audiences
-                .as_array()
-                .ok_or_else(|| err("/audiences", "`audiences` is a list of audience names".into()))?;
+            let list = audiences.as_array().ok_or_else(|| {
+                err(
+                    "/audiences",
+                    "`audiences` is a list of audience names".into(),
+                )
+            })?;
             let mut names = Vec::new();
             for (i, a) in list.iter().enumerate() {
-                let name = a
-                    .as_str()
-                    .ok_or_else(|| err(&format!("/audiences/{i}"), "an audience name is a string".into()))?;
+                let name = a.as_str().ok_or_else(|| {
+                    err(
+                        &format!("/audiences/{i}"),
+                        "an audience name is a string".into(),
+                    )
+                })?;
                 names.push(name.to_string());
             }
             catalog.audiences = Some(names);
@@ -187,7 +234,11 @@ impl Catalog {
             for (source, groups) in sources {
                 let groups = groups
                     .as_object()
-                    .map(|g| g.iter().map(|(k, v)| (k.clone(), type_of_json(v))).collect())
+                    .map(|g| {
+                        g.iter()
+                            .map(|(k, v)| (k.clone(), type_of_json(v)))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 catalog.data_sources.insert(source.clone(), groups);
             }
@@ -209,21 +260,31 @@ fn declared_type(
         json_path,
         message: message.to_string(),
     };
-    let obj = decl
-        .as_object()
-        .ok_or_else(|| err(path.to_string(), "expected `{\"fields\": …}` or `{\"schema\": \"file.json\"}`"))?;
+    let obj = decl.as_object().ok_or_else(|| {
+        err(
+            path.to_string(),
+            "expected `{\"fields\": …}` or `{\"schema\": \"file.json\"}`",
+        )
+    })?;
     match (obj.get("fields"), obj.get("schema")) {
         (Some(fields), None) => {
-            let t = compact::parse(fields, &format!("{path}/fields")).map_err(|(p, m)| err(p, &m))?;
+            let t =
+                compact::parse(fields, &format!("{path}/fields")).map_err(|(p, m)| err(p, &m))?;
             match t {
                 Type::Object(_) => Ok(t),
-                _ => Err(err(format!("{path}/fields"), "`fields` must be an object of field names")),
+                _ => Err(err(
+                    format!("{path}/fields"),
+                    "`fields` must be an object of field names",
+                )),
             }
         }
         (None, Some(schema_file)) => {
-            let name = schema_file
-                .as_str()
-                .ok_or_else(|| err(format!("{path}/schema"), "`schema` is a path to a JSON Schema file"))?;
+            let name = schema_file.as_str().ok_or_else(|| {
+                err(
+                    format!("{path}/schema"),
+                    "`schema` is a path to a JSON Schema file",
+                )
+            })?;
             loader.load_file(&dir.join(name))
         }
         _ => Err(err(

@@ -68,10 +68,14 @@ impl Loader {
             let mut pending: Vec<PathBuf> = roots;
             let mut seen = 0usize;
             while let Some(dir) = pending.pop() {
-                let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+                let Ok(entries) = std::fs::read_dir(&dir) else {
+                    continue;
+                };
                 for entry in entries.flatten() {
                     let path = entry.path();
-                    let Ok(kind) = entry.file_type() else { continue };
+                    let Ok(kind) = entry.file_type() else {
+                        continue;
+                    };
                     // Symlinks are not followed: a link loop must not hang the loader.
                     if kind.is_dir() {
                         pending.push(path);
@@ -98,9 +102,19 @@ impl Loader {
         }
     }
 
-    fn convert(&mut self, doc: &Doc, node: &Value, at: String, depth: usize) -> Result<Type, CatalogError> {
+    fn convert(
+        &mut self,
+        doc: &Doc,
+        node: &Value,
+        at: String,
+        depth: usize,
+    ) -> Result<Type, CatalogError> {
         if depth > MAX_DEPTH {
-            return Err(Self::error(doc, &at, format!("the schema nests deeper than {MAX_DEPTH} levels")));
+            return Err(Self::error(
+                doc,
+                &at,
+                format!("the schema nests deeper than {MAX_DEPTH} levels"),
+            ));
         }
         let obj = node
             .as_object()
@@ -113,9 +127,9 @@ impl Loader {
         }
         let mut merged: Option<Type> = None;
         if let Some(all) = obj.get("allOf") {
-            let all = all
-                .as_array()
-                .ok_or_else(|| Self::error(doc, &format!("{at}/allOf"), "`allOf` is a list of schemas"))?;
+            let all = all.as_array().ok_or_else(|| {
+                Self::error(doc, &format!("{at}/allOf"), "`allOf` is a list of schemas")
+            })?;
             for (i, item) in all.iter().enumerate() {
                 let t = self.convert(doc, item, format!("{at}/allOf/{i}"), depth + 1)?;
                 merged = Some(match merged {
@@ -128,23 +142,35 @@ impl Loader {
         match (merged, own) {
             (Some(m), Some(o)) => Ok(merge(m, o)),
             (Some(t), None) | (None, Some(t)) => Ok(t),
-            (None, None) => Err(Self::error(
-                doc,
-                &at,
-                "cannot tell the type: no `type`, `meta:xdmType`, `properties`, `$ref` or `allOf`",
-            )),
+            // Only ignored keywords (`oneOf`, `enum`, …) or nothing at all: an
+            // object with no known fields, so XDM's `@context` mixins merge away.
+            (None, None) => Ok(Type::object(Fields::new())),
         }
     }
 
     /// The type a node declares itself (not through `allOf`).
-    fn own_type(&mut self, doc: &Doc, obj: &Map<String, Value>, at: &str, depth: usize) -> Result<Option<Type>, CatalogError> {
+    fn own_type(
+        &mut self,
+        doc: &Doc,
+        obj: &Map<String, Value>,
+        at: &str,
+        depth: usize,
+    ) -> Result<Option<Type>, CatalogError> {
         let xdm_type = obj.get("meta:xdmType").and_then(Value::as_str);
         let json_type = match obj.get("type") {
             None => None,
             Some(Value::String(s)) => Some(s.as_str()),
             // `["string", "null"]`: the nullable form of one type.
-            Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).find(|t| *t != "null"),
-            Some(_) => return Err(Self::error(doc, &format!("{at}/type"), "`type` is a string")),
+            Some(Value::Array(list)) => {
+                list.iter().filter_map(Value::as_str).find(|t| *t != "null")
+            }
+            Some(_) => {
+                return Err(Self::error(
+                    doc,
+                    &format!("{at}/type"),
+                    "`type` is a string",
+                ))
+            }
         };
         let format = obj.get("format").and_then(Value::as_str);
         let kind = xdm_type.or(json_type);
@@ -189,26 +215,54 @@ impl Loader {
     }
 
     /// The value type of `additionalProperties` when it is a schema (`false` is not a map).
-    fn map_values(&mut self, doc: &Doc, obj: &Map<String, Value>, at: &str, depth: usize) -> Result<Option<Type>, CatalogError> {
+    fn map_values(
+        &mut self,
+        doc: &Doc,
+        obj: &Map<String, Value>,
+        at: &str,
+        depth: usize,
+    ) -> Result<Option<Type>, CatalogError> {
         match obj.get("additionalProperties") {
-            Some(v @ Value::Object(_)) => Ok(Some(self.convert(doc, v, format!("{at}/additionalProperties"), depth + 1)?)),
+            Some(v @ Value::Object(_)) => Ok(Some(self.convert(
+                doc,
+                v,
+                format!("{at}/additionalProperties"),
+                depth + 1,
+            )?)),
             _ => Ok(None),
         }
     }
 
-    fn properties(&mut self, doc: &Doc, props: &Value, at: &str, depth: usize) -> Result<Fields, CatalogError> {
+    fn properties(
+        &mut self,
+        doc: &Doc,
+        props: &Value,
+        at: &str,
+        depth: usize,
+    ) -> Result<Fields, CatalogError> {
         let props = props
             .as_object()
             .ok_or_else(|| Self::error(doc, at, "`properties` is an object of field schemas"))?;
         let mut fields = Fields::new();
         for (key, schema) in props {
-            let t = self.convert(doc, schema, format!("{at}/{}", pointer_escape(key)), depth + 1)?;
+            let t = self.convert(
+                doc,
+                schema,
+                format!("{at}/{}", pointer_escape(key)),
+                depth + 1,
+            )?;
             fields.insert(field_name(key).to_string(), t);
         }
         Ok(fields)
     }
 
-    fn resolve(&mut self, doc: &Doc, reference: &str, at: &str, depth: usize) -> Result<Type, CatalogError> {
+    fn resolve(
+        &mut self,
+        doc: &Doc,
+        reference: &str,
+        at: &str,
+        depth: usize,
+    ) -> Result<Type, CatalogError> {
         let (target, pointer) = match reference.split_once('#') {
             Some((target, pointer)) => (target, pointer),
             None => (reference, ""),
@@ -235,13 +289,19 @@ impl Loader {
         if let Some(start) = self.active.iter().position(|k| *k == key) {
             let mut cycle: Vec<String> = self.active[start..].to_vec();
             cycle.push(key);
-            return Err(Self::error(doc, at, format!("`$ref` cycle: {}", cycle.join(" → "))));
+            return Err(Self::error(
+                doc,
+                at,
+                format!("`$ref` cycle: {}", cycle.join(" → ")),
+            ));
         }
-        let node = target_doc
-            .value
-            .pointer(pointer)
-            .cloned()
-            .ok_or_else(|| Self::error(doc, at, format!("`$ref` target `{reference}` does not exist")))?;
+        let node = target_doc.value.pointer(pointer).cloned().ok_or_else(|| {
+            Self::error(
+                doc,
+                at,
+                format!("`$ref` target `{reference}` does not exist"),
+            )
+        })?;
         self.active.push(key.clone());
         let result = self.convert(&target_doc, &node, pointer.to_string(), depth + 1);
         self.active.pop();

@@ -223,3 +223,42 @@ impl Expr {
         }
     }
 }
+
+impl Expr {
+    /// Levels of nesting below and including this node (bounded by the
+    /// parser at `MAX_DEPTH`, so this recursion is too).
+    pub fn depth(&self) -> usize {
+        let children = match &self.kind {
+            ExprKind::List(items) => items.iter().map(Expr::depth).max().unwrap_or(0),
+            ExprKind::Field(f) => {
+                let steps = f.path.iter().map(Step::depth).max().unwrap_or(0);
+                let default = f.default.as_ref().map_or(0, Expr::depth);
+                let params = f
+                    .params
+                    .iter()
+                    .flatten()
+                    .map(|(_, e)| e.depth())
+                    .max()
+                    .unwrap_or(0);
+                steps.max(default).max(params)
+            }
+            ExprKind::Current(c) => c.path.iter().map(Step::depth).max().unwrap_or(0),
+            ExprKind::Call(call) => call.args.iter().map(Expr::depth).max().unwrap_or(0),
+            ExprKind::Unary(_, e) | ExprKind::Test(_, e) => e.depth(),
+            ExprKind::Binary(_, l, r) => l.depth().max(r.depth()),
+            ExprKind::If(parts) => parts.iter().map(Expr::depth).max().unwrap_or(0),
+            _ => 0,
+        };
+        children + 1
+    }
+}
+
+impl Step {
+    fn depth(&self) -> usize {
+        match &self.kind {
+            StepKind::Filter(_, Some(cond)) => cond.depth(),
+            StepKind::At(index) => index.depth(),
+            _ => 0,
+        }
+    }
+}

@@ -539,8 +539,8 @@ impl Ctx<'_> {
     fn at_path_level(&self, opener: &str) -> bool {
         let brackets = open_brackets(self.src, self.at);
         brackets.last().is_some_and(|t| t.text(self.src) == opener)
-            && !Lexer::new(self.src.get(..self.at).unwrap_or(""))
+            && Lexer::new(self.src.get(..self.at).unwrap_or(""))
                 .last()
-                .is_some_and(|t| t.text(self.src) == ":")
+                .is_none_or(|t| t.text(self.src) != ":")
     }
 }
