@@ -82,3 +82,17 @@ pub fn render(name: &str, src: &str, diags: &[Diagnostic]) -> String {
     emit(&mut buf, name, src, diags);
     String::from_utf8_lossy(&buf.into_inner()).into_owned()
 }
+
+/// Writes an evaluation error (no code: it is not a compile error) with its snippet.
+pub fn emit_eval_error(out: &mut dyn WriteColor, name: &str, src: &str, message: &str, span: Span) {
+    let file = SimpleFile::new(name, src);
+    let len = src.len();
+    let range = span.range();
+    let range = range.start.min(len)..range.end.min(len).max(range.start.min(len));
+    let d = CsDiagnostic::error()
+        .with_message(format!("evaluation failed: {message}"))
+        .with_labels(vec![
+            Label::primary((), range).with_message("while evaluating this")
+        ]);
+    let _ = term::emit(out, &term::Config::default(), &file, &d);
+}

@@ -7,18 +7,26 @@
 pub mod builtins;
 pub mod catalog;
 pub mod checker;
+pub mod compiler;
 pub mod diagnostic;
+pub mod program;
 pub mod span;
 pub mod stack;
 pub mod suggest;
 pub mod syntax;
 pub mod temporal;
 pub mod types;
+pub mod value;
+pub mod vm;
 
 pub use catalog::Catalog;
+pub use compiler::Compiler;
 pub use diagnostic::Diagnostic;
+pub use program::Program;
 pub use span::Span;
 pub use types::Type;
+pub use value::Value;
+pub use vm::{Context, EvalError};
 
 use checker::TExpr;
 

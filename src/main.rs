@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
 use jexpr::diagnostic::{self, Diagnostic};
-use jexpr::{Catalog, Type};
+use jexpr::{Catalog, Compiler, Context, Type};
 use serde_json::json;
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
@@ -29,6 +29,17 @@ enum Command {
         /// Fail unless the expression has this type (e.g. `boolean`).
         #[arg(long, value_name = "TYPE")]
         expect: Option<String>,
+    },
+    /// Evaluate an expression and print its value.
+    Eval {
+        #[command(flatten)]
+        input: Input,
+        /// The evaluation clock (RFC 3339), overriding the context's `now`.
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<String>,
+        /// The journey's time zone, overriding the context's `timeZone`.
+        #[arg(long, value_name = "ZONE")]
+        tz: Option<String>,
     },
 }
 
@@ -59,11 +70,13 @@ enum Format {
 
 const EXIT_COMPILE: u8 = 1;
 const EXIT_USAGE: u8 = 2;
+const EXIT_EVAL: u8 = 3;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check { input, expect } => check(&input, expect.as_deref()),
+        Command::Eval { input, now, tz } => eval(&input, now.as_deref(), tz.as_deref()),
     }
 }
 
@@ -155,6 +168,82 @@ fn check(input: &Input, expect: Option<&str>) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+fn eval(input: &Input, now: Option<&str>, tz: Option<&str>) -> ExitCode {
+    let src = match read_source(input) {
+        Ok(src) => src,
+        Err(message) => return usage_error(&message),
+    };
+    let catalog = match load_catalog(input) {
+        Ok(c) => c,
+        Err(message) => return usage_error(&message),
+    };
+    let context_doc = match load_context(input) {
+        Ok(doc) => doc.unwrap_or_else(|| json!({})),
+        Err(message) => return usage_error(&message),
+    };
+    let mut ctx = match Context::from_json(&context_doc) {
+        Ok(ctx) => ctx,
+        Err(message) => return usage_error(&format!("invalid context: {message}")),
+    };
+    if let Some(now) = now {
+        match jexpr::vm::context::parse_now(now) {
+            Ok(t) => ctx.now = t,
+            Err(message) => return usage_error(&format!("--now: {message}")),
+        }
+    } else if context_doc.get("now").is_none() {
+        ctx.now = chrono::Utc::now();
+    }
+    if let Some(tz) = tz {
+        match jexpr::temporal::parse_zone(tz) {
+            Some(zone) => ctx.time_zone = zone,
+            None => return usage_error(&format!("--tz: unknown time zone `{tz}`")),
+        }
+    }
+    let program = match Compiler::new(&catalog).compile(&src) {
+        Ok(p) => p,
+        Err(diags) => return report_compile_errors(input.format, &src, &diags),
+    };
+    match program.eval(&ctx) {
+        Ok(value) => {
+            if input.format == Format::Json {
+                println!(
+                    "{}",
+                    json!({ "type": program.ty().to_string(), "value": value.to_json() })
+                );
+            } else {
+                println!("{}", value.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            if input.format == Format::Json {
+                println!(
+                    "{}",
+                    json!({ "error": { "message": err.message, "span": [err.span.start, err.span.end] } })
+                );
+            } else {
+                let mut stderr = StandardStream::stderr(color_choice());
+                diagnostic::emit_eval_error(
+                    &mut stderr,
+                    "expression",
+                    &src,
+                    &err.message,
+                    err.span,
+                );
+            }
+            ExitCode::from(EXIT_EVAL)
+        }
+    }
+}
+
+fn color_choice() -> ColorChoice {
+    if std::io::stderr().is_terminal() {
+        ColorChoice::Auto
+    } else {
+        ColorChoice::Never
+    }
+}
+
 fn report_compile_errors(format: Format, src: &str, diags: &[Diagnostic]) -> ExitCode {
     match format {
         Format::Json => {
@@ -175,12 +264,7 @@ fn report_compile_errors(format: Format, src: &str, diags: &[Diagnostic]) -> Exi
             println!("{}", json!({ "errors": errors }));
         }
         Format::Text => {
-            let color = if std::io::stderr().is_terminal() {
-                ColorChoice::Auto
-            } else {
-                ColorChoice::Never
-            };
-            let mut stderr = StandardStream::stderr(color);
+            let mut stderr = StandardStream::stderr(color_choice());
             diagnostic::emit(&mut stderr, "expression", src, diags);
         }
     }

@@ -1,17 +1,29 @@
 //! Audience membership.
 
+use super::args;
 use super::signature::{c, Check, Ty::*};
-use super::{sig, Builtin, Category::Audience};
+use super::{sig, Builtin, Category::Audience, Env, Nulls};
+use crate::value::Value;
+
+fn member<'a>(args: &mut [Value<'a>], env: &Env<'_>) -> Result<Value<'a>, std::string::String> {
+    Ok(Value::Bool((env.in_audience)(args::string(args, 0)?)))
+}
+
+const MEMBER: &[super::Overload] = &[sig(&[c(String, Check::Audience)], Boolean, member)];
 
 pub(super) const FUNCTIONS: &[Builtin] = &[
     Builtin {
         name: "inSegment",
         category: Audience,
-        overloads: &[sig(&[c(String, Check::Audience)], Boolean)],
+        overloads: MEMBER,
+        nulls: Nulls::Propagate,
+        pure: false,
     },
     Builtin {
         name: "inAudience",
         category: Audience,
-        overloads: &[sig(&[c(String, Check::Audience)], Boolean)],
+        overloads: MEMBER,
+        nulls: Nulls::Propagate,
+        pure: false,
     },
 ];

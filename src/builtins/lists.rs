@@ -1,69 +1,261 @@
 //! Lists: membership, set operations, slicing, sorting.
 
+use super::aggregation::distinct_values;
+use super::args;
 use super::signature::{p, Ty::*};
-use super::{sig, Builtin, Category::Lists};
+use super::{pure, sig, Builtin, Category::Lists, Env, Nulls};
+use crate::value::Value;
+use std::cmp::Ordering;
+
+type R<'a> = Result<Value<'a>, std::string::String>;
+
+/// A field of an object element (`xdm:`-prefixed keys match too), or null.
+pub fn field_of<'a>(element: &Value<'a>, key: &str) -> Value<'a> {
+    match element {
+        Value::Json(serde_json::Value::Object(map)) => map
+            .get(key)
+            .or_else(|| map.get(&format!("xdm:{key}")))
+            .map_or(Value::Null, Value::from_json),
+        _ => Value::Null,
+    }
+}
+
+fn contains(items: &[Value<'_>], x: &Value<'_>) -> bool {
+    items.iter().any(|i| i.equals(x))
+}
+
+fn is_in<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
+    let x = args::take(args, 0);
+    if x.is_null() {
+        return Ok(Value::Bool(false));
+    }
+    Ok(Value::Bool(contains(&args::take_list(args, 1)?, &x)))
+}
+
+fn intersect<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
+    let first = args::take_list(args, 0)?;
+    let second = args::take_list(args, 1)?;
+    let common = first.into_iter().filter(|x| contains(&second, x)).collect();
+    Ok(Value::List(distinct_values(common, true)))
+}
+
+fn distinct<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
+    Ok(Value::List(distinct_values(
+        args::take_list(args, 0)?,
+        false,
+    )))
+}
+
+fn distinct_with_null<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
+    Ok(Value::List(distinct_values(
+        args::take_list(args, 0)?,
+        true,
+    )))
+}
+
+fn distinct_by_key<'a>(args: &mut [Value<'a>], keep_null: bool) -> R<'a> {
+    let items = args::take_list(args, 0)?;
+    let key = args::string(args, 1)?;
+    let mut seen: Vec<Value<'a>> = Vec::new();
+    let mut out = Vec::new();
+    for item in items {
+        if item.is_null() && !keep_null {
+            continue;
+        }
+        let k = field_of(&item, key);
+        if !contains(&seen, &k) {
+            seen.push(k);
+            out.push(item);
+        }
+    }
+    Ok(Value::List(out))
+}
+
+fn distinct_key<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
+    distinct_by_key(args, false)
+}
+
+fn distinct_key_with_null<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
+    distinct_by_key(args, true)
+}
+
+fn filter<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
+    let items = args::take_list(args, 0)?;
+    let values = args::take_list(args, 2)?;
+    let key = args::string(args, 1)?;
+    Ok(Value::List(
+        items
+            .into_iter()
+            .filter(|item| {
+                let k = field_of(item, key);
+                !k.is_null() && contains(&values, &k)
+            })
+            .collect(),
+    ))
+}
+
+fn get_list_item<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
+    let index = args::int(args, 1)?;
+    let mut items = args::take_list(args, 0)?;
+    Ok(usize::try_from(index)
+        .ok()
+        .filter(|i| *i < items.len())
+        .map_or(Value::Null, |i| std::mem::take(&mut items[i])))
+}
+
+fn limit_impl<'a>(args: &mut [Value<'a>], first: bool) -> R<'a> {
+    let n = usize::try_from(args::int(args, 1)?.max(0)).unwrap_or(usize::MAX);
+    let mut items = args::take_list(args, 0)?;
+    if n < items.len() {
+        if first {
+            items.truncate(n);
+        } else {
+            items.drain(..items.len() - n);
+        }
+    }
+    Ok(Value::List(items))
+}
+
+fn limit<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
+    limit_impl(args, true)
+}
+
+fn limit_from<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
+    let first = args::boolean(args, 2)?;
+    limit_impl(args, first)
+}
+
+fn list_size<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
+    Ok(Value::Int(args::take_list(args, 0)?.len() as i64))
+}
+
+/// Elements in their display form, nulls skipped [jexpr].
+fn serialize_list<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
+    let quote = args::boolean(args, 2)?;
+    let sep = args::string(args, 1)?.to_string();
+    let parts: Vec<std::string::String> = args::take_list(args, 0)?
+        .iter()
+        .filter(|v| !v.is_null())
+        .map(|v| {
+            if quote {
+                format!("\"{}\"", v.display())
+            } else {
+                v.display()
+            }
+        })
+        .collect();
+    Ok(Value::string(parts.join(&sep)))
+}
+
+/// Natural order, nulls last whatever the direction [jexpr].
+fn order(a: &Value<'_>, b: &Value<'_>, ascending: bool) -> Ordering {
+    match (a.is_null(), b.is_null()) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Greater,
+        (false, true) => Ordering::Less,
+        _ => {
+            let o = a.compare(b).unwrap_or(Ordering::Equal);
+            if ascending {
+                o
+            } else {
+                o.reverse()
+            }
+        }
+    }
+}
+
+fn sort<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
+    let ascending = args::boolean(args, 1)?;
+    let mut items = args::take_list(args, 0)?;
+    items.sort_by(|a, b| order(a, b, ascending));
+    Ok(Value::List(items))
+}
+
+fn sort_by_key<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
+    let ascending = args::boolean(args, 2)?;
+    let key = args::string(args, 1)?.to_string();
+    let mut items = args::take_list(args, 0)?;
+    items.sort_by(|a, b| order(&field_of(a, &key), &field_of(b, &key), ascending));
+    Ok(Value::List(items))
+}
 
 pub(super) const FUNCTIONS: &[Builtin] = &[
     Builtin {
         name: "in",
         category: Lists,
-        overloads: &[sig(&[p(T), p(ListT)], Boolean)],
+        overloads: &[sig(&[p(T), p(ListT)], Boolean, is_in)],
+        nulls: Nulls::Handle,
+        pure: true,
     },
     Builtin {
         name: "intersect",
         category: Lists,
-        overloads: &[sig(&[p(ListT), p(ListT)], ListT)],
+        overloads: &[sig(&[p(ListT), p(ListT)], ListT, intersect)],
+        nulls: Nulls::Handle,
+        pure: true,
     },
-    Builtin {
-        name: "distinct",
-        category: Lists,
-        overloads: &[
-            sig(&[p(ListT)], ListT),
-            sig(&[p(ListObject), p(String)], ListObject),
+    pure(
+        "distinct",
+        Lists,
+        &[
+            sig(&[p(ListT)], ListT, distinct),
+            sig(&[p(ListObject), p(String)], ListObject, distinct_key),
         ],
-    },
-    Builtin {
-        name: "distinctWithNull",
-        category: Lists,
-        overloads: &[
-            sig(&[p(ListT)], ListT),
-            sig(&[p(ListObject), p(String)], ListObject),
+    ),
+    pure(
+        "distinctWithNull",
+        Lists,
+        &[
+            sig(&[p(ListT)], ListT, distinct_with_null),
+            sig(
+                &[p(ListObject), p(String)],
+                ListObject,
+                distinct_key_with_null,
+            ),
         ],
-    },
-    Builtin {
-        name: "filter",
-        category: Lists,
-        overloads: &[sig(&[p(ListObject), p(String), p(AnyList)], ListObject)],
-    },
-    Builtin {
-        name: "getListItem",
-        category: Lists,
-        overloads: &[sig(&[p(ListT), p(Integer)], T)],
-    },
-    Builtin {
-        name: "limit",
-        category: Lists,
-        overloads: &[
-            sig(&[p(ListT), p(Integer)], ListT),
-            sig(&[p(ListT), p(Integer), p(Boolean)], ListT),
+    ),
+    pure(
+        "filter",
+        Lists,
+        &[sig(
+            &[p(ListObject), p(String), p(AnyList)],
+            ListObject,
+            filter,
+        )],
+    ),
+    pure(
+        "getListItem",
+        Lists,
+        &[sig(&[p(ListT), p(Integer)], T, get_list_item)],
+    ),
+    pure(
+        "limit",
+        Lists,
+        &[
+            sig(&[p(ListT), p(Integer)], ListT, limit),
+            sig(&[p(ListT), p(Integer), p(Boolean)], ListT, limit_from),
         ],
-    },
-    Builtin {
-        name: "listSize",
-        category: Lists,
-        overloads: &[sig(&[p(AnyList)], Integer)],
-    },
-    Builtin {
-        name: "serializeList",
-        category: Lists,
-        overloads: &[sig(&[p(AnyList), p(String), p(Boolean)], String)],
-    },
-    Builtin {
-        name: "sort",
-        category: Lists,
-        overloads: &[
-            sig(&[p(ListT), p(Boolean)], ListT),
-            sig(&[p(ListObject), p(String), p(Boolean)], ListObject),
+    ),
+    pure("listSize", Lists, &[sig(&[p(AnyList)], Integer, list_size)]),
+    pure(
+        "serializeList",
+        Lists,
+        &[sig(
+            &[p(AnyList), p(String), p(Boolean)],
+            String,
+            serialize_list,
+        )],
+    ),
+    pure(
+        "sort",
+        Lists,
+        &[
+            sig(&[p(ListT), p(Boolean)], ListT, sort),
+            sig(
+                &[p(ListObject), p(String), p(Boolean)],
+                ListObject,
+                sort_by_key,
+            ),
         ],
-    },
+    ),
 ];

@@ -2,6 +2,7 @@
 //! its signatures (for the checker) next to its implementation (for the VM).
 
 mod aggregation;
+pub mod args;
 mod audience;
 mod conversion;
 mod dates;
@@ -10,8 +11,45 @@ mod math;
 pub mod signature;
 mod strings;
 
+use crate::value::Value;
+use chrono::{DateTime, Utc};
 pub use signature::{Check, Param, Ty};
+use std::cell::Cell;
 use std::fmt;
+
+/// What a builtin sees of the evaluation besides its arguments.
+pub struct Env<'e> {
+    /// The evaluation clock.
+    pub now: DateTime<Utc>,
+    /// Audience membership (`realized`/`existing` → true; unknown → false).
+    pub in_audience: &'e dyn Fn(&str) -> bool,
+    /// State of the seeded generator behind `random()` and `uuid()`.
+    pub rng: &'e Cell<u64>,
+}
+
+impl Env<'_> {
+    /// The next pseudo-random 64 bits (splitmix64: seedable, reproducible).
+    pub fn next_random(&self) -> u64 {
+        let mut z = self.rng.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
+        self.rng.set(z);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+/// An implementation: takes its arguments (already checked against the
+/// signature) and returns the value or an evaluation error message.
+pub type Impl = for<'a> fn(&mut [Value<'a>], &Env<'_>) -> Result<Value<'a>, String>;
+
+/// How a builtin treats `null` arguments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Nulls {
+    /// Any `null` argument makes the result `null` without calling the function.
+    Propagate,
+    /// The function decides (`isEmpty(null)` is true, `in(null, l)` false, …).
+    Handle,
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Category {
@@ -24,18 +62,27 @@ pub enum Category {
     Strings,
 }
 
-/// One accepted signature of a builtin.
-#[derive(Debug)]
+/// One accepted signature of a builtin, with its implementation.
 pub struct Overload {
     pub params: &'static [Param],
     pub ret: Ty,
+    pub imp: Impl,
 }
 
-#[derive(Debug)]
 pub struct Builtin {
     pub name: &'static str,
     pub category: Category,
     pub overloads: &'static [Overload],
+    pub nulls: Nulls,
+    /// Depends only on its arguments, so constant calls may be folded at
+    /// compile time (not `now`, `random`, audiences, …).
+    pub pure: bool,
+}
+
+impl fmt::Debug for Builtin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.name)
+    }
 }
 
 const CATEGORIES: &[&[Builtin]] = &[
@@ -86,8 +133,23 @@ impl fmt::Display for SignatureDisplay<'_> {
 }
 
 /// Shorthand for the tables.
-pub(crate) const fn sig(params: &'static [Param], ret: Ty) -> Overload {
-    Overload { params, ret }
+pub(crate) const fn sig(params: &'static [Param], ret: Ty, imp: Impl) -> Overload {
+    Overload { params, ret, imp }
+}
+
+/// A pure builtin whose `null` arguments give `null`: the common case.
+pub(crate) const fn pure(
+    name: &'static str,
+    category: Category,
+    overloads: &'static [Overload],
+) -> Builtin {
+    Builtin {
+        name,
+        category,
+        overloads,
+        nulls: Nulls::Propagate,
+        pure: true,
+    }
 }
 
 #[cfg(test)]

@@ -1,137 +1,322 @@
 //! Strings (positions and lengths count Unicode code points).
 
+use super::args;
 use super::signature::{c, p, Check, Ty::*};
-use super::{sig, Builtin, Category::Strings, Overload};
+use super::{pure, sig, Builtin, Category::Strings, Env, Nulls};
+use crate::value::Value;
+use std::fmt::Write;
 
-const TEST: &[Overload] = &[sig(&[p(String), p(String)], Boolean)];
-const POSITION: &[Overload] = &[sig(&[p(String), p(String)], Integer)];
-const STRING_TEST: &[Overload] = &[sig(&[p(String)], Boolean)];
-const MAP: &[Overload] = &[sig(&[p(String)], String)];
-const REPLACE: &[Overload] = &[sig(
-    &[p(String), c(String, Check::Regex), p(String)],
-    String,
-)];
+type R<'a> = Result<Value<'a>, std::string::String>;
+
+fn two<'v>(args: &'v [Value<'_>]) -> Result<(&'v str, &'v str), std::string::String> {
+    Ok((args::string(args, 0)?, args::string(args, 1)?))
+}
+
+fn lower(s: &str) -> std::string::String {
+    s.to_lowercase()
+}
+
+fn concat<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
+    let (a, b) = two(args)?;
+    Ok(Value::string(format!("{a}{b}")))
+}
+
+fn concat_list<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
+    let mut out = std::string::String::new();
+    for item in args::take_list(args, 0)? {
+        out.push_str(item.as_str().unwrap_or(""));
+    }
+    Ok(Value::string(out))
+}
+
+macro_rules! string_tests {
+    ($($name:ident($a:ident, $b:ident) => $body:expr;)*) => {
+        $(fn $name<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
+            let ($a, $b) = two(args)?;
+            Ok(Value::Bool($body))
+        })*
+    };
+}
+
+string_tests! {
+    contain(s, sub) => s.contains(sub);
+    contain_ignore_case(s, sub) => lower(s).contains(&lower(sub));
+    start_with(s, p) => s.starts_with(p);
+    start_with_ignore_case(s, p) => lower(s).starts_with(&lower(p));
+    end_with(s, p) => s.ends_with(p);
+    end_with_ignore_case(s, p) => lower(s).ends_with(&lower(p));
+    equal_ignore_case(a, b) => lower(a) == lower(b);
+    not_equal_ignore_case(a, b) => lower(a) != lower(b);
+}
+
+/// Byte offset → code-point index.
+fn char_index(s: &str, byte: usize) -> i64 {
+    s.get(..byte)
+        .map_or(0, |prefix| prefix.chars().count() as i64)
+}
+
+fn index_of<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
+    let (s, sub) = two(args)?;
+    Ok(Value::Int(s.find(sub).map_or(-1, |b| char_index(s, b))))
+}
+
+fn last_index_of<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
+    let (s, sub) = two(args)?;
+    Ok(Value::Int(s.rfind(sub).map_or(-1, |b| char_index(s, b))))
+}
+
+fn is_empty<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
+    Ok(Value::Bool(
+        args::get(args, 0).as_str().is_none_or(str::is_empty),
+    ))
+}
+
+fn is_not_empty<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
+    Ok(Value::Bool(
+        args::get(args, 0).as_str().is_some_and(|s| !s.is_empty()),
+    ))
+}
+
+fn length<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
+    Ok(Value::Int(args::string(args, 0)?.chars().count() as i64))
+}
+
+fn to_lower<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
+    Ok(Value::string(lower(args::string(args, 0)?)))
+}
+
+fn to_upper<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
+    Ok(Value::string(args::string(args, 0)?.to_uppercase()))
+}
+
+/// Java's `trim`: code points up to U+0020 at both ends.
+fn trim<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
+    Ok(match args::take_string(args, 0)? {
+        std::borrow::Cow::Borrowed(s) => Value::str(s.trim_matches(|c: char| c <= ' ')),
+        std::borrow::Cow::Owned(s) => Value::string(s.trim_matches(|c: char| c <= ' ').to_string()),
+    })
+}
+
+fn match_reg_exp<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
+    let re = args::regex(args, 1)?;
+    Ok(Value::Bool(re.is_match(args::string(args, 0)?)))
+}
+
+fn replace<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
+    let re = args::regex(args, 1)?;
+    let (s, with) = (args::string(args, 0)?, args::string(args, 2)?);
+    Ok(Value::string(re.replacen(s, 1, with).into_owned()))
+}
+
+fn replace_all<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
+    let re = args::regex(args, 1)?;
+    let (s, with) = (args::string(args, 0)?, args::string(args, 2)?);
+    Ok(Value::string(re.replace_all(s, with).into_owned()))
+}
+
+/// Java's `String.split`: trailing empty strings removed; no match leaves the input whole.
+fn split<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
+    let re = args::regex(args, 1)?;
+    let s = args::string(args, 0)?;
+    if s.is_empty() {
+        return Ok(Value::List(vec![Value::string(std::string::String::new())]));
+    }
+    let mut parts: Vec<&str> = re.split(s).collect();
+    // A zero-width match at the very start yields no leading empty string (Java 8+).
+    if parts.len() > 1
+        && parts.first() == Some(&"")
+        && re.find(s).is_some_and(|m| m.start() == 0 && m.end() == 0)
+    {
+        parts.remove(0);
+    }
+    while parts.len() > 1 && parts.last() == Some(&"") {
+        parts.pop();
+    }
+    if parts.len() == 1 && parts[0].is_empty() {
+        parts.clear();
+    }
+    Ok(Value::List(
+        parts
+            .into_iter()
+            .map(|p| Value::string(p.to_string()))
+            .collect(),
+    ))
+}
+
+fn substr_impl<'a>(s: &str, begin: i64, end: Option<i64>) -> Value<'a> {
+    let len = s.chars().count() as i64;
+    let begin = begin.clamp(0, len);
+    let end = end.unwrap_or(len).clamp(0, len);
+    if begin >= end {
+        return Value::string(std::string::String::new());
+    }
+    Value::string(
+        s.chars()
+            .skip(begin as usize)
+            .take((end - begin) as usize)
+            .collect(),
+    )
+}
+
+fn substr<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
+    Ok(substr_impl(
+        args::string(args, 0)?,
+        args::int(args, 1)?,
+        None,
+    ))
+}
+
+fn substr_range<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
+    Ok(substr_impl(
+        args::string(args, 0)?,
+        args::int(args, 1)?,
+        Some(args::int(args, 2)?),
+    ))
+}
+
+/// A version 4 UUID from the seeded generator.
+fn uuid<'a>(_: &mut [Value<'a>], env: &Env<'_>) -> R<'a> {
+    let hi = (env.next_random() & !0xF000) | 0x4000;
+    let lo = (env.next_random() & !(0xC000 << 48)) | (0x8000 << 48);
+    let mut out = std::string::String::with_capacity(36);
+    let hex = format!("{hi:016x}{lo:016x}");
+    for (i, ch) in hex.chars().enumerate() {
+        if matches!(i, 8 | 12 | 16 | 20) {
+            out.push('-');
+        }
+        let _ = out.write_char(ch);
+    }
+    Ok(Value::string(out))
+}
+
+const fn handles_null(name: &'static str, overloads: &'static [super::Overload]) -> Builtin {
+    Builtin {
+        name,
+        category: Strings,
+        overloads,
+        nulls: Nulls::Handle,
+        pure: true,
+    }
+}
 
 pub(super) const FUNCTIONS: &[Builtin] = &[
-    Builtin {
-        name: "concat",
-        category: Strings,
-        overloads: &[
-            sig(&[p(String), p(String)], String),
-            sig(&[p(ListString)], String),
+    pure(
+        "concat",
+        Strings,
+        &[
+            sig(&[p(String), p(String)], String, concat),
+            sig(&[p(ListString)], String, concat_list),
         ],
-    },
-    Builtin {
-        name: "contain",
-        category: Strings,
-        overloads: TEST,
-    },
-    Builtin {
-        name: "containIgnoreCase",
-        category: Strings,
-        overloads: TEST,
-    },
-    Builtin {
-        name: "startWith",
-        category: Strings,
-        overloads: TEST,
-    },
-    Builtin {
-        name: "startWithIgnoreCase",
-        category: Strings,
-        overloads: TEST,
-    },
-    Builtin {
-        name: "endWith",
-        category: Strings,
-        overloads: TEST,
-    },
-    Builtin {
-        name: "endWithIgnoreCase",
-        category: Strings,
-        overloads: TEST,
-    },
-    Builtin {
-        name: "equalIgnoreCase",
-        category: Strings,
-        overloads: TEST,
-    },
-    Builtin {
-        name: "notEqualIgnoreCase",
-        category: Strings,
-        overloads: TEST,
-    },
-    Builtin {
-        name: "indexOf",
-        category: Strings,
-        overloads: POSITION,
-    },
-    Builtin {
-        name: "lastIndexOf",
-        category: Strings,
-        overloads: POSITION,
-    },
-    Builtin {
-        name: "isEmpty",
-        category: Strings,
-        overloads: STRING_TEST,
-    },
-    Builtin {
-        name: "isNotEmpty",
-        category: Strings,
-        overloads: STRING_TEST,
-    },
-    Builtin {
-        name: "length",
-        category: Strings,
-        overloads: &[sig(&[p(String)], Integer)],
-    },
-    Builtin {
-        name: "lower",
-        category: Strings,
-        overloads: MAP,
-    },
-    Builtin {
-        name: "upper",
-        category: Strings,
-        overloads: MAP,
-    },
-    Builtin {
-        name: "trim",
-        category: Strings,
-        overloads: MAP,
-    },
-    Builtin {
-        name: "matchRegExp",
-        category: Strings,
-        overloads: &[sig(&[p(String), c(String, Check::Regex)], Boolean)],
-    },
-    Builtin {
-        name: "replace",
-        category: Strings,
-        overloads: REPLACE,
-    },
-    Builtin {
-        name: "replaceAll",
-        category: Strings,
-        overloads: REPLACE,
-    },
-    Builtin {
-        name: "split",
-        category: Strings,
-        overloads: &[sig(&[p(String), c(String, Check::Regex)], ListString)],
-    },
-    Builtin {
-        name: "substr",
-        category: Strings,
-        overloads: &[
-            sig(&[p(String), p(Integer)], String),
-            sig(&[p(String), p(Integer), p(Integer)], String),
+    ),
+    pure(
+        "contain",
+        Strings,
+        &[sig(&[p(String), p(String)], Boolean, contain)],
+    ),
+    pure(
+        "containIgnoreCase",
+        Strings,
+        &[sig(&[p(String), p(String)], Boolean, contain_ignore_case)],
+    ),
+    pure(
+        "startWith",
+        Strings,
+        &[sig(&[p(String), p(String)], Boolean, start_with)],
+    ),
+    pure(
+        "startWithIgnoreCase",
+        Strings,
+        &[sig(
+            &[p(String), p(String)],
+            Boolean,
+            start_with_ignore_case,
+        )],
+    ),
+    pure(
+        "endWith",
+        Strings,
+        &[sig(&[p(String), p(String)], Boolean, end_with)],
+    ),
+    pure(
+        "endWithIgnoreCase",
+        Strings,
+        &[sig(&[p(String), p(String)], Boolean, end_with_ignore_case)],
+    ),
+    pure(
+        "equalIgnoreCase",
+        Strings,
+        &[sig(&[p(String), p(String)], Boolean, equal_ignore_case)],
+    ),
+    pure(
+        "notEqualIgnoreCase",
+        Strings,
+        &[sig(&[p(String), p(String)], Boolean, not_equal_ignore_case)],
+    ),
+    pure(
+        "indexOf",
+        Strings,
+        &[sig(&[p(String), p(String)], Integer, index_of)],
+    ),
+    pure(
+        "lastIndexOf",
+        Strings,
+        &[sig(&[p(String), p(String)], Integer, last_index_of)],
+    ),
+    handles_null("isEmpty", &[sig(&[p(String)], Boolean, is_empty)]),
+    handles_null("isNotEmpty", &[sig(&[p(String)], Boolean, is_not_empty)]),
+    pure("length", Strings, &[sig(&[p(String)], Integer, length)]),
+    pure("lower", Strings, &[sig(&[p(String)], String, to_lower)]),
+    pure("upper", Strings, &[sig(&[p(String)], String, to_upper)]),
+    pure("trim", Strings, &[sig(&[p(String)], String, trim)]),
+    pure(
+        "matchRegExp",
+        Strings,
+        &[sig(
+            &[p(String), c(String, Check::Regex)],
+            Boolean,
+            match_reg_exp,
+        )],
+    ),
+    pure(
+        "replace",
+        Strings,
+        &[sig(
+            &[p(String), c(String, Check::Regex), p(String)],
+            String,
+            replace,
+        )],
+    ),
+    pure(
+        "replaceAll",
+        Strings,
+        &[sig(
+            &[p(String), c(String, Check::Regex), p(String)],
+            String,
+            replace_all,
+        )],
+    ),
+    pure(
+        "split",
+        Strings,
+        &[sig(
+            &[p(String), c(String, Check::Regex)],
+            ListString,
+            split,
+        )],
+    ),
+    pure(
+        "substr",
+        Strings,
+        &[
+            sig(&[p(String), p(Integer)], String, substr),
+            sig(&[p(String), p(Integer), p(Integer)], String, substr_range),
         ],
-    },
+    ),
     Builtin {
         name: "uuid",
         category: Strings,
-        overloads: &[sig(&[], String)],
+        overloads: &[sig(&[], String, uuid)],
+        nulls: Nulls::Propagate,
+        pure: false,
     },
 ];

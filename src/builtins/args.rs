@@ -1,0 +1,117 @@
+//! Reading arguments inside builtin implementations. The checker has already
+//! matched the types, so a mismatch here is reported, never a panic.
+
+use crate::temporal::{self, Zone, ZonedDateTime};
+use crate::value::Value;
+use chrono::{NaiveDate, NaiveDateTime};
+use std::borrow::Cow;
+
+fn unexpected(what: &str, v: &Value<'_>) -> String {
+    format!("expected {what}, found `{}`", v.display_quoted())
+}
+
+/// Moves argument `i` out (leaving `null`).
+pub fn take<'a>(args: &mut [Value<'a>], i: usize) -> Value<'a> {
+    args.get_mut(i).map(std::mem::take).unwrap_or_default()
+}
+
+pub fn get<'v, 'a>(args: &'v [Value<'a>], i: usize) -> &'v Value<'a> {
+    const NULL: &Value<'static> = &Value::Null;
+    args.get(i).unwrap_or(NULL)
+}
+
+pub fn string<'v>(args: &'v [Value<'_>], i: usize) -> Result<&'v str, String> {
+    let v = get(args, i);
+    v.as_str().ok_or_else(|| unexpected("a string", v))
+}
+
+pub fn take_string<'a>(args: &mut [Value<'a>], i: usize) -> Result<Cow<'a, str>, String> {
+    match take(args, i) {
+        Value::Str(s) => Ok(s),
+        Value::Json(serde_json::Value::String(s)) => Ok(Cow::Borrowed(s.as_str())),
+        other => Err(unexpected("a string", &other)),
+    }
+}
+
+pub fn int(args: &[Value<'_>], i: usize) -> Result<i64, String> {
+    match get(args, i) {
+        Value::Int(n) => Ok(*n),
+        v => Err(unexpected("an integer", v)),
+    }
+}
+
+pub fn number(args: &[Value<'_>], i: usize) -> Result<f64, String> {
+    match get(args, i) {
+        Value::Int(n) => Ok(*n as f64),
+        Value::Dec(d) => Ok(*d),
+        v => Err(unexpected("a number", v)),
+    }
+}
+
+pub fn boolean(args: &[Value<'_>], i: usize) -> Result<bool, String> {
+    match get(args, i) {
+        Value::Bool(b) => Ok(*b),
+        v => Err(unexpected("a boolean", v)),
+    }
+}
+
+pub fn date_time(args: &[Value<'_>], i: usize) -> Result<ZonedDateTime, String> {
+    match get(args, i) {
+        Value::DateTime(d) => Ok(*d),
+        v => Err(unexpected("a dateTime", v)),
+    }
+}
+
+pub fn date_time_only(args: &[Value<'_>], i: usize) -> Result<NaiveDateTime, String> {
+    match get(args, i) {
+        Value::DateTimeOnly(d) => Ok(*d),
+        v => Err(unexpected("a dateTimeOnly", v)),
+    }
+}
+
+pub fn date_only(args: &[Value<'_>], i: usize) -> Result<NaiveDate, String> {
+    match get(args, i) {
+        Value::DateOnly(d) => Ok(*d),
+        v => Err(unexpected("a dateOnly", v)),
+    }
+}
+
+/// The elements of a list argument, moved out.
+pub fn take_list<'a>(args: &mut [Value<'a>], i: usize) -> Result<Vec<Value<'a>>, String> {
+    match take(args, i) {
+        Value::List(items) => Ok(items),
+        Value::Null => Ok(Vec::new()),
+        other => other.elements().ok_or_else(|| unexpected("a list", &other)),
+    }
+}
+
+/// A zone argument: validated at compile time, or parsed now.
+pub fn zone(args: &[Value<'_>], i: usize) -> Result<Zone, String> {
+    match get(args, i) {
+        Value::Zone(z) => Ok(*z),
+        v => {
+            let text = v.as_str().ok_or_else(|| unexpected("a zone id", v))?;
+            temporal::parse_zone(text).ok_or_else(|| format!("unknown time zone `{text}`"))
+        }
+    }
+}
+
+/// A regex argument: compiled at compile time, or compiled now.
+pub fn regex<'v>(args: &'v [Value<'_>], i: usize) -> Result<Cow<'v, regex::Regex>, String> {
+    match get(args, i) {
+        Value::Regex(r) => Ok(Cow::Borrowed(*r)),
+        v => {
+            let text = v
+                .as_str()
+                .ok_or_else(|| unexpected("a regular expression", v))?;
+            crate::checker::compile_regex(text)
+                .map(Cow::Owned)
+                .map_err(|e| {
+                    format!(
+                        "invalid regular expression `{text}`: {}",
+                        e.to_string().lines().last().unwrap_or("")
+                    )
+                })
+        }
+    }
+}

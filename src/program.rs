@@ -1,0 +1,324 @@
+//! A compiled expression: instructions, constants and tables. Written by the
+//! compiler, read by the VM; immutable and `Send + Sync`, so one `Program`
+//! serves every evaluation on every thread.
+
+use crate::builtins::Builtin;
+use crate::span::Span;
+use crate::syntax::ast::{FilterKind, TestOp};
+use crate::temporal::{self, Zone, ZonedDateTime};
+use crate::types::Type;
+use crate::value::Value;
+use chrono::{NaiveDate, NaiveDateTime};
+use std::borrow::Cow;
+use std::fmt::Write;
+use std::sync::Arc;
+
+/// One VM instruction. Operands index the program's tables.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Instruction {
+    /// Push constant `k`.
+    Const(u32),
+    /// Push the payload of event `e` (null when the context has none).
+    Event(u32),
+    /// Pop the `params` of data source `s`, fetch it, push its data.
+    Source(u32),
+    /// Push journey property `p`.
+    Journey(u32),
+    /// Push the element the innermost filter is visiting.
+    Current,
+    /// Pop data, push its field `name` (mapped over lists and flattened one level).
+    Field(u32),
+    /// Pop a list, run the condition in the next `len` instructions per element, push the result.
+    Filter(FilterKind, u32),
+    /// End of a filter condition: its value is the top of the stack.
+    EndFilter,
+    /// Pop an index and a list, push the element (null when out of range).
+    At,
+    /// Pop a map, push the value of key `name`.
+    Entry(u32),
+    /// Pop a map, push its first key.
+    FirstEntryKey,
+    /// Pop a map, push its keys.
+    Keys,
+    /// Read the data on top of the stack as static type `t` (dates parsed, lists typed).
+    Coerce(u32),
+    /// If the top is not null, jump to `target` (past a default value); else pop it.
+    DefaultUnlessNull(u32),
+    /// `and`: pop; if not true, push false and jump to `target`.
+    AndJump(u32),
+    /// `or`: pop; if true, push true and jump to `target`.
+    OrJump(u32),
+    /// Pop; push true if it was true, else false (null counts as false).
+    ToBool,
+    /// Pop; jump to `target` unless it was true.
+    JumpUnlessTrue(u32),
+    /// Jump to `target`.
+    Jump(u32),
+    /// Pop a boolean, push its negation (null → true).
+    Not,
+    /// Pop a number or duration, push its negation.
+    Neg,
+    /// Pop two operands, push the result of the operator.
+    Binary(BinOp),
+    /// Pop a value, push the test's result.
+    Test(TestOp),
+    /// Pop `argc` arguments, call builtin overload `f`, push the result.
+    Call(u32, u8),
+    /// Pop `n` values, push them as a list.
+    MakeList(u32),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    /// `+` with a string operand.
+    Concat,
+}
+
+/// A compile-time value; the program's constant pool.
+#[derive(Clone, Debug)]
+pub enum Constant {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Dec(f64),
+    Str(Arc<str>),
+    DateTime(ZonedDateTime),
+    DateTimeOnly(NaiveDateTime),
+    DateOnly(NaiveDate),
+    Duration(i64),
+    List(Vec<Constant>),
+    Regex(regex::Regex),
+    Zone(Zone),
+}
+
+impl Constant {
+    pub fn to_value(&self) -> Value<'_> {
+        match self {
+            Constant::Null => Value::Null,
+            Constant::Bool(b) => Value::Bool(*b),
+            Constant::Int(i) => Value::Int(*i),
+            Constant::Dec(d) => Value::Dec(*d),
+            Constant::Str(s) => Value::Str(Cow::Borrowed(s)),
+            Constant::DateTime(d) => Value::DateTime(*d),
+            Constant::DateTimeOnly(d) => Value::DateTimeOnly(*d),
+            Constant::DateOnly(d) => Value::DateOnly(*d),
+            Constant::Duration(d) => Value::Duration(*d),
+            Constant::List(items) => Value::List(items.iter().map(Constant::to_value).collect()),
+            Constant::Regex(r) => Value::Regex(r),
+            Constant::Zone(z) => Value::Zone(*z),
+        }
+    }
+
+    /// The constant for a value computed at compile time; `None` for data.
+    pub fn from_value(v: &Value<'_>) -> Option<Constant> {
+        Some(match v {
+            Value::Null => Constant::Null,
+            Value::Bool(b) => Constant::Bool(*b),
+            Value::Int(i) => Constant::Int(*i),
+            Value::Dec(d) => Constant::Dec(*d),
+            Value::Str(s) => Constant::Str(Arc::from(s.as_ref())),
+            Value::DateTime(d) => Constant::DateTime(*d),
+            Value::DateTimeOnly(d) => Constant::DateTimeOnly(*d),
+            Value::DateOnly(d) => Constant::DateOnly(*d),
+            Value::Duration(d) => Constant::Duration(*d),
+            Value::List(items) => Constant::List(
+                items
+                    .iter()
+                    .map(Constant::from_value)
+                    .collect::<Option<_>>()?,
+            ),
+            Value::Regex(r) => Constant::Regex((*r).clone()),
+            Value::Zone(z) => Constant::Zone(*z),
+            Value::Json(_) => return None,
+        })
+    }
+}
+
+/// A field name and its `xdm:`-prefixed twin, so payload keys match either.
+#[derive(Clone, Debug)]
+pub struct FieldName {
+    pub name: Arc<str>,
+    pub xdm: Arc<str>,
+}
+
+/// A data-source read: which field group, and the names of its parameters.
+#[derive(Clone, Debug)]
+pub struct SourceRead {
+    pub source: Arc<str>,
+    pub group: Arc<str>,
+    pub params: Vec<Arc<str>>,
+}
+
+/// A resolved builtin overload.
+#[derive(Clone, Copy, Debug)]
+pub struct Callee {
+    pub builtin: &'static Builtin,
+    pub overload: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct Program {
+    pub(crate) code: Vec<Instruction>,
+    /// The span of the expression each instruction belongs to, for errors.
+    pub(crate) spans: Vec<Span>,
+    pub(crate) constants: Vec<Constant>,
+    pub(crate) names: Vec<FieldName>,
+    pub(crate) events: Vec<Arc<str>>,
+    pub(crate) sources: Vec<SourceRead>,
+    pub(crate) journey: Vec<Arc<str>>,
+    pub(crate) types: Vec<Type>,
+    pub(crate) callees: Vec<Callee>,
+    pub(crate) ty: Type,
+    pub(crate) source_text: Arc<str>,
+}
+
+impl Program {
+    /// The static type of the expression's value.
+    pub fn ty(&self) -> &Type {
+        &self.ty
+    }
+
+    /// The expression text the program was compiled from.
+    pub fn source(&self) -> &str {
+        &self.source_text
+    }
+
+    /// Number of instructions.
+    pub fn len(&self) -> usize {
+        self.code.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.code.is_empty()
+    }
+
+    /// A listing of the instructions with their operands resolved.
+    pub fn disassemble(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "; {} → {}", self.source_text, self.ty);
+        for (pc, ins) in self.code.iter().enumerate() {
+            let _ = write!(out, "{pc:4}  ");
+            let name = |i: u32| self.names.get(i as usize).map_or("?", |n| &*n.name);
+            let _ = match *ins {
+                Instruction::Const(k) => {
+                    let text = self
+                        .constants
+                        .get(k as usize)
+                        .map_or("?".into(), describe_constant);
+                    write!(out, "const      {text}")
+                }
+                Instruction::Event(e) => write!(
+                    out,
+                    "event      {}",
+                    self.events.get(e as usize).map_or("?", |s| s)
+                ),
+                Instruction::Source(s) => match self.sources.get(s as usize) {
+                    Some(src) if src.params.is_empty() => {
+                        write!(out, "source     {}.{}", src.source, src.group)
+                    }
+                    Some(src) => write!(
+                        out,
+                        "source     {}.{} params({})",
+                        src.source,
+                        src.group,
+                        src.params.join(", ")
+                    ),
+                    None => write!(out, "source     ?"),
+                },
+                Instruction::Journey(p) => write!(
+                    out,
+                    "journey    {}",
+                    self.journey.get(p as usize).map_or("?", |s| s)
+                ),
+                Instruction::Current => write!(out, "current"),
+                Instruction::Field(n) => write!(out, "field      {}", name(n)),
+                Instruction::Filter(kind, len) => {
+                    write!(
+                        out,
+                        "filter     {} until {}",
+                        kind.keyword(),
+                        pc + 1 + len as usize
+                    )
+                }
+                Instruction::EndFilter => write!(out, "end-filter"),
+                Instruction::At => write!(out, "at"),
+                Instruction::Entry(n) => write!(out, "entry      {}", name(n)),
+                Instruction::FirstEntryKey => write!(out, "first-key"),
+                Instruction::Keys => write!(out, "keys"),
+                Instruction::Coerce(t) => {
+                    write!(
+                        out,
+                        "coerce     {}",
+                        self.types
+                            .get(t as usize)
+                            .map_or("?".into(), |t| t.to_string())
+                    )
+                }
+                Instruction::DefaultUnlessNull(t) => write!(out, "default    else → {t}"),
+                Instruction::AndJump(t) => write!(out, "and        false → {t}"),
+                Instruction::OrJump(t) => write!(out, "or         true → {t}"),
+                Instruction::ToBool => write!(out, "to-bool"),
+                Instruction::JumpUnlessTrue(t) => write!(out, "jump-unless-true → {t}"),
+                Instruction::Jump(t) => write!(out, "jump       → {t}"),
+                Instruction::Not => write!(out, "not"),
+                Instruction::Neg => write!(out, "neg"),
+                Instruction::Binary(op) => write!(out, "{}", binop_name(op)),
+                Instruction::Test(op) => write!(out, "test       {}", op.text()),
+                Instruction::Call(f, argc) => {
+                    let f = self.callees.get(f as usize).map_or("?", |c| c.builtin.name);
+                    write!(out, "call       {f}/{argc}")
+                }
+                Instruction::MakeList(n) => write!(out, "list       {n}"),
+            };
+            out.push('\n');
+        }
+        out
+    }
+}
+
+fn binop_name(op: BinOp) -> &'static str {
+    match op {
+        BinOp::Eq => "eq",
+        BinOp::Ne => "ne",
+        BinOp::Lt => "lt",
+        BinOp::Le => "le",
+        BinOp::Gt => "gt",
+        BinOp::Ge => "ge",
+        BinOp::Add => "add",
+        BinOp::Sub => "sub",
+        BinOp::Mul => "mul",
+        BinOp::Div => "div",
+        BinOp::Rem => "rem",
+        BinOp::Concat => "concat",
+    }
+}
+
+fn describe_constant(c: &Constant) -> String {
+    match c {
+        Constant::Regex(r) => format!("regex {:?}", r.as_str()),
+        Constant::Zone(z) => format!("zone {}", crate::value::zone_name(*z)),
+        Constant::DateTime(d) => format!("dateTime {}", temporal::format_date_time(d)),
+        other => other.to_value().display_quoted(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn program_is_send_and_sync() {
+        assert_send_sync::<super::Program>();
+    }
+}

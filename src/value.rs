@@ -1,0 +1,241 @@
+//! Runtime values, their canonical display (section 3) and JSON encoding.
+//!
+//! Values read from event or data-source JSON borrow from it: strings are
+//! `Cow::Borrowed`, objects and arrays stay `Json` references until the
+//! static type says how to read them.
+
+use crate::syntax::printer::decimal_text;
+use crate::temporal::{self, ZonedDateTime};
+use chrono::{NaiveDate, NaiveDateTime};
+use serde_json::Value as Json;
+use std::borrow::Cow;
+use std::cmp::Ordering;
+use std::fmt::Write;
+
+#[derive(Clone, Debug, Default)]
+pub enum Value<'a> {
+    #[default]
+    Null,
+    Bool(bool),
+    Int(i64),
+    Dec(f64),
+    Str(Cow<'a, str>),
+    DateTime(ZonedDateTime),
+    DateTimeOnly(NaiveDateTime),
+    DateOnly(NaiveDate),
+    /// Milliseconds.
+    Duration(i64),
+    List(Vec<Value<'a>>),
+    /// An object, map or not-yet-typed part of the input data.
+    Json(&'a Json),
+    /// A pattern compiled at compile time (only ever a function argument).
+    Regex(&'a regex::Regex),
+    /// A zone id validated at compile time (only ever a function argument).
+    Zone(temporal::Zone),
+}
+
+impl<'a> Value<'a> {
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null | Value::Json(Json::Null))
+    }
+
+    pub fn str(s: &'a str) -> Value<'a> {
+        Value::Str(Cow::Borrowed(s))
+    }
+
+    pub fn string(s: String) -> Value<'a> {
+        Value::Str(Cow::Owned(s))
+    }
+
+    /// A JSON value read without a static type to guide it: strings stay
+    /// strings, numbers become integer or decimal, arrays and objects stay data.
+    pub fn from_json(json: &'a Json) -> Value<'a> {
+        match json {
+            Json::Null => Value::Null,
+            Json::Bool(b) => Value::Bool(*b),
+            Json::Number(n) => match n.as_i64() {
+                Some(i) => Value::Int(i),
+                None => Value::Dec(n.as_f64().unwrap_or(f64::NAN)),
+            },
+            Json::String(s) => Value::str(s),
+            Json::Array(_) | Json::Object(_) => Value::Json(json),
+        }
+    }
+
+    /// The elements of a list value (a typed list or a JSON array).
+    pub fn elements(&self) -> Option<Vec<Value<'a>>> {
+        match self {
+            Value::List(items) => Some(items.clone()),
+            Value::Json(Json::Array(items)) => Some(items.iter().map(Value::from_json).collect()),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            Value::Json(Json::String(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// `true` only for the boolean true; `null` counts as false (section 5.1).
+    pub fn truthy(&self) -> bool {
+        matches!(self, Value::Bool(true) | Value::Json(Json::Bool(true)))
+    }
+
+    /// Copies borrowed parts so the value outlives the data it was read from.
+    pub fn into_owned(self) -> Value<'static> {
+        match self {
+            Value::Null => Value::Null,
+            Value::Bool(b) => Value::Bool(b),
+            Value::Int(i) => Value::Int(i),
+            Value::Dec(d) => Value::Dec(d),
+            Value::Str(s) => Value::Str(Cow::Owned(s.into_owned())),
+            Value::DateTime(d) => Value::DateTime(d),
+            Value::DateTimeOnly(d) => Value::DateTimeOnly(d),
+            Value::DateOnly(d) => Value::DateOnly(d),
+            Value::Duration(d) => Value::Duration(d),
+            Value::List(items) => Value::List(items.into_iter().map(Value::into_owned).collect()),
+            Value::Json(j) => Value::from_json_owned(j),
+            Value::Regex(r) => Value::string(r.as_str().to_string()),
+            Value::Zone(z) => Value::string(zone_name(z)),
+        }
+    }
+
+    fn from_json_owned(json: &Json) -> Value<'static> {
+        match json {
+            Json::String(s) => Value::string(s.clone()),
+            Json::Array(items) => Value::List(items.iter().map(Value::from_json_owned).collect()),
+            // Objects have no owned form of their own: they are kept as strings of JSON.
+            Json::Object(_) => Value::string(json.to_string()),
+            other => Value::from_json(other).into_owned(),
+        }
+    }
+
+    /// Canonical display (section 3). At top level strings are bare; inside
+    /// lists they are quoted, as in the REPL and JSON.
+    pub fn display(&self) -> String {
+        let mut out = String::new();
+        self.write_display(&mut out, false);
+        out
+    }
+
+    /// The REPL form: like [`display`](Self::display) but strings quoted.
+    pub fn display_quoted(&self) -> String {
+        let mut out = String::new();
+        self.write_display(&mut out, true);
+        out
+    }
+
+    fn write_display(&self, out: &mut String, quote: bool) {
+        match self {
+            Value::Null => out.push_str(if quote { "null" } else { "" }),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Int(i) => {
+                let _ = write!(out, "{i}");
+            }
+            Value::Dec(d) => out.push_str(&decimal_text(*d)),
+            Value::Str(s) if quote => out.push_str(&Json::String(s.to_string()).to_string()),
+            Value::Str(s) => out.push_str(s),
+            Value::DateTime(d) => out.push_str(&temporal::format_date_time(d)),
+            Value::DateTimeOnly(d) => out.push_str(&temporal::format_date_time_only(d)),
+            Value::DateOnly(d) => out.push_str(&temporal::format_date_only(d)),
+            Value::Duration(ms) => out.push_str(&temporal::format_duration(*ms)),
+            Value::List(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    item.write_display(out, true);
+                }
+                out.push(']');
+            }
+            Value::Json(Json::String(s)) if !quote => out.push_str(s),
+            Value::Json(Json::Null) => out.push_str(if quote { "null" } else { "" }),
+            Value::Json(Json::Array(items)) => {
+                Value::List(items.iter().map(Value::from_json).collect()).write_display(out, quote)
+            }
+            Value::Json(j) => out.push_str(&j.to_string()),
+            Value::Regex(r) => out.push_str(r.as_str()),
+            Value::Zone(z) => out.push_str(&zone_name(*z)),
+        }
+    }
+
+    /// The JSON form of CLI.md: dates and durations as display strings,
+    /// decimals as numbers, lists as arrays, objects as objects.
+    pub fn to_json(&self) -> Json {
+        match self {
+            Value::Null => Json::Null,
+            Value::Bool(b) => Json::Bool(*b),
+            Value::Int(i) => Json::from(*i),
+            Value::Dec(d) => serde_json::Number::from_f64(*d).map_or(Json::Null, Json::Number),
+            Value::Str(s) => Json::String(s.to_string()),
+            Value::List(items) => Json::Array(items.iter().map(Value::to_json).collect()),
+            Value::Json(j) => (*j).clone(),
+            other => Json::String(other.display()),
+        }
+    }
+
+    /// Equality of section 5.3: integers and decimals compare numerically,
+    /// dateTimes by instant, lists element-wise, `null == null`.
+    pub fn equals(&self, other: &Value<'_>) -> bool {
+        match (self, other) {
+            (a, b) if a.is_null() || b.is_null() => a.is_null() && b.is_null(),
+            (Value::Json(a), b) if !matches!(a, Json::Array(_) | Json::Object(_)) => {
+                Value::from_json(a).equals(b)
+            }
+            (a, Value::Json(b)) if !matches!(b, Json::Array(_) | Json::Object(_)) => {
+                a.equals(&Value::from_json(b))
+            }
+            (Value::Bool(a), Value::Bool(b)) => a == b,
+            (Value::Int(a), Value::Int(b)) => a == b,
+            (Value::Int(a), Value::Dec(b)) | (Value::Dec(b), Value::Int(a)) => (*a as f64) == *b,
+            (Value::Dec(a), Value::Dec(b)) => a == b,
+            (Value::Str(a), Value::Str(b)) => a == b,
+            (Value::DateTime(a), Value::DateTime(b)) => a.instant == b.instant,
+            (Value::DateTimeOnly(a), Value::DateTimeOnly(b)) => a == b,
+            (Value::DateOnly(a), Value::DateOnly(b)) => a == b,
+            (Value::Duration(a), Value::Duration(b)) => a == b,
+            (Value::Json(a), Value::Json(b)) => a == b,
+            (a, b) => match (a.elements(), b.elements()) {
+                (Some(x), Some(y)) => {
+                    x.len() == y.len() && x.iter().zip(&y).all(|(p, q)| p.equals(q))
+                }
+                _ => false,
+            },
+        }
+    }
+
+    /// The natural order of two values of one orderable type; `None` when
+    /// they have no order (null, different types).
+    pub fn compare(&self, other: &Value<'_>) -> Option<Ordering> {
+        match (self, other) {
+            (Value::Int(a), Value::Int(b)) => Some(a.cmp(b)),
+            (Value::Int(a), Value::Dec(b)) => (*a as f64).partial_cmp(b),
+            (Value::Dec(a), Value::Int(b)) => a.partial_cmp(&(*b as f64)),
+            (Value::Dec(a), Value::Dec(b)) => a.partial_cmp(b),
+            (Value::Str(a), Value::Str(b)) => Some(a.cmp(b)),
+            (Value::Bool(a), Value::Bool(b)) => Some(a.cmp(b)),
+            (Value::DateTime(a), Value::DateTime(b)) => Some(a.instant.cmp(&b.instant)),
+            (Value::DateTimeOnly(a), Value::DateTimeOnly(b)) => Some(a.cmp(b)),
+            (Value::DateOnly(a), Value::DateOnly(b)) => Some(a.cmp(b)),
+            (Value::Duration(a), Value::Duration(b)) => Some(a.cmp(b)),
+            (Value::Json(a), b) if !matches!(a, Json::Array(_) | Json::Object(_) | Json::Null) => {
+                Value::from_json(a).compare(b)
+            }
+            (a, Value::Json(b)) if !matches!(b, Json::Array(_) | Json::Object(_) | Json::Null) => {
+                a.compare(&Value::from_json(b))
+            }
+            _ => None,
+        }
+    }
+}
+
+pub fn zone_name(zone: temporal::Zone) -> String {
+    match zone {
+        temporal::Zone::Region(tz) => tz.name().to_string(),
+        temporal::Zone::Fixed(offset) => offset.to_string(),
+    }
+}

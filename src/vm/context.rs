@@ -1,0 +1,153 @@
+//! What an evaluation reads: events, data-source data (through a trait, so a
+//! journey runner can fetch lazily), audiences, journey properties, the clock,
+//! the journey's time zone, a seed, and a work limit.
+
+use crate::temporal::{self, Zone};
+use crate::value::Value;
+use chrono::{DateTime, Utc};
+use serde_json::Value as Json;
+use std::collections::HashMap;
+
+/// Reads data-source field groups. Implementations cache as they see fit;
+/// the returned data must stay valid while the context is borrowed.
+pub trait DataSource {
+    /// The data of `source`/`group` for these parameters; `Ok(None)` when
+    /// there is none (every path into it evaluates to null); `Err` when the
+    /// fetch failed (an evaluation error, located at the field reference).
+    fn fetch(
+        &self,
+        source: &str,
+        group: &str,
+        params: &[(&str, Value<'_>)],
+    ) -> Result<Option<&Json>, String>;
+}
+
+/// Data sources given as a JSON object `{source: {group: data}}` (section 9);
+/// parameters are ignored.
+pub struct StaticData<'a>(pub Option<&'a serde_json::Map<String, Json>>);
+
+impl DataSource for StaticData<'_> {
+    fn fetch(
+        &self,
+        source: &str,
+        group: &str,
+        _: &[(&str, Value<'_>)],
+    ) -> Result<Option<&Json>, String> {
+        Ok(self
+            .0
+            .and_then(|m| m.get(source))
+            .and_then(|s| s.get(group)))
+    }
+}
+
+/// Default work limit: instructions executed plus collection elements visited.
+pub const DEFAULT_FUEL: u64 = 10_000_000;
+
+pub struct Context<'a> {
+    pub events: HashMap<&'a str, &'a Json>,
+    pub data: Box<dyn DataSource + 'a>,
+    /// Audience name → membership status (`realized`, `existing`, `exited`, …).
+    pub audiences: HashMap<&'a str, &'a str>,
+    pub journey: HashMap<&'a str, &'a Json>,
+    /// The clock: `now()` for this evaluation (the runner's virtual time).
+    pub now: DateTime<Utc>,
+    /// The journey's time zone (turns a `dateTimeOnly` wait target into an instant).
+    pub time_zone: Zone,
+    /// Seed of `random()` and `uuid()`.
+    pub seed: u64,
+    pub fuel: u64,
+}
+
+impl Default for Context<'_> {
+    fn default() -> Self {
+        Context {
+            events: HashMap::new(),
+            data: Box::new(StaticData(None)),
+            audiences: HashMap::new(),
+            journey: HashMap::new(),
+            now: DateTime::<Utc>::UNIX_EPOCH,
+            time_zone: Zone::utc(),
+            seed: 0,
+            fuel: DEFAULT_FUEL,
+        }
+    }
+}
+
+impl<'a> Context<'a> {
+    /// A context from its JSON form (section 9), borrowing the data.
+    pub fn from_json(doc: &'a Json) -> Result<Context<'a>, String> {
+        let root = doc
+            .as_object()
+            .ok_or("a context is a JSON object (LANGUAGE.md section 9)")?;
+        let mut ctx = Context::default();
+        for key in root.keys() {
+            if !matches!(
+                key.as_str(),
+                "now"
+                    | "timeZone"
+                    | "events"
+                    | "dataSources"
+                    | "audiences"
+                    | "journey"
+                    | "seed"
+                    | "fuel"
+            ) {
+                return Err(format!("unknown context key `{key}`"));
+            }
+        }
+        let object = |key: &str| -> Result<Option<&'a serde_json::Map<String, Json>>, String> {
+            match root.get(key) {
+                None | Some(Json::Null) => Ok(None),
+                Some(Json::Object(m)) => Ok(Some(m)),
+                Some(_) => Err(format!("`{key}` must be an object")),
+            }
+        };
+        if let Some(now) = root.get("now") {
+            let text = now.as_str().ok_or("`now` must be an RFC 3339 string")?;
+            ctx.now = parse_now(text)?;
+        }
+        if let Some(tz) = root.get("timeZone") {
+            let text = tz.as_str().ok_or("`timeZone` must be a zone id string")?;
+            ctx.time_zone =
+                temporal::parse_zone(text).ok_or_else(|| format!("unknown time zone `{text}`"))?;
+        }
+        if let Some(events) = object("events")? {
+            ctx.events = events.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        }
+        ctx.data = Box::new(StaticData(object("dataSources")?));
+        if let Some(audiences) = object("audiences")? {
+            for (name, status) in audiences {
+                let status = status
+                    .as_str()
+                    .ok_or_else(|| format!("audience `{name}`: the status is a string"))?;
+                ctx.audiences.insert(name.as_str(), status);
+            }
+        }
+        if let Some(journey) = object("journey")? {
+            ctx.journey = journey.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        }
+        if let Some(seed) = root.get("seed") {
+            ctx.seed = seed
+                .as_u64()
+                .ok_or("`seed` must be a non-negative integer")?;
+        }
+        if let Some(fuel) = root.get("fuel") {
+            ctx.fuel = fuel
+                .as_u64()
+                .ok_or("`fuel` must be a non-negative integer")?;
+        }
+        Ok(ctx)
+    }
+
+    /// Is the profile in this audience (`realized` or `existing`)?
+    pub fn in_audience(&self, name: &str) -> bool {
+        matches!(self.audiences.get(name), Some(&"realized" | &"existing"))
+    }
+}
+
+/// Parses a clock value: RFC 3339 with an offset or `Z`.
+pub fn parse_now(text: &str) -> Result<DateTime<Utc>, String> {
+    temporal::parse_date_time(text)
+        .map(|d| d.instant)
+        .ok_or_else(|| format!("`{text}` is not an RFC 3339 date-time (e.g. 2024-05-01T10:00:00Z)"))
+}

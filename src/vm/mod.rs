@@ -1,0 +1,394 @@
+//! The VM: runs a [`Program`] against a [`Context`].
+
+pub mod context;
+pub mod ops;
+
+use crate::builtins::{Env, Nulls};
+use crate::program::{Instruction, Program};
+use crate::span::Span;
+use crate::syntax::ast::FilterKind;
+use crate::value::Value;
+pub use context::{Context, DataSource, StaticData};
+use serde_json::Value as Json;
+use std::cell::Cell;
+use std::fmt;
+
+/// An evaluation error, located at the sub-expression that failed (section 7).
+#[derive(Clone, Debug, PartialEq)]
+pub struct EvalError {
+    pub message: String,
+    pub span: Span,
+}
+
+impl fmt::Display for EvalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} (at {}..{})",
+            self.message, self.span.start, self.span.end
+        )
+    }
+}
+
+impl std::error::Error for EvalError {}
+
+impl Program {
+    /// Evaluates the program against `ctx`.
+    ///
+    /// ```
+    /// use jexpr::{Catalog, Compiler, vm::Context};
+    /// let context = serde_json::json!({"events": {"Order": {"total": 120.5, "channel": "web"}}});
+    /// let catalog = Catalog::infer(&context);
+    /// let program = Compiler::new(&catalog).compile(r#"@{Order.total} > 100.0 and @{Order.channel} == "web""#).unwrap();
+    /// let ctx = Context::from_json(&context).unwrap();
+    /// assert!(program.eval(&ctx).unwrap().truthy());
+    /// ```
+    pub fn eval<'c>(&'c self, ctx: &'c Context<'_>) -> Result<Value<'c>, EvalError> {
+        let rng = Cell::new(ctx.seed);
+        let in_audience = |name: &str| ctx.in_audience(name);
+        let env = Env {
+            now: ctx.now,
+            in_audience: &in_audience,
+            rng: &rng,
+        };
+        let mut machine = Machine {
+            program: self,
+            ctx,
+            env: &env,
+            stack: Vec::with_capacity(8),
+            currents: Vec::new(),
+            fuel: ctx.fuel,
+        };
+        machine.run(0, self.code.len())?;
+        Ok(machine.stack.pop().unwrap_or_default())
+    }
+
+    /// Evaluates a condition: `null` counts as false (section 1).
+    pub fn eval_condition(&self, ctx: &Context<'_>) -> Result<bool, EvalError> {
+        self.eval(ctx).map(|v| v.truthy())
+    }
+}
+
+struct Machine<'c, 'e> {
+    program: &'c Program,
+    ctx: &'c Context<'c>,
+    env: &'e Env<'e>,
+    stack: Vec<Value<'c>>,
+    /// Elements being visited by the enclosing filters, innermost last.
+    currents: Vec<Value<'c>>,
+    fuel: u64,
+}
+
+impl<'c> Machine<'c, '_> {
+    fn error(&self, pc: usize, message: impl Into<String>) -> EvalError {
+        EvalError {
+            message: message.into(),
+            span: self.program.spans.get(pc).copied().unwrap_or_default(),
+        }
+    }
+
+    fn burn(&mut self, pc: usize, amount: u64) -> Result<(), EvalError> {
+        match self.fuel.checked_sub(amount) {
+            Some(left) => {
+                self.fuel = left;
+                Ok(())
+            }
+            None => Err(self.error(
+                pc,
+                format!(
+                    "evaluation stopped: the work limit ({} steps) was reached",
+                    self.ctx.fuel
+                ),
+            )),
+        }
+    }
+
+    fn pop(&mut self) -> Value<'c> {
+        self.stack.pop().unwrap_or_default()
+    }
+
+    fn name(&self, n: u32) -> (&'c str, &'c str) {
+        let program: &'c Program = self.program;
+        program
+            .names
+            .get(n as usize)
+            .map_or(("", ""), |f| (&*f.name, &*f.xdm))
+    }
+
+    /// Runs the instructions in `[start, end)`.
+    fn run(&mut self, start: usize, end: usize) -> Result<(), EvalError> {
+        let program: &'c Program = self.program;
+        let mut pc = start;
+        while pc < end {
+            self.burn(pc, 1)?;
+            let Some(&ins) = program.code.get(pc) else {
+                break;
+            };
+            pc += 1;
+            match ins {
+                Instruction::Const(k) => {
+                    let v = program
+                        .constants
+                        .get(k as usize)
+                        .map_or(Value::Null, |c| c.to_value());
+                    self.stack.push(v);
+                }
+                Instruction::Event(e) => {
+                    let name = program.events.get(e as usize).map_or("", |s| s);
+                    let v = self
+                        .ctx
+                        .events
+                        .get(name)
+                        .map_or(Value::Null, |j| Value::Json(j));
+                    self.stack.push(v);
+                }
+                Instruction::Source(s) => {
+                    let Some(read) = program.sources.get(s as usize) else {
+                        continue;
+                    };
+                    let at = self.stack.len().saturating_sub(read.params.len());
+                    let values = self.stack.split_off(at);
+                    let params: Vec<(&str, Value<'_>)> =
+                        read.params.iter().map(|p| &**p).zip(values).collect();
+                    let data: &'c dyn DataSource = &*self.ctx.data;
+                    let fetched = data
+                        .fetch(&read.source, &read.group, &params)
+                        .map_err(|e| {
+                            self.error(
+                                pc - 1,
+                                format!("data source `{}.{}` failed: {e}", read.source, read.group),
+                            )
+                        })?;
+                    self.stack.push(fetched.map_or(Value::Null, Value::Json));
+                }
+                Instruction::Journey(p) => {
+                    let name = program.journey.get(p as usize).map_or("", |s| s);
+                    let v = self
+                        .ctx
+                        .journey
+                        .get(name)
+                        .map_or(Value::Null, |j| Value::Json(j));
+                    self.stack.push(v);
+                }
+                Instruction::Current => {
+                    let v = self.currents.last().cloned().unwrap_or_default();
+                    self.stack.push(v);
+                }
+                Instruction::Field(n) => {
+                    let (name, xdm) = self.name(n);
+                    let v = self.pop();
+                    let projected = self.field(pc - 1, v, name, xdm)?;
+                    self.stack.push(projected);
+                }
+                Instruction::Filter(kind, len) => {
+                    let body = pc..pc + len as usize;
+                    let v = self.pop();
+                    let result = self.filter(pc - 1, v, kind, body.clone())?;
+                    self.stack.push(result);
+                    pc = body.end;
+                }
+                Instruction::EndFilter => {}
+                Instruction::At => {
+                    let index = self.pop();
+                    let list = self.pop();
+                    let v = match (index, list) {
+                        (Value::Int(i), Value::Json(Json::Array(items))) => usize::try_from(i)
+                            .ok()
+                            .and_then(|i| items.get(i))
+                            .map_or(Value::Null, Value::Json),
+                        (Value::Int(i), Value::List(mut items)) => usize::try_from(i)
+                            .ok()
+                            .filter(|i| *i < items.len())
+                            .map_or(Value::Null, |i| std::mem::take(&mut items[i])),
+                        _ => Value::Null,
+                    };
+                    self.stack.push(v);
+                }
+                Instruction::Entry(n) => {
+                    let (key, _) = self.name(n);
+                    let v = match self.pop() {
+                        Value::Json(Json::Object(map)) => {
+                            map.get(key).map_or(Value::Null, Value::Json)
+                        }
+                        _ => Value::Null,
+                    };
+                    self.stack.push(v);
+                }
+                Instruction::FirstEntryKey => {
+                    let v = match self.pop() {
+                        Value::Json(Json::Object(map)) => {
+                            map.keys().next().map_or(Value::Null, |k| Value::str(k))
+                        }
+                        _ => Value::Null,
+                    };
+                    self.stack.push(v);
+                }
+                Instruction::Keys => {
+                    let v = match self.pop() {
+                        Value::Json(Json::Object(map)) => {
+                            Value::List(map.keys().map(|k| Value::str(k)).collect())
+                        }
+                        _ => Value::Null,
+                    };
+                    self.stack.push(v);
+                }
+                Instruction::Coerce(t) => {
+                    let v = self.pop();
+                    let v = match program.types.get(t as usize) {
+                        Some(ty) => ops::coerce(v, ty).map_err(|e| self.error(pc - 1, e))?,
+                        None => v,
+                    };
+                    self.stack.push(v);
+                }
+                Instruction::DefaultUnlessNull(target) => {
+                    if self.stack.last().is_some_and(|v| !v.is_null()) {
+                        pc = target as usize;
+                    } else {
+                        self.pop();
+                    }
+                }
+                Instruction::AndJump(target) => {
+                    if !self.pop().truthy() {
+                        self.stack.push(Value::Bool(false));
+                        pc = target as usize;
+                    }
+                }
+                Instruction::OrJump(target) => {
+                    if self.pop().truthy() {
+                        self.stack.push(Value::Bool(true));
+                        pc = target as usize;
+                    }
+                }
+                Instruction::ToBool => {
+                    let v = self.pop().truthy();
+                    self.stack.push(Value::Bool(v));
+                }
+                Instruction::JumpUnlessTrue(target) => {
+                    if !self.pop().truthy() {
+                        pc = target as usize;
+                    }
+                }
+                Instruction::Jump(target) => pc = target as usize,
+                Instruction::Not => {
+                    let v = self.pop();
+                    self.stack.push(ops::not(&v));
+                }
+                Instruction::Neg => {
+                    let v = self.pop();
+                    let v = ops::negate(v).map_err(|e| self.error(pc - 1, e))?;
+                    self.stack.push(v);
+                }
+                Instruction::Binary(op) => {
+                    let r = self.pop();
+                    let l = self.pop();
+                    let v = ops::binary(op, l, r).map_err(|e| self.error(pc - 1, e))?;
+                    self.stack.push(v);
+                }
+                Instruction::Test(op) => {
+                    let v = self.pop();
+                    self.stack.push(ops::test(op, &v));
+                }
+                Instruction::Call(f, argc) => {
+                    let Some(callee) = program.callees.get(f as usize) else {
+                        continue;
+                    };
+                    let at = self.stack.len().saturating_sub(argc as usize);
+                    let args = &mut self.stack[at..];
+                    let v = if callee.builtin.nulls == Nulls::Propagate
+                        && args.iter().any(Value::is_null)
+                    {
+                        Value::Null
+                    } else {
+                        let imp = callee.builtin.overloads.get(callee.overload).map(|o| o.imp);
+                        match imp {
+                            Some(imp) => imp(args, self.env).map_err(|e| self.error(pc - 1, e))?,
+                            None => Value::Null,
+                        }
+                    };
+                    self.stack.truncate(at);
+                    self.stack.push(v);
+                }
+                Instruction::MakeList(n) => {
+                    let at = self.stack.len().saturating_sub(n as usize);
+                    let items = self.stack.split_off(at);
+                    self.stack.push(Value::List(items));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A field of an object, or of every element of a list (flattened one level).
+    fn field(
+        &mut self,
+        pc: usize,
+        v: Value<'c>,
+        name: &str,
+        xdm: &str,
+    ) -> Result<Value<'c>, EvalError> {
+        fn get<'j>(json: &'j Json, name: &str, xdm: &str) -> Value<'j> {
+            match json {
+                Json::Object(map) => match map.get(name).or_else(|| map.get(xdm)) {
+                    Some(Json::Null) | None => Value::Null,
+                    Some(child) => Value::Json(child),
+                },
+                _ => Value::Null,
+            }
+        }
+        let elements: Vec<Value<'c>> = match v {
+            Value::Json(Json::Array(items)) => items.iter().map(Value::Json).collect(),
+            Value::List(items) => items,
+            Value::Json(json) => return Ok(get(json, name, xdm)),
+            _ => return Ok(Value::Null),
+        };
+        self.burn(pc, elements.len() as u64)?;
+        let mut out = Vec::with_capacity(elements.len());
+        for element in elements {
+            match element {
+                Value::Json(json) => match get(json, name, xdm) {
+                    Value::Json(Json::Array(inner)) => out.extend(inner.iter().map(Value::Json)),
+                    other => out.push(other),
+                },
+                _ => out.push(Value::Null),
+            }
+        }
+        Ok(Value::List(out))
+    }
+
+    fn filter(
+        &mut self,
+        pc: usize,
+        v: Value<'c>,
+        kind: FilterKind,
+        body: std::ops::Range<usize>,
+    ) -> Result<Value<'c>, EvalError> {
+        let elements: Vec<Value<'c>> = match v {
+            Value::Json(Json::Array(items)) => items.iter().map(Value::Json).collect(),
+            Value::List(items) => items,
+            _ => return Ok(Value::Null),
+        };
+        self.burn(pc, elements.len() as u64)?;
+        let mut kept = Vec::new();
+        for element in elements {
+            let keep = if body.is_empty() {
+                true
+            } else {
+                self.currents.push(element.clone());
+                let result = self.run(body.start, body.end);
+                self.currents.pop();
+                result?;
+                self.pop().truthy()
+            };
+            if keep {
+                if kind == FilterKind::First {
+                    return Ok(element);
+                }
+                kept.push(element);
+            }
+        }
+        Ok(match kind {
+            FilterKind::All => Value::List(kept),
+            _ => kept.pop().unwrap_or_default(),
+        })
+    }
+}
