@@ -6,8 +6,10 @@ mod common;
 use jexpr::{Catalog, Compiler, Context};
 use std::path::Path;
 
-fn spec_context() -> serde_json::Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/spec-context.json");
+fn context(name: &str) -> serde_json::Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name);
     serde_json::from_str(&std::fs::read_to_string(path).expect("context")).expect("context JSON")
 }
 
@@ -27,11 +29,10 @@ fn outcome(src: &str, doc: &serde_json::Value, now: &str, fold: bool) -> String 
     }
 }
 
-#[test]
-fn documented_results() {
-    let doc = spec_context();
+fn run_file(examples: &str, context_file: &str) {
+    let doc = context(context_file);
     let mut failures = Vec::new();
-    for ex in common::spec_examples() {
+    for ex in common::examples(examples) {
         for fold in [true, false] {
             let got = outcome(&ex.expr, &doc, &ex.now, fold);
             let ok = if ex.expected == "parses" {
@@ -53,4 +54,14 @@ fn documented_results() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+#[test]
+fn documented_results() {
+    run_file("spec-examples.txt", "spec-context.json");
+}
+
+#[test]
+fn edge_cases() {
+    run_file("edge-cases.txt", "edge-context.json");
 }

@@ -64,6 +64,7 @@ impl<'c> Compiler<'c> {
     pub fn compile_typed(&self, typed: &TExpr, src: &str) -> Program {
         let mut emitter = Emitter {
             fold: self.fold,
+            barrier: 0,
             program: Program {
                 code: Vec::new(),
                 spans: Vec::new(),
@@ -86,6 +87,9 @@ impl<'c> Compiler<'c> {
 struct Emitter {
     fold: bool,
     program: Program,
+    /// No instruction before this position may be folded away: a jump lands
+    /// here, so the code before it is not a straight line.
+    barrier: usize,
 }
 
 /// Folding evaluates only pure code, so the clock and audiences are never read.
@@ -124,6 +128,12 @@ impl Emitter {
         }
     }
 
+    /// Marks the current position as a jump target.
+    fn land(&mut self) -> u32 {
+        self.barrier = self.program.code.len();
+        self.pc()
+    }
+
     fn constant(&mut self, c: Constant, span: Span) {
         let k = u32::try_from(self.program.constants.len()).unwrap_or(u32::MAX);
         self.program.constants.push(c);
@@ -152,7 +162,7 @@ impl Emitter {
 
     /// The constants the last `n` instructions push, if they are all `Const`.
     fn trailing_constants(&self, n: usize) -> Option<Vec<Constant>> {
-        if !self.fold || self.program.code.len() < n {
+        if !self.fold || self.program.code.len() < n + self.barrier {
             return None;
         }
         let tail = &self.program.code[self.program.code.len() - n..];
@@ -369,9 +379,9 @@ impl Emitter {
         self.branch(then, ty);
         let to_end = self.pc();
         self.push(Instruction::Jump(0), span);
-        let else_at = self.pc();
+        let else_at = self.land();
         self.branch(other, ty);
-        let end = self.pc();
+        let end = self.land();
         self.patch(to_else, Instruction::JumpUnlessTrue(else_at));
         self.patch(to_end, Instruction::Jump(end));
     }
@@ -438,7 +448,7 @@ impl Emitter {
                         self.expr(cond);
                         self.push(Instruction::EndFilter, cond.span);
                     }
-                    let len = self.pc() - at - 1;
+                    let len = self.land() - at - 1;
                     self.patch(at, Instruction::Filter(*kind, len));
                 }
                 TStep::At(index) => {
@@ -459,7 +469,7 @@ impl Emitter {
             let at = self.pc();
             self.push(Instruction::DefaultUnlessNull(0), span);
             self.expr(default);
-            let end = self.pc();
+            let end = self.land();
             self.patch(at, Instruction::DefaultUnlessNull(end));
         }
     }

@@ -19,7 +19,14 @@ pub struct SpecExample {
 }
 
 pub fn spec_examples() -> Vec<SpecExample> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/spec-examples.txt");
+    examples("spec-examples.txt")
+}
+
+/// The examples of a file in `tests/data/` (format of spec-examples.txt).
+pub fn examples(name: &str) -> Vec<SpecExample> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name);
     let text = std::fs::read_to_string(&path).expect("spec examples file");
     let mut now = String::new();
     let mut out = Vec::new();

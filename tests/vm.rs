@@ -1,0 +1,368 @@
+//! The compiler and VM: folding agrees with evaluation, programs read as
+//! expected, hostile input and data never panic, work is bounded.
+
+mod common;
+
+use common::Rng;
+use jexpr::{Catalog, Compiler, Context};
+use std::path::Path;
+
+fn fixture_catalog() -> Catalog {
+    Catalog::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/catalog.json"))
+        .expect("catalog")
+}
+
+#[test]
+fn disassembly() {
+    let catalog = fixture_catalog();
+    insta::glob!("inputs/programs/*.jexpr", |path| {
+        let src = common::read_input(path);
+        let program = Compiler::new(&catalog)
+            .compile(&src)
+            .unwrap_or_else(|d| panic!("{src}: {d:?}"));
+        insta::assert_snapshot!(format!(
+            "input:\n{src}\n\noutput:\n{}",
+            program.disassemble()
+        ));
+    });
+}
+
+/// A random constant expression (it may not type-check; those are skipped).
+fn random_expr(rng: &mut Rng, depth: usize) -> String {
+    let leaves = [
+        "0",
+        "1",
+        "2",
+        "-3",
+        "7",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "0.5",
+        "2.5",
+        "-1.25",
+        "0.0",
+        "\"a\"",
+        "\"Hello\"",
+        "\"\"",
+        "'x,y,,'",
+        "true",
+        "false",
+        "null",
+        "[1, 2, 3]",
+        "[1, null]",
+        "[]",
+        "[\"b\", \"a\"]",
+        "[2.5, 1.5]",
+        "toDuration(\"PT1H\")",
+        "toDuration(\"PT-0.5S\")",
+        "toDateTime(\"2024-03-31T01:30:00+01:00[Europe/Paris]\")",
+        "toDateTimeOnly(\"2024-02-29T23:00:00\")",
+        "date(\"2024-02-29\")",
+        // Data, so that folding meets jumps and non-constant neighbours.
+        "@{E.n}",
+        "@{E.x}",
+        "@{E.s}",
+        "@{E.items.qty}",
+        "@{E.missing, defaultValue: 3}",
+        "@{E.missing, defaultValue: \"d\"}",
+        "@{E.n, defaultValue: 4}",
+    ];
+    if depth == 0 || rng.below(4) == 0 {
+        return rng.pick(&leaves).to_string();
+    }
+    let a = random_expr(rng, depth - 1);
+    let b = random_expr(rng, depth - 1);
+    match rng.below(12) {
+        0..=3 => {
+            let ops = ["+", "-", "*", "/", "%", "==", "!=", "<", ">=", "and", "or"];
+            format!("({a} {} {b})", rng.pick(&ops))
+        }
+        4 => format!("not ({a})"),
+        5 => format!("-({a})"),
+        6 => format!("if ({a}) then ({b}) else ({})", random_expr(rng, depth - 1)),
+        7 => format!("[{a}, {b}]"),
+        8 => format!("({a}) is null"),
+        _ => {
+            let funcs = [
+                "length",
+                "upper",
+                "trim",
+                "toString",
+                "toInteger",
+                "toDecimal",
+                "toBool",
+                "round",
+                "count",
+                "sum",
+                "avg",
+                "max",
+                "min",
+                "distinct",
+                "listSize",
+                "concat",
+                "substr",
+                "indexOf",
+                "split",
+                "in",
+                "intersect",
+                "limit",
+                "sort",
+                "getListItem",
+                "setHours",
+                "setDays",
+                "toDuration",
+                "toDateOnly",
+                "serializeList",
+            ];
+            let f = rng.pick(&funcs);
+            match rng.below(3) {
+                0 => format!("{f}({a})"),
+                1 => format!("{f}({a}, {b})"),
+                _ => format!("{f}({a}, {b}, {})", random_expr(rng, depth - 1)),
+            }
+        }
+    }
+}
+
+fn outcome(program: &jexpr::Program, ctx: &Context<'_>) -> String {
+    match program.eval(ctx) {
+        Ok(v) => format!("{} : {}", v.display_quoted(), program.ty()),
+        Err(e) => format!("error {} at {:?}", e.message, e.span),
+    }
+}
+
+#[test]
+fn folding_agrees_with_evaluation() {
+    let doc = edge_context();
+    let catalog = Catalog::infer(&doc);
+    let ctx = Context::from_json(&doc).expect("context");
+    let mut rng = Rng(0xf01d);
+    let mut compared = 0;
+    for _ in 0..6000 {
+        let src = random_expr(&mut rng, 4);
+        let folded = Compiler::new(&catalog).compile(&src);
+        let plain = Compiler::new(&catalog).fold_constants(false).compile(&src);
+        match (folded, plain) {
+            (Ok(f), Ok(p)) => {
+                assert!(f.len() <= p.len(), "{src}: folding made the program longer");
+                assert_eq!(
+                    outcome(&f, &ctx),
+                    outcome(&p, &ctx),
+                    "{src}\nfolded:\n{}\nplain:\n{}",
+                    f.disassemble(),
+                    p.disassemble()
+                );
+                compared += 1;
+            }
+            (Err(a), Err(b)) => assert_eq!(a, b, "{src}: folding changed the compile errors"),
+            (f, p) => panic!(
+                "{src}: folded {:?} vs plain {:?}",
+                f.map(|_| ()),
+                p.map(|_| ())
+            ),
+        }
+    }
+    assert!(
+        compared > 1000,
+        "only {compared} random expressions type-checked"
+    );
+}
+
+fn edge_context() -> serde_json::Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/edge-context.json");
+    serde_json::from_str(&std::fs::read_to_string(path).expect("context")).expect("json")
+}
+
+/// Replaces random values in a JSON document by values of other shapes.
+fn mutate_json(rng: &mut Rng, v: &mut serde_json::Value) {
+    use serde_json::json;
+    let replacements = [
+        json!(null),
+        json!(1),
+        json!(-2.5),
+        json!("x"),
+        json!("2024-05-01T10:00:00Z"),
+        json!(true),
+        json!([]),
+        json!([1, "a", null]),
+        json!({}),
+        json!({"a": [1]}),
+        json!(1e300),
+        json!(u64::MAX),
+    ];
+    match v {
+        serde_json::Value::Object(map) => {
+            for (_, child) in map.iter_mut() {
+                if rng.below(4) == 0 {
+                    *child = rng.pick(&replacements).clone();
+                } else {
+                    mutate_json(rng, child);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for child in items.iter_mut() {
+                if rng.below(4) == 0 {
+                    *child = rng.pick(&replacements).clone();
+                } else {
+                    mutate_json(rng, child);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn mutated_expressions_and_data_never_panic() {
+    let original = edge_context();
+    let catalog = Catalog::infer(&original);
+    let mut exprs: Vec<String> = common::examples("edge-cases.txt")
+        .into_iter()
+        .map(|e| e.expr)
+        .collect();
+    exprs.extend(common::spec_examples().into_iter().map(|e| e.expr));
+    let mut rng = Rng(7);
+    let alphabet: Vec<char> = "(){}[]@#.,:'\"\\ -+*/%<>=!abnotz019é".chars().collect();
+    for round in 0..400 {
+        let mut doc = original.clone();
+        mutate_json(&mut rng, &mut doc);
+        let Ok(ctx) = Context::from_json(&doc) else {
+            continue;
+        };
+        for src in exprs.iter().skip(round % 7).step_by(7) {
+            let mut chars: Vec<char> = src.chars().collect();
+            if rng.below(2) == 0 && !chars.is_empty() {
+                let at = rng.below(chars.len());
+                chars[at] = *rng.pick(&alphabet);
+            }
+            let src: String = chars.into_iter().collect();
+            if let Ok(program) = Compiler::new(&catalog).compile(&src) {
+                let _ = program.eval(&ctx);
+            }
+        }
+    }
+}
+
+#[test]
+fn random_catalogs_never_panic() {
+    let mut rng = Rng(99);
+    let names = [
+        "string",
+        "integer",
+        "decimal",
+        "listString",
+        "map<string>",
+        "strng",
+        "",
+        "object",
+        "dateTime",
+    ];
+    for _ in 0..2000 {
+        let mut fields = serde_json::Map::new();
+        for i in 0..rng.below(4) {
+            let t = match rng.below(5) {
+                0 => serde_json::json!([rng.pick(&names)]),
+                1 => serde_json::json!({"$map": rng.pick(&names)}),
+                2 => serde_json::json!({"inner": rng.pick(&names)}),
+                3 => serde_json::json!(42),
+                _ => serde_json::json!(rng.pick(&names)),
+            };
+            fields.insert(format!("f{i}"), t);
+        }
+        let doc = serde_json::json!({"events": {"E": {"fields": fields}}, "audiences": ["a"]});
+        let _ = Catalog::from_json(&doc, Path::new("random.json"));
+    }
+}
+
+#[test]
+fn work_is_bounded_by_fuel() {
+    let items: Vec<serde_json::Value> = (0..2000).map(|i| serde_json::json!({"n": i})).collect();
+    let doc = serde_json::json!({"events": {"E": {"items": items}}});
+    let catalog = Catalog::infer(&doc);
+    let src = "count(@{E.items.all(count(@{E.items.all(currentEventField.n > 0).n}) > 0).n})";
+    let program = Compiler::new(&catalog).compile(src).expect("compiles");
+    let mut ctx = Context::from_json(&doc).expect("context");
+    ctx.fuel = 100_000;
+    let err = program
+        .eval(&ctx)
+        .expect_err("4 million element visits exceed the limit");
+    assert!(err.message.contains("work limit"), "{}", err.message);
+    ctx.fuel = u64::MAX;
+    assert_eq!(
+        program.eval(&ctx).expect("runs without a limit").display(),
+        "2000"
+    );
+}
+
+#[test]
+fn evaluation_errors_point_at_the_failing_subexpression() {
+    let catalog = Catalog::no_data();
+    let src = r#"length("abc") + (9223372036854775807 + 1)"#;
+    let program = Compiler::new(&catalog).compile(src).expect("compiles");
+    let err = program.eval(&Context::default()).expect_err("overflow");
+    assert_eq!(err.span.text(src), "9223372036854775807 + 1");
+    assert!(err.message.contains("overflow"));
+
+    let doc = serde_json::json!({"events": {"E": {"d": "not a date"}}});
+    let mut catalog = Catalog::infer(&doc);
+    catalog.events.insert(
+        "E".into(),
+        jexpr::Type::object([("d".to_string(), jexpr::Type::DateTime)].into()),
+    );
+    let src = "@{E.d} > now()";
+    let program = Compiler::new(&catalog).compile(src).expect("compiles");
+    let err = program
+        .eval(&Context::from_json(&doc).expect("ctx"))
+        .expect_err("bad date");
+    assert_eq!(err.span.text(src), "@{E.d}");
+}
+
+#[test]
+fn random_and_uuid_are_seeded() {
+    let catalog = Catalog::no_data();
+    let program = Compiler::new(&catalog)
+        .compile("[toString(random()), uuid(), uuid()]")
+        .expect("compiles");
+    let run = |seed: u64| {
+        let ctx = Context {
+            seed,
+            ..Context::default()
+        };
+        program.eval(&ctx).expect("runs").display()
+    };
+    assert_eq!(run(7), run(7));
+    assert_ne!(run(7), run(8));
+    let uuid = Compiler::new(&catalog).compile("uuid()").expect("compiles");
+    let text = uuid.eval(&Context::default()).expect("runs").display();
+    let re =
+        regex::Regex::new("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+            .expect("re");
+    assert!(re.is_match(&text), "{text} is not a v4 UUID");
+}
+
+#[test]
+fn programs_are_shared_across_threads() {
+    let doc = serde_json::json!({"events": {"E": {"n": 5}}});
+    let catalog = Catalog::infer(&doc);
+    let program = std::sync::Arc::new(
+        Compiler::new(&catalog)
+            .compile("@{E.n} * 2")
+            .expect("compiles"),
+    );
+    let handles: Vec<_> = (0..4)
+        .map(|i| {
+            let program = program.clone();
+            std::thread::spawn(move || {
+                let doc = serde_json::json!({"events": {"E": {"n": i}}});
+                let ctx = Context::from_json(&doc).expect("ctx");
+                program.eval(&ctx).expect("runs").display()
+            })
+        })
+        .collect();
+    let results: Vec<String> = handles
+        .into_iter()
+        .map(|h| h.join().expect("thread"))
+        .collect();
+    assert_eq!(results, ["0", "2", "4", "6"]);
+}
