@@ -156,3 +156,155 @@ fn context_types_fields_by_inference() {
     ]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "string\n");
 }
+
+fn data(path: &str) -> String {
+    format!("{}/tests/data/{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn eval_prints_values_and_json() {
+    let out = jexpr(&["eval", "1 + 2"]);
+    assert_eq!(
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).as_ref()
+        ),
+        (Some(0), "3\n")
+    );
+    let out = jexpr(&["eval", "--format", "json", "avg([10,3,8])"]);
+    assert_eq!(
+        stdout_json(&out),
+        serde_json::json!({"type": "decimal", "value": 7.0})
+    );
+    let out = jexpr(&[
+        "eval",
+        "--format",
+        "json",
+        "toDateTime(\"2011-12-03T15:15:30Z\") + toDuration(\"PT15M\")",
+    ]);
+    assert_eq!(
+        stdout_json(&out),
+        serde_json::json!({"type": "dateTime", "value": "2011-12-03T15:30:30Z"})
+    );
+    let out = jexpr(&[
+        "eval",
+        "--format",
+        "json",
+        "distinctWithNull([10,2,10,null])",
+    ]);
+    assert_eq!(
+        stdout_json(&out),
+        serde_json::json!({"type": "listInteger", "value": [10, 2, null]})
+    );
+    // Strings are bare at top level in text, quoted inside lists.
+    let out = jexpr(&["eval", "split(\"a,b\", \",\")"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "[\"a\", \"b\"]\n");
+    let out = jexpr(&["eval", "upper(\"b\")"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "B\n");
+}
+
+#[test]
+fn eval_null_result_keeps_the_static_type() {
+    let out = jexpr(&[
+        "eval",
+        "--context",
+        &data("spec-context.json"),
+        "--format",
+        "json",
+        "#{ACP.Profile.person.lastName} + @{OrderEvent.productId}",
+    ]);
+    assert_eq!(
+        stdout_json(&out),
+        serde_json::json!({"type": "string", "value": "Snow"})
+    );
+    let catalog = fixture("catalog.json");
+    let context = data("spec-context.json");
+    let out = jexpr(&[
+        "eval",
+        "--catalog",
+        &catalog,
+        "--context",
+        &context,
+        "--format",
+        "json",
+        "@{OrderEvent.email}",
+    ]);
+    assert_eq!(
+        stdout_json(&out),
+        serde_json::json!({"type": "string", "value": null})
+    );
+}
+
+#[test]
+fn eval_error_is_exit_3_with_span() {
+    let out = jexpr(&["eval", "--format", "json", "1 + (9223372036854775807 + 1)"]);
+    assert_eq!(out.status.code(), Some(3));
+    let v = stdout_json(&out);
+    assert_eq!(v["error"]["span"], serde_json::json!([5, 28]));
+    assert!(v["error"]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("overflow")));
+    let out = jexpr(&["eval", "setDays(toDateTime(\"2023-02-01T00:00:00Z\"), 30)"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("day 30 does not exist in 2023-02"));
+}
+
+#[test]
+fn now_and_tz_override_the_context() {
+    let out = jexpr(&[
+        "eval",
+        "--now",
+        "2024-07-01T06:30:00Z",
+        "now(\"Europe/Paris\")",
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "2024-07-01T08:30:00+02:00\n"
+    );
+    assert_eq!(
+        jexpr(&["eval", "--now", "yesterday", "now()"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        jexpr(&["eval", "--tz", "Mars/Base", "1"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        jexpr(&[
+            "eval",
+            "--context",
+            &fixture("bad/malformed-catalog.json"),
+            "1"
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn every_spec_example_through_the_binary() {
+    // A sample of the conformance file, end to end through `jexpr eval --format json`.
+    let context = data("spec-context.json");
+    let cases = [
+        ("count(@{LobbyBeacon._experience.campaign.message.profile.pushNotificationTokens.token})", serde_json::json!(3)),
+        ("#{ACP.Profile.emails.at(1).email}", serde_json::json!("snow@thewall.westeros")),
+        ("toDuration(\"P2D\")", serde_json::json!("PT48H")),
+        ("sum([10.5,null,8.1])", serde_json::json!(18.6)),
+    ];
+    for (src, value) in cases {
+        let out = jexpr(&[
+            "eval",
+            "--context",
+            &context,
+            "--now",
+            "2024-05-01T10:00:00Z",
+            "--format",
+            "json",
+            src,
+        ]);
+        assert_eq!(stdout_json(&out)["value"], value, "{src}");
+    }
+}
