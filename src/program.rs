@@ -181,6 +181,8 @@ pub struct Program {
     pub(crate) callees: Vec<Callee>,
     pub(crate) ty: Type,
     pub(crate) source_text: Arc<str>,
+    /// An upper bound of the operand stack's depth.
+    pub(crate) max_stack: usize,
 }
 
 impl Program {
@@ -201,6 +203,40 @@ impl Program {
 
     pub fn is_empty(&self) -> bool {
         self.code.is_empty()
+    }
+
+    /// An upper bound of the stack depth: the straight-line sum of stack
+    /// effects never undercounts, because both sides of every jump meet at
+    /// the same depth and the linear walk counts both.
+    pub(crate) fn stack_bound(&self) -> usize {
+        let mut depth: i64 = 0;
+        let mut max: i64 = 1;
+        for ins in &self.code {
+            depth += match *ins {
+                Instruction::Const(_)
+                | Instruction::Event(_)
+                | Instruction::Journey(_)
+                | Instruction::Current => 1,
+                Instruction::Source(s) => {
+                    1 - self
+                        .sources
+                        .get(s as usize)
+                        .map_or(0, |r| r.params.len() as i64)
+                }
+                Instruction::At
+                | Instruction::EndFilter
+                | Instruction::DefaultUnlessNull(_)
+                | Instruction::AndJump(_)
+                | Instruction::OrJump(_)
+                | Instruction::JumpUnlessTrue(_)
+                | Instruction::Binary(_) => -1,
+                Instruction::Call(_, argc) => 1 - i64::from(argc),
+                Instruction::MakeList(n) => 1 - i64::from(n),
+                _ => 0,
+            };
+            max = max.max(depth);
+        }
+        usize::try_from(max).unwrap_or(usize::MAX)
     }
 
     /// A listing of the instructions with their operands resolved.

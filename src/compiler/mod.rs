@@ -77,10 +77,13 @@ impl<'c> Compiler<'c> {
                 callees: Vec::new(),
                 ty: typed.ty.clone(),
                 source_text: Arc::from(src),
+                max_stack: 0,
             },
         };
         emitter.expr(typed);
-        emitter.program
+        let mut program = emitter.program;
+        program.max_stack = program.stack_bound();
+        program
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod context;
 pub mod ops;
+mod stack;
 
 use crate::builtins::{Env, Nulls};
 use crate::program::{Instruction, Program};
@@ -10,6 +11,7 @@ use crate::syntax::ast::FilterKind;
 use crate::value::Value;
 pub use context::{Context, DataSource, StaticData};
 use serde_json::Value as Json;
+use stack::Stack;
 use std::cell::Cell;
 use std::fmt;
 
@@ -55,12 +57,12 @@ impl Program {
             program: self,
             ctx,
             env: &env,
-            stack: Vec::with_capacity(8),
+            stack: Stack::with_depth(self.max_stack),
             currents: Vec::new(),
             fuel: ctx.fuel,
         };
         machine.run(0, self.code.len())?;
-        Ok(machine.stack.pop().unwrap_or_default())
+        Ok(machine.stack.pop())
     }
 
     /// Evaluates a condition: `null` counts as false (section 1).
@@ -73,7 +75,7 @@ struct Machine<'c, 'e> {
     program: &'c Program,
     ctx: &'c Context<'c>,
     env: &'e Env<'e>,
-    stack: Vec<Value<'c>>,
+    stack: Stack<'c>,
     /// Elements being visited by the enclosing filters, innermost last.
     currents: Vec<Value<'c>>,
     fuel: u64,
@@ -104,7 +106,15 @@ impl<'c> Machine<'c, '_> {
     }
 
     fn pop(&mut self) -> Value<'c> {
-        self.stack.pop().unwrap_or_default()
+        self.stack.pop()
+    }
+
+    fn push(&mut self, pc: usize, v: Value<'c>) -> Result<(), EvalError> {
+        if self.stack.push(v) {
+            Ok(())
+        } else {
+            Err(self.error(pc, "internal error: the operand stack is full"))
+        }
     }
 
     fn name(&self, n: u32) -> (&'c str, &'c str) {
@@ -131,7 +141,7 @@ impl<'c> Machine<'c, '_> {
                         .constants
                         .get(k as usize)
                         .map_or(Value::Null, |c| c.to_value());
-                    self.stack.push(v);
+                    self.push(pc - 1, v)?;
                 }
                 Instruction::Event(e) => {
                     let name = program.events.get(e as usize).map_or("", |s| s);
@@ -140,14 +150,13 @@ impl<'c> Machine<'c, '_> {
                         .events
                         .get(name)
                         .map_or(Value::Null, |j| Value::Json(j));
-                    self.stack.push(v);
+                    self.push(pc - 1, v)?;
                 }
                 Instruction::Source(s) => {
                     let Some(read) = program.sources.get(s as usize) else {
                         continue;
                     };
-                    let at = self.stack.len().saturating_sub(read.params.len());
-                    let values = self.stack.split_off(at);
+                    let values = self.stack.take_n(read.params.len());
                     let params: Vec<(&str, Value<'_>)> =
                         read.params.iter().map(|p| &**p).zip(values).collect();
                     let data: &'c dyn DataSource = &*self.ctx.data;
@@ -159,7 +168,7 @@ impl<'c> Machine<'c, '_> {
                                 format!("data source `{}.{}` failed: {e}", read.source, read.group),
                             )
                         })?;
-                    self.stack.push(fetched.map_or(Value::Null, Value::Json));
+                    self.push(pc - 1, fetched.map_or(Value::Null, Value::Json))?;
                 }
                 Instruction::Journey(p) => {
                     let name = program.journey.get(p as usize).map_or("", |s| s);
@@ -168,23 +177,23 @@ impl<'c> Machine<'c, '_> {
                         .journey
                         .get(name)
                         .map_or(Value::Null, |j| Value::Json(j));
-                    self.stack.push(v);
+                    self.push(pc - 1, v)?;
                 }
                 Instruction::Current => {
                     let v = self.currents.last().cloned().unwrap_or_default();
-                    self.stack.push(v);
+                    self.push(pc - 1, v)?;
                 }
                 Instruction::Field(n) => {
                     let (name, xdm) = self.name(n);
                     let v = self.pop();
                     let projected = self.field(pc - 1, v, name, xdm)?;
-                    self.stack.push(projected);
+                    self.push(pc - 1, projected)?;
                 }
                 Instruction::Filter(kind, len) => {
                     let body = pc..pc + len as usize;
                     let v = self.pop();
                     let result = self.filter(pc - 1, v, kind, body.clone())?;
-                    self.stack.push(result);
+                    self.push(pc - 1, result)?;
                     pc = body.end;
                 }
                 Instruction::EndFilter => {}
@@ -202,7 +211,7 @@ impl<'c> Machine<'c, '_> {
                             .map_or(Value::Null, |i| std::mem::take(&mut items[i])),
                         _ => Value::Null,
                     };
-                    self.stack.push(v);
+                    self.push(pc - 1, v)?;
                 }
                 Instruction::Entry(n) => {
                     let (key, _) = self.name(n);
@@ -212,7 +221,7 @@ impl<'c> Machine<'c, '_> {
                         }
                         _ => Value::Null,
                     };
-                    self.stack.push(v);
+                    self.push(pc - 1, v)?;
                 }
                 Instruction::FirstEntryKey => {
                     let v = match self.pop() {
@@ -221,7 +230,7 @@ impl<'c> Machine<'c, '_> {
                         }
                         _ => Value::Null,
                     };
-                    self.stack.push(v);
+                    self.push(pc - 1, v)?;
                 }
                 Instruction::Keys => {
                     let v = match self.pop() {
@@ -230,7 +239,7 @@ impl<'c> Machine<'c, '_> {
                         }
                         _ => Value::Null,
                     };
-                    self.stack.push(v);
+                    self.push(pc - 1, v)?;
                 }
                 Instruction::Coerce(t) => {
                     let v = self.pop();
@@ -238,10 +247,10 @@ impl<'c> Machine<'c, '_> {
                         Some(ty) => ops::coerce(v, ty).map_err(|e| self.error(pc - 1, e))?,
                         None => v,
                     };
-                    self.stack.push(v);
+                    self.push(pc - 1, v)?;
                 }
                 Instruction::DefaultUnlessNull(target) => {
-                    if self.stack.last().is_some_and(|v| !v.is_null()) {
+                    if self.stack.top().is_some_and(|v| !v.is_null()) {
                         pc = target as usize;
                     } else {
                         self.pop();
@@ -249,19 +258,19 @@ impl<'c> Machine<'c, '_> {
                 }
                 Instruction::AndJump(target) => {
                     if !self.pop().truthy() {
-                        self.stack.push(Value::Bool(false));
+                        self.push(pc - 1, Value::Bool(false))?;
                         pc = target as usize;
                     }
                 }
                 Instruction::OrJump(target) => {
                     if self.pop().truthy() {
-                        self.stack.push(Value::Bool(true));
+                        self.push(pc - 1, Value::Bool(true))?;
                         pc = target as usize;
                     }
                 }
                 Instruction::ToBool => {
                     let v = self.pop().truthy();
-                    self.stack.push(Value::Bool(v));
+                    self.push(pc - 1, Value::Bool(v))?;
                 }
                 Instruction::JumpUnlessTrue(target) => {
                     if !self.pop().truthy() {
@@ -271,29 +280,29 @@ impl<'c> Machine<'c, '_> {
                 Instruction::Jump(target) => pc = target as usize,
                 Instruction::Not => {
                     let v = self.pop();
-                    self.stack.push(ops::not(&v));
+                    self.push(pc - 1, ops::not(&v))?;
                 }
                 Instruction::Neg => {
                     let v = self.pop();
                     let v = ops::negate(v).map_err(|e| self.error(pc - 1, e))?;
-                    self.stack.push(v);
+                    self.push(pc - 1, v)?;
                 }
                 Instruction::Binary(op) => {
                     let r = self.pop();
                     let l = self.pop();
                     let v = ops::binary(op, l, r).map_err(|e| self.error(pc - 1, e))?;
-                    self.stack.push(v);
+                    self.push(pc - 1, v)?;
                 }
                 Instruction::Test(op) => {
                     let v = self.pop();
-                    self.stack.push(ops::test(op, &v));
+                    self.push(pc - 1, ops::test(op, &v))?;
                 }
                 Instruction::Call(f, argc) => {
                     let Some(callee) = program.callees.get(f as usize) else {
                         continue;
                     };
-                    let at = self.stack.len().saturating_sub(argc as usize);
-                    let args = &mut self.stack[at..];
+                    let env = self.env;
+                    let args = self.stack.top_n(argc as usize);
                     let v = if callee.builtin.nulls == Nulls::Propagate
                         && args.iter().any(Value::is_null)
                     {
@@ -301,17 +310,19 @@ impl<'c> Machine<'c, '_> {
                     } else {
                         let imp = callee.builtin.overloads.get(callee.overload).map(|o| o.imp);
                         match imp {
-                            Some(imp) => imp(args, self.env).map_err(|e| self.error(pc - 1, e))?,
+                            Some(imp) => match imp(args, env) {
+                                Ok(v) => v,
+                                Err(e) => return Err(self.error(pc - 1, e)),
+                            },
                             None => Value::Null,
                         }
                     };
-                    self.stack.truncate(at);
-                    self.stack.push(v);
+                    self.stack.drop_n(argc as usize);
+                    self.push(pc - 1, v)?;
                 }
                 Instruction::MakeList(n) => {
-                    let at = self.stack.len().saturating_sub(n as usize);
-                    let items = self.stack.split_off(at);
-                    self.stack.push(Value::List(items));
+                    let items = self.stack.take_n(n as usize);
+                    self.push(pc - 1, Value::List(items))?;
                 }
             }
         }
