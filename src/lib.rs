@@ -10,6 +10,7 @@ pub mod checker;
 pub mod compiler;
 pub mod diagnostic;
 pub mod program;
+pub mod repl;
 pub mod span;
 pub mod stack;
 pub mod suggest;

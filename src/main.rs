@@ -41,6 +41,21 @@ enum Command {
         #[arg(long, value_name = "ZONE")]
         tz: Option<String>,
     },
+    /// Try expressions interactively against sample events.
+    Repl {
+        /// Catalog of events, data sources and audiences (LANGUAGE.md section 8).
+        #[arg(long, value_name = "FILE")]
+        catalog: Option<PathBuf>,
+        /// Evaluation context with sample events and data (LANGUAGE.md section 9).
+        #[arg(long, value_name = "FILE")]
+        context: Option<PathBuf>,
+        /// History file (default: jexpr/history in the user's data directory).
+        #[arg(long, value_name = "FILE", conflicts_with = "no_history")]
+        history: Option<PathBuf>,
+        /// Keep no history.
+        #[arg(long)]
+        no_history: bool,
+    },
 }
 
 #[derive(clap::Args)]
@@ -77,6 +92,12 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check { input, expect } => check(&input, expect.as_deref()),
         Command::Eval { input, now, tz } => eval(&input, now.as_deref(), tz.as_deref()),
+        Command::Repl {
+            catalog,
+            context,
+            history,
+            no_history,
+        } => repl(catalog, context, history, no_history),
     }
 }
 
@@ -232,6 +253,45 @@ fn eval(input: &Input, now: Option<&str>, tz: Option<&str>) -> ExitCode {
                 );
             }
             ExitCode::from(EXIT_EVAL)
+        }
+    }
+}
+
+fn repl(
+    catalog: Option<PathBuf>,
+    context: Option<PathBuf>,
+    history: Option<PathBuf>,
+    no_history: bool,
+) -> ExitCode {
+    let input = Input {
+        catalog,
+        context,
+        format: Format::Text,
+        file: None,
+        expr: None,
+    };
+    let catalog = match &input.catalog {
+        Some(path) => match Catalog::load(path) {
+            Ok(c) => Some(c),
+            Err(e) => return usage_error(&format!("invalid catalog: {e}")),
+        },
+        None => None,
+    };
+    let context = match load_context(&input) {
+        Ok(c) => c,
+        Err(message) => return usage_error(&message),
+    };
+    let history = match (no_history, history) {
+        (true, _) => jexpr::repl::History::Off,
+        (false, Some(path)) => jexpr::repl::History::File(path),
+        (false, None) => jexpr::repl::default_history()
+            .map_or(jexpr::repl::History::Off, jexpr::repl::History::File),
+    };
+    match jexpr::repl::run(jexpr::repl::Session::new(catalog, context), history) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_USAGE)
         }
     }
 }

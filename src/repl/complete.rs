@@ -1,0 +1,350 @@
+//! Tab completion: what may be typed at the cursor, from the catalog (or the
+//! types inferred from sample data).
+//!
+//! After `@{` event names; after `#{` data sources; after a `.` in a path the
+//! fields there (and collection or map steps); after `currentEventField.` the
+//! fields of the element being filtered; elsewhere functions and keywords.
+
+use super::session::COMMANDS;
+use crate::builtins;
+use crate::catalog::Catalog;
+use crate::checker::JOURNEY_PROPERTIES;
+use crate::syntax::lexer::{open_brackets, Lexer, TokKind};
+use crate::types::Type;
+
+const KEYWORDS: &[&str] = &[
+    "and",
+    "or",
+    "not",
+    "if",
+    "then",
+    "else",
+    "is",
+    "null",
+    "has",
+    "true",
+    "false",
+    "numeric",
+    "integer",
+    "decimal",
+    "currentEventField",
+    "currentDataPackField",
+];
+
+/// Candidates for the word ending at byte `pos` of `line`: where the word
+/// starts, and the full texts that may replace it (sorted, deduplicated).
+pub fn complete(catalog: &Catalog, line: &str, pos: usize) -> (usize, Vec<String>) {
+    let pos = (0..=pos.min(line.len()))
+        .rev()
+        .find(|p| line.is_char_boundary(*p))
+        .unwrap_or(0);
+    let before = &line[..pos];
+    let start = before
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_ascii_alphanumeric() || *c == '_' || *c == '-' || *c == ':')
+        .last()
+        .map_or(pos, |(i, _)| i);
+    let word = &before[start..];
+    if start == 0 && word.starts_with(':') {
+        let names = COMMANDS.iter().map(|(c, _, _)| c.to_string());
+        return (start, filter(names, word));
+    }
+    let word = word.trim_start_matches(':');
+    let start = pos - word.len();
+    let head = before[..start].trim_end();
+    let candidates: Vec<String> = if head.ends_with("@{") {
+        catalog
+            .events
+            .keys()
+            .cloned()
+            .chain(std::iter::once("journey".to_string()))
+            .collect()
+    } else if head.ends_with("#{") {
+        catalog.data_sources.keys().cloned().collect()
+    } else if let Some(path) = head.strip_suffix('.') {
+        path_candidates(catalog, line, path)
+    } else {
+        builtins::all()
+            .map(|b| b.name.to_string())
+            .chain(KEYWORDS.iter().map(|k| k.to_string()))
+            .collect()
+    };
+    (start, filter(candidates.into_iter(), word))
+}
+
+fn filter(candidates: impl Iterator<Item = String>, prefix: &str) -> Vec<String> {
+    let mut out: Vec<String> = candidates.filter(|c| c.starts_with(prefix)).collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Names that may follow `path.` (the text before the dot).
+fn path_candidates(catalog: &Catalog, line: &str, path: &str) -> Vec<String> {
+    let Some(ty) = type_before(catalog, line, path.len()) else {
+        // `#{Source.` (field groups) and `@{journey.` have no type of their own.
+        return group_or_journey(catalog, line, path);
+    };
+    fields_and_steps(&ty)
+}
+
+fn group_or_journey(catalog: &Catalog, line: &str, path: &str) -> Vec<String> {
+    let Some(open) = open_brackets(line, path.len()).pop() else {
+        return Vec::new();
+    };
+    let opener = open.text(line);
+    let steps = split_steps(&line[open.span.end as usize..path.len()]);
+    match (opener, steps.as_slice()) {
+        ("@{", [root]) if root == "journey" => JOURNEY_PROPERTIES
+            .iter()
+            .map(|(n, _)| n.to_string())
+            .collect(),
+        ("#{", [source]) => catalog
+            .data_sources
+            .get(source)
+            .map(|g| g.keys().cloned().collect())
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+fn fields_and_steps(ty: &Type) -> Vec<String> {
+    match ty {
+        Type::Object(fields) => fields.keys().cloned().collect(),
+        Type::List(elem) => {
+            let mut out = vec![
+                "all(".to_string(),
+                "first(".to_string(),
+                "last(".to_string(),
+                "at(".to_string(),
+            ];
+            if let Type::Object(fields) = &**elem {
+                out.extend(fields.keys().cloned());
+            }
+            out
+        }
+        Type::Map(_) => vec![
+            "entry('".to_string(),
+            "firstEntryKey()".to_string(),
+            "keys()".to_string(),
+        ],
+        _ => Vec::new(),
+    }
+}
+
+/// The type of the path that ends at byte `end` of `line` (just before a `.`).
+fn type_before(catalog: &Catalog, line: &str, end: usize) -> Option<Type> {
+    let brackets = open_brackets(line, end);
+    let open = brackets
+        .iter()
+        .rposition(|t| matches!(t.text(line), "@{" | "#{" | "("))?;
+    let opener = brackets[open];
+    let inside = &line[opener.span.end as usize..end];
+    match opener.text(line) {
+        "@{" | "#{" => root_path_type(catalog, opener.text(line), &split_steps(inside)),
+        _ => {
+            // Inside a filter: `currentEventField.path` is relative to the element.
+            let path = inside.trim_start();
+            let rest = path
+                .strip_prefix("currentEventField")
+                .or_else(|| path.strip_prefix("currentDataPackField"))?;
+            let elem = element_of_filter(catalog, line, &brackets[..=open])?;
+            walk(elem, &split_steps(rest.trim_start_matches('.')))
+        }
+    }
+}
+
+/// The element type of the innermost filter among `brackets` (a function
+/// call's `(` in between, as in `count(currentEventField.…`, is skipped).
+fn element_of_filter(
+    catalog: &Catalog,
+    line: &str,
+    brackets: &[crate::syntax::lexer::Token],
+) -> Option<Type> {
+    let (index, collection_end) = brackets.iter().enumerate().rev().find_map(|(i, paren)| {
+        let before = line[..paren.span.start as usize].trim_end();
+        let head = before
+            .strip_suffix("all")
+            .or_else(|| before.strip_suffix("first"))
+            .or_else(|| before.strip_suffix("last"))?;
+        Some((i, head.trim_end().strip_suffix('.')?.len()))
+    })?;
+    let outer = &brackets[..index];
+    let collection = type_before(catalog, line, collection_end).or_else(|| {
+        // The collection path starts at the reference's own `@{`/`#{`.
+        let opener = outer
+            .iter()
+            .rev()
+            .find(|t| matches!(t.text(line), "@{" | "#{"))?;
+        let inside = &line[opener.span.end as usize..collection_end];
+        root_path_type(catalog, opener.text(line), &split_steps(inside))
+    })?;
+    match collection {
+        Type::List(elem) => Some(*elem),
+        _ => None,
+    }
+}
+
+fn root_path_type(catalog: &Catalog, opener: &str, steps: &[String]) -> Option<Type> {
+    let (root, rest) = steps.split_first()?;
+    if opener == "@{" {
+        walk(catalog.events.get(root)?.clone(), rest)
+    } else {
+        let (group, rest) = rest.split_first()?;
+        walk(catalog.data_sources.get(root)?.get(group)?.clone(), rest)
+    }
+}
+
+/// Follows path steps through a type, as the checker does.
+fn walk(mut ty: Type, steps: &[String]) -> Option<Type> {
+    for step in steps {
+        let name = step.split('(').next().unwrap_or("").trim();
+        ty = match (name, step.contains('('), ty) {
+            ("all", true, t @ Type::List(_)) => t,
+            ("first" | "last" | "at", true, Type::List(e)) => *e,
+            ("entry", true, Type::Map(v)) => *v,
+            // Inferred from data, a map is an object: the entry is its field.
+            ("entry", true, Type::Object(fields)) => {
+                let key = step
+                    .split_once('(')
+                    .map_or("", |(_, rest)| rest.trim_end_matches(')'));
+                fields.get(unquote(key.trim()))?.clone()
+            }
+            (_, false, Type::Object(fields)) => fields.get(unquote(name))?.clone(),
+            (_, false, Type::List(e)) => match *e {
+                Type::Object(fields) => match fields.get(unquote(name))?.clone() {
+                    t @ Type::List(_) => t,
+                    t => Type::list(t),
+                },
+                _ => return None,
+            },
+            _ => return None,
+        };
+    }
+    Some(ty)
+}
+
+fn unquote(name: &str) -> &str {
+    name.trim_matches(|c| c == '\'' || c == '"')
+}
+
+/// Splits path text on `.` outside brackets and quotes: `a.all(x.y).b` → [a, all(x.y), b].
+fn split_steps(text: &str) -> Vec<String> {
+    let mut steps = Vec::new();
+    let mut current = String::new();
+    let mut depth = 0usize;
+    for tok in Lexer::new(text) {
+        let t = tok.text(text);
+        match t {
+            "(" | "[" | "{" => depth += 1,
+            ")" | "]" | "}" => depth = depth.saturating_sub(1),
+            "." if depth == 0 => {
+                steps.push(std::mem::take(&mut current));
+                continue;
+            }
+            _ => {}
+        }
+        if matches!(tok.kind, TokKind::Str { .. }) && depth == 0 {
+            current.push_str(unquote(t));
+        } else {
+            current.push_str(t);
+        }
+    }
+    if !current.is_empty() {
+        steps.push(current);
+    }
+    steps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalog() -> Catalog {
+        let doc = serde_json::json!({
+            "events": {
+                "OrderEvent": {"email": "a@b.c", "items": [{"sku": "A", "price": 1.5, "options": [{"name": "gift"}]}],
+                               "identityMap": {"Email": [{"id": "x"}]}},
+                "LobbyBeacon": {"timestamp": "2024-05-01T10:00:00Z"}
+            },
+            "dataSources": {"ExperiencePlatform": {"ProfileFieldGroup": {"person": {"age": 3}}}}
+        });
+        Catalog::infer(&doc)
+    }
+
+    fn at_end(line: &str) -> Vec<String> {
+        complete(&catalog(), line, line.len()).1
+    }
+
+    #[test]
+    fn functions_and_keywords() {
+        assert_eq!(at_end("startW"), ["startWith", "startWithIgnoreCase"]);
+        assert_eq!(at_end("@{OrderEvent.email} an"), ["and"]);
+        assert!(at_end("1 + curr").contains(&"currentEventField".to_string()));
+        assert_eq!(complete(&catalog(), "lengt", 5).0, 0);
+    }
+
+    #[test]
+    fn events_after_at_brace() {
+        assert_eq!(at_end("@{"), ["LobbyBeacon", "OrderEvent", "journey"]);
+        assert_eq!(at_end("count(@{Ord"), ["OrderEvent"]);
+        assert_eq!(complete(&catalog(), "count(@{Ord", 11).0, 8);
+    }
+
+    #[test]
+    fn data_sources_and_field_groups() {
+        assert_eq!(at_end("#{"), ["ExperiencePlatform"]);
+        assert_eq!(at_end("#{ExperiencePlatform."), ["ProfileFieldGroup"]);
+        assert_eq!(
+            at_end("#{ExperiencePlatform.ProfileFieldGroup.person."),
+            ["age"]
+        );
+        assert_eq!(at_end("if (#{ExperiencePlatform."), ["ProfileFieldGroup"]);
+        assert_eq!(
+            at_end("if (#{ExperiencePlatform.ProfileFieldGroup.person.a"),
+            ["age"]
+        );
+    }
+
+    #[test]
+    fn fields_after_a_dot() {
+        assert_eq!(at_end("@{OrderEvent."), ["email", "identityMap", "items"]);
+        assert_eq!(at_end("@{OrderEvent.it"), ["items"]);
+        assert_eq!(
+            at_end("@{OrderEvent.items."),
+            ["all(", "at(", "first(", "last(", "options", "price", "sku"]
+        );
+        assert_eq!(
+            at_end("@{OrderEvent.items.first()."),
+            ["options", "price", "sku"]
+        );
+        assert_eq!(
+            at_end("@{OrderEvent.identityMap.entry('Email').first()."),
+            ["id"]
+        );
+        assert_eq!(at_end("@{journey.profile"), ["profileId"]);
+    }
+
+    #[test]
+    fn current_event_field_completes_the_element() {
+        assert_eq!(
+            at_end("@{OrderEvent.items.all(currentEventField."),
+            ["options", "price", "sku"]
+        );
+        assert_eq!(
+            at_end("@{OrderEvent.items.all(currentEventField.pr"),
+            ["price"]
+        );
+        assert_eq!(
+            at_end("@{OrderEvent.items.all(count(currentEventField.options.all(currentEventField."),
+            ["name"]
+        );
+    }
+
+    #[test]
+    fn commands() {
+        assert_eq!(at_end(":by"), [":bytecode"]);
+        assert_eq!(at_end(":t"), [":time", ":type", ":tz"]);
+    }
+}

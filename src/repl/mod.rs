@@ -1,0 +1,161 @@
+//! `jexpr repl`: try expressions against sample events. The session logic is
+//! in [`session`], completion in [`complete`]; this module is the terminal.
+
+pub mod complete;
+pub mod session;
+
+use crate::catalog::Catalog;
+use rustyline::completion::{Completer, Pair};
+use rustyline::highlight::Highlighter;
+use rustyline::hint::Hinter;
+use rustyline::history::DefaultHistory;
+use rustyline::validate::{ValidationContext, ValidationResult, Validator};
+use rustyline::{Editor, Helper};
+pub use session::{needs_more, Flow, Session};
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+/// Where history is kept: a file, or nowhere.
+pub enum History {
+    File(PathBuf),
+    Off,
+}
+
+/// The default history file: `$XDG_DATA_HOME/jexpr/history`, else
+/// `~/.local/share/jexpr/history` (the user's data directory).
+pub fn default_history() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))?;
+    Some(base.join("jexpr").join("history"))
+}
+
+struct ReplHelper {
+    catalog: Catalog,
+}
+
+impl Completer for ReplHelper {
+    type Candidate = Pair;
+
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _: &rustyline::Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
+        let (start, names) = complete::complete(&self.catalog, line, pos);
+        let pairs = names
+            .into_iter()
+            .map(|n| Pair {
+                display: n.clone(),
+                replacement: n,
+            })
+            .collect();
+        Ok((start, pairs))
+    }
+}
+
+impl Hinter for ReplHelper {
+    type Hint = String;
+}
+
+impl Highlighter for ReplHelper {}
+
+impl Validator for ReplHelper {
+    fn validate(&self, ctx: &mut ValidationContext<'_>) -> rustyline::Result<ValidationResult> {
+        let input = ctx.input();
+        if !input.trim_start().starts_with(':') && needs_more(input) {
+            Ok(ValidationResult::Incomplete)
+        } else {
+            Ok(ValidationResult::Valid(None))
+        }
+    }
+}
+
+impl Helper for ReplHelper {}
+
+/// Runs the REPL on the terminal, or line by line when stdin is not one.
+pub fn run(mut session: Session, history: History) -> std::io::Result<()> {
+    if !std::io::stdin().is_terminal() {
+        return run_piped(
+            &mut session,
+            std::io::stdin().lock(),
+            &mut std::io::stdout(),
+        );
+    }
+    let mut editor: Editor<ReplHelper, DefaultHistory> =
+        Editor::new().map_err(std::io::Error::other)?;
+    editor.set_helper(Some(ReplHelper {
+        catalog: session.catalog(),
+    }));
+    if let History::File(path) = &history {
+        // A missing history file is normal the first time.
+        let _ = editor.load_history(path);
+    }
+    println!(
+        "jexpr {} — `:help` for commands, Tab to complete, Ctrl-D to leave",
+        env!("CARGO_PKG_VERSION")
+    );
+    loop {
+        match editor.readline("jexpr> ") {
+            Ok(line) => {
+                let _ = editor.add_history_entry(line.as_str());
+                let mut out = String::new();
+                let flow = session.handle(&line, &mut out);
+                print!("{out}");
+                if let Some(helper) = editor.helper_mut() {
+                    helper.catalog = session.catalog();
+                }
+                if flow == Flow::Quit {
+                    break;
+                }
+            }
+            Err(rustyline::error::ReadlineError::Interrupted) => continue,
+            Err(rustyline::error::ReadlineError::Eof) => break,
+            Err(e) => return Err(std::io::Error::other(e)),
+        }
+    }
+    if let History::File(path) = &history {
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        if let Err(e) = editor.save_history(path) {
+            eprintln!("warning: could not save history to {}: {e}", path.display());
+        }
+    }
+    Ok(())
+}
+
+/// Reads lines (no prompt, no editing), joining continuation lines of an
+/// unfinished expression, and writes what each input prints.
+pub fn run_piped(
+    session: &mut Session,
+    input: impl BufRead,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    let mut pending = String::new();
+    for line in input.lines() {
+        let line = line?;
+        if !pending.is_empty() {
+            pending.push('\n');
+        }
+        pending.push_str(&line);
+        if !pending.trim_start().starts_with(':') && needs_more(&pending) {
+            continue;
+        }
+        let mut text = String::new();
+        let flow = session.handle(&pending, &mut text);
+        out.write_all(text.as_bytes())?;
+        pending.clear();
+        if flow == Flow::Quit {
+            return Ok(());
+        }
+    }
+    if !pending.trim().is_empty() {
+        let mut text = String::new();
+        session.handle(&pending, &mut text);
+        out.write_all(text.as_bytes())?;
+    }
+    Ok(())
+}
