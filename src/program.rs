@@ -26,6 +26,10 @@ pub enum Instruction {
     Journey(u32),
     /// Push the element the innermost filter is visiting.
     Current,
+    /// Push the value at path `p` (root and field names), read as its static type.
+    Load(u32),
+    /// Push the comparison `c` of a path with a constant (a fused `Load, Const, Binary`).
+    Compare(u32),
     /// Pop data, push its field `name` (mapped over lists and flattened one level).
     Field(u32),
     /// Pop a list, run the condition in the next `len` instructions per element, push the result.
@@ -152,6 +156,30 @@ pub struct FieldName {
     pub xdm: Arc<str>,
 }
 
+/// Where a fused path starts.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum PathRoot {
+    Event(u32),
+    Journey(u32),
+    Current,
+}
+
+/// A field path read by one `Load`: the root, the field names, the type.
+#[derive(Clone, Debug)]
+pub struct Path {
+    pub root: PathRoot,
+    pub names: Box<[u32]>,
+    pub ty: u32,
+}
+
+/// A comparison of a field path with a constant, `path op constant`.
+#[derive(Clone, Copy, Debug)]
+pub struct Comparison {
+    pub path: u32,
+    pub op: BinOp,
+    pub constant: u32,
+}
+
 /// A data-source read: which field group, and the names of its parameters.
 #[derive(Clone, Debug)]
 pub struct SourceRead {
@@ -174,6 +202,8 @@ pub struct Program {
     pub(crate) spans: Vec<Span>,
     pub(crate) constants: Vec<Constant>,
     pub(crate) names: Vec<FieldName>,
+    pub(crate) paths: Vec<Path>,
+    pub(crate) comparisons: Vec<Comparison>,
     pub(crate) events: Vec<Arc<str>>,
     pub(crate) sources: Vec<SourceRead>,
     pub(crate) journey: Vec<Arc<str>>,
@@ -183,6 +213,9 @@ pub struct Program {
     pub(crate) source_text: Arc<str>,
     /// An upper bound of the operand stack's depth.
     pub(crate) max_stack: usize,
+    /// The program is only comparisons joined by `and`/`or`/`not`, so it can
+    /// run on one boolean register (`vm::register`).
+    pub(crate) register_only: bool,
 }
 
 impl Program {
@@ -203,6 +236,21 @@ impl Program {
 
     pub fn is_empty(&self) -> bool {
         self.code.is_empty()
+    }
+
+    /// Whether every instruction is one the boolean register machine runs.
+    pub(crate) fn fits_register(&self) -> bool {
+        self.code.iter().all(|ins| match ins {
+            Instruction::Compare(_)
+            | Instruction::OrJump(_)
+            | Instruction::AndJump(_)
+            | Instruction::ToBool
+            | Instruction::Not => true,
+            Instruction::Const(k) => {
+                matches!(self.constants.get(*k as usize), Some(Constant::Bool(_)))
+            }
+            _ => false,
+        })
     }
 
     /// An upper bound of the stack depth: the straight-line sum of stack
@@ -237,6 +285,34 @@ impl Program {
             max = max.max(depth);
         }
         usize::try_from(max).unwrap_or(usize::MAX)
+    }
+
+    fn describe_path(&self, p: u32) -> String {
+        let Some(path) = self.paths.get(p as usize) else {
+            return "?".into();
+        };
+        let name = |i: u32| self.names.get(i as usize).map_or("?", |n| &*n.name);
+        let root = match path.root {
+            PathRoot::Event(e) => self
+                .events
+                .get(e as usize)
+                .map_or("?".to_string(), |s| s.to_string()),
+            PathRoot::Journey(j) => format!(
+                "journey.{}",
+                self.journey.get(j as usize).map_or("?", |s| s)
+            ),
+            PathRoot::Current => "current".to_string(),
+        };
+        let mut text = root;
+        for n in path.names.iter() {
+            text.push('.');
+            text.push_str(name(*n));
+        }
+        let ty = self
+            .types
+            .get(path.ty as usize)
+            .map_or("?".into(), |t| t.to_string());
+        format!("{text} as {ty}")
     }
 
     /// A listing of the instructions with their operands resolved.
@@ -278,6 +354,18 @@ impl Program {
                     self.journey.get(p as usize).map_or("?", |s| s)
                 ),
                 Instruction::Current => write!(out, "current"),
+                Instruction::Compare(c) => match self.comparisons.get(c as usize) {
+                    Some(cmp) => {
+                        let path = self.describe_path(cmp.path);
+                        let k = self
+                            .constants
+                            .get(cmp.constant as usize)
+                            .map_or("?".into(), describe_constant);
+                        write!(out, "compare    {path} {} {k}", binop_name(cmp.op))
+                    }
+                    None => write!(out, "compare    ?"),
+                },
+                Instruction::Load(p) => write!(out, "load       {}", self.describe_path(p)),
                 Instruction::Field(n) => write!(out, "field      {}", name(n)),
                 Instruction::Filter(kind, len) => {
                     write!(

@@ -366,3 +366,64 @@ fn programs_are_shared_across_threads() {
         .collect();
     assert_eq!(results, ["0", "2", "4", "6"]);
 }
+
+/// A random condition of comparisons joined by and/or/not: what the boolean
+/// register machine runs.
+fn random_condition(rng: &mut Rng, depth: usize) -> String {
+    let all_ops: &[&str] = &["==", "!=", "<", "<=", ">", ">="];
+    let equality: &[&str] = &["==", "!="];
+    let numbers: &[&str] = &["3", "2.5", "-1", "0.0", "null", "1"];
+    let strings: &[&str] = &["\"text\"", "\"Mars/Olympus\"", "null", "\"\""];
+    // Each field with the constants and operators that type-check against it.
+    let comparisons: &[(&str, &[&str], &[&str])] = &[
+        ("@{E.n}", numbers, all_ops),
+        ("@{E.x}", numbers, all_ops),
+        ("@{E.missing}", numbers, all_ops),
+        ("@{E.s}", strings, equality),
+        ("@{E.zone}", strings, equality),
+        ("@{E.badRegex}", strings, equality),
+        ("@{E.missing.deeper}", strings, equality),
+    ];
+    if depth == 0 || rng.below(3) == 0 {
+        let (field, constants, ops) = rng.pick(comparisons);
+        return format!("{field} {} {}", rng.pick(ops), rng.pick(constants));
+    }
+    let a = random_condition(rng, depth - 1);
+    let b = random_condition(rng, depth - 1);
+    match rng.below(4) {
+        0 => format!("({a}) and ({b})"),
+        1 => format!("({a}) or ({b})"),
+        2 => format!("not ({a})"),
+        _ => format!("({a}) and true or false"),
+    }
+}
+
+#[test]
+fn register_machine_agrees_with_the_vm() {
+    let original = edge_context();
+    let catalog = Catalog::infer(&original);
+    let mut rng = Rng(0xb001);
+    let mut checked = 0;
+    // Many mutated contexts are invalid (their `events` replaced) and skipped.
+    for round in 0..300 {
+        let mut doc = original.clone();
+        if round > 0 {
+            // Data that differs from what the catalog was inferred from.
+            mutate_json(&mut rng, &mut doc);
+        }
+        let Ok(ctx) = Context::from_json(&doc) else {
+            continue;
+        };
+        for _ in 0..60 {
+            let src = random_condition(&mut rng, 3);
+            let Ok(program) = Compiler::new(&catalog).compile(&src) else {
+                continue;
+            };
+            let fast = program.eval(&ctx).map(|v| v.display_quoted());
+            let full = program.eval_general(&ctx).map(|v| v.display_quoted());
+            assert_eq!(fast, full, "{src}\n{}", program.disassemble());
+            checked += 1;
+        }
+    }
+    assert!(checked > 1000, "only {checked} conditions compiled");
+}

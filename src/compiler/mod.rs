@@ -6,7 +6,10 @@ use crate::builtins::{Check, Env, Nulls};
 use crate::catalog::Catalog;
 use crate::checker::{self, Const, Root, TExpr, TKind, TStep};
 use crate::diagnostic::Diagnostic;
-use crate::program::{BinOp, Callee, Constant, FieldName, Instruction, Program, SourceRead};
+use crate::program::{
+    BinOp, Callee, Comparison, Constant, FieldName, Instruction, Path, PathRoot, Program,
+    SourceRead,
+};
 use crate::span::Span;
 use crate::syntax::{self, ast::BinaryOp, ast::UnaryOp};
 use crate::temporal;
@@ -70,6 +73,8 @@ impl<'c> Compiler<'c> {
                 spans: Vec::new(),
                 constants: Vec::new(),
                 names: Vec::new(),
+                paths: Vec::new(),
+                comparisons: Vec::new(),
                 events: Vec::new(),
                 sources: Vec::new(),
                 journey: Vec::new(),
@@ -78,11 +83,13 @@ impl<'c> Compiler<'c> {
                 ty: typed.ty.clone(),
                 source_text: Arc::from(src),
                 max_stack: 0,
+                register_only: false,
             },
         };
         emitter.expr(typed);
         let mut program = emitter.program;
         program.max_stack = program.stack_bound();
+        program.register_only = program.fits_register();
         program
     }
 }
@@ -287,6 +294,9 @@ impl Emitter {
                 self.expr(l);
                 self.expr(r);
                 let op = binop(*op, &l.ty, &r.ty);
+                if self.fuse_comparison(op, span) {
+                    return;
+                }
                 let folded = self.try_fold(2, span, |mut v| {
                     let r = v.pop().unwrap_or_default();
                     let l = v.pop().unwrap_or_default();
@@ -306,6 +316,34 @@ impl Emitter {
             }
             TKind::If(parts) => self.conditional(parts, &e.ty, span),
         }
+    }
+
+    /// `Load p, Const k, <comparison>` becomes `Compare`: the VM compares the
+    /// data with the constant without building intermediate values.
+    fn fuse_comparison(&mut self, op: BinOp, span: Span) -> bool {
+        if !matches!(
+            op,
+            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
+        ) {
+            return false;
+        }
+        let n = self.program.code.len();
+        if n < 2 + self.barrier {
+            return false;
+        }
+        let (Instruction::Load(path), Instruction::Const(constant)) =
+            (self.program.code[n - 2], self.program.code[n - 1])
+        else {
+            return false;
+        };
+        let c = u32::try_from(self.program.comparisons.len()).unwrap_or(u32::MAX);
+        self.program
+            .comparisons
+            .push(Comparison { path, op, constant });
+        self.program.code.truncate(n - 2);
+        self.program.spans.truncate(n - 2);
+        self.push(Instruction::Compare(c), span);
+        true
     }
 
     fn argument(&mut self, arg: &TExpr, check: Check) {
@@ -402,6 +440,32 @@ impl Emitter {
         }
     }
 
+    /// A path of plain field steps from an event, journey property or filter
+    /// element is one fused `Load`.
+    fn fused_path(&mut self, root: &Root, steps: &[TStep], ty: &Type) -> Option<Instruction> {
+        let root = match root {
+            Root::Event(name) => {
+                PathRoot::Event(intern(&mut self.program.events, Arc::from(name.as_str())))
+            }
+            Root::Journey(name) => {
+                PathRoot::Journey(intern(&mut self.program.journey, Arc::from(name.as_str())))
+            }
+            Root::Current => PathRoot::Current,
+            Root::DataSource { .. } => return None,
+        };
+        let names = steps
+            .iter()
+            .map(|s| match s {
+                TStep::Field(name) => Some(self.name(name)),
+                _ => None,
+            })
+            .collect::<Option<Box<[u32]>>>()?;
+        let ty = self.type_index(ty);
+        let p = u32::try_from(self.program.paths.len()).unwrap_or(u32::MAX);
+        self.program.paths.push(Path { root, names, ty });
+        Some(Instruction::Load(p))
+    }
+
     fn field(
         &mut self,
         root: &Root,
@@ -410,6 +474,11 @@ impl Emitter {
         ty: &Type,
         span: Span,
     ) {
+        if let Some(load) = self.fused_path(root, steps, ty) {
+            self.push(load, span);
+            self.default_value(default, span);
+            return;
+        }
         match root {
             Root::Event(name) => {
                 let e = intern(&mut self.program.events, Arc::from(name.as_str()));
@@ -468,6 +537,10 @@ impl Emitter {
         }
         let t = self.type_index(ty);
         self.push(Instruction::Coerce(t), span);
+        self.default_value(default, span);
+    }
+
+    fn default_value(&mut self, default: Option<&TExpr>, span: Span) {
         if let Some(default) = default {
             let at = self.pc();
             self.push(Instruction::DefaultUnlessNull(0), span);

@@ -44,7 +44,9 @@ impl DataSource for StaticData<'_> {
 pub const DEFAULT_FUEL: u64 = 10_000_000;
 
 pub struct Context<'a> {
-    pub events: HashMap<&'a str, &'a Json>,
+    /// Event name → payload. A list, not a map: contexts hold a few events,
+    /// and comparing short names beats hashing them.
+    pub events: Vec<(&'a str, &'a Json)>,
     pub data: Box<dyn DataSource + 'a>,
     /// Audience name → membership status (`realized`, `existing`, `exited`, …).
     pub audiences: HashMap<&'a str, &'a str>,
@@ -61,7 +63,7 @@ pub struct Context<'a> {
 impl Default for Context<'_> {
     fn default() -> Self {
         Context {
-            events: HashMap::new(),
+            events: Vec::new(),
             data: Box::new(StaticData(None)),
             audiences: HashMap::new(),
             journey: HashMap::new(),
@@ -137,6 +139,14 @@ impl<'a> Context<'a> {
                 .ok_or("`fuel` must be a non-negative integer")?;
         }
         Ok(ctx)
+    }
+
+    /// The payload of event `name`.
+    pub fn event(&self, name: &str) -> Option<&'a Json> {
+        self.events
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, j)| *j)
     }
 
     /// Is the profile in this audience (`realized` or `existing`)?

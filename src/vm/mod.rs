@@ -2,17 +2,20 @@
 
 pub mod context;
 pub mod ops;
+mod register;
 mod stack;
 
 use crate::builtins::{Env, Nulls};
-use crate::program::{Instruction, Program};
+use crate::program::{BinOp, Constant, Instruction, PathRoot, Program};
 use crate::span::Span;
 use crate::syntax::ast::FilterKind;
+use crate::types::Type;
 use crate::value::Value;
 pub use context::{Context, DataSource, StaticData};
 use serde_json::Value as Json;
 use stack::Stack;
 use std::cell::Cell;
+use std::cmp::Ordering;
 use std::fmt;
 
 /// An evaluation error, located at the sub-expression that failed (section 7).
@@ -46,6 +49,18 @@ impl Program {
     /// assert!(program.eval(&ctx).unwrap().truthy());
     /// ```
     pub fn eval<'c>(&'c self, ctx: &'c Context<'_>) -> Result<Value<'c>, EvalError> {
+        if self.register_only {
+            if let Some(b) = register::eval(self, ctx) {
+                return Ok(Value::Bool(b));
+            }
+        }
+        self.eval_general(ctx)
+    }
+
+    /// Evaluates on the full VM only, skipping the boolean register fast
+    /// path (for tests that check the two agree).
+    #[doc(hidden)]
+    pub fn eval_general<'c>(&'c self, ctx: &'c Context<'_>) -> Result<Value<'c>, EvalError> {
         let rng = Cell::new(ctx.seed);
         let in_audience = |name: &str| ctx.in_audience(name);
         let env = Env {
@@ -61,6 +76,9 @@ impl Program {
             currents: Vec::new(),
             fuel: ctx.fuel,
         };
+        // Without backward jumps each instruction runs at most once per filter
+        // element, so fuel is charged per run of a body, not per instruction.
+        machine.burn(0, self.code.len() as u64)?;
         machine.run(0, self.code.len())?;
         Ok(machine.stack.pop())
     }
@@ -145,11 +163,7 @@ impl<'c> Machine<'c, '_> {
                 }
                 Instruction::Event(e) => {
                     let name = program.events.get(e as usize).map_or("", |s| s);
-                    let v = self
-                        .ctx
-                        .events
-                        .get(name)
-                        .map_or(Value::Null, |j| Value::Json(j));
+                    let v = self.ctx.event(name).map_or(Value::Null, Value::Json);
                     self.push(pc - 1, v)?;
                 }
                 Instruction::Source(s) => {
@@ -182,6 +196,14 @@ impl<'c> Machine<'c, '_> {
                 Instruction::Current => {
                     let v = self.currents.last().cloned().unwrap_or_default();
                     self.push(pc - 1, v)?;
+                }
+                Instruction::Load(p) => {
+                    let v = self.load(pc - 1, p)?;
+                    self.push(pc - 1, v)?;
+                }
+                Instruction::Compare(c) => {
+                    let v = self.compare(pc - 1, c)?;
+                    self.push(pc - 1, Value::Bool(v))?;
                 }
                 Instruction::Field(n) => {
                     let (name, xdm) = self.name(n);
@@ -329,6 +351,78 @@ impl<'c> Machine<'c, '_> {
         Ok(())
     }
 
+    /// A fused comparison of a path with a constant. When the data has the
+    /// JSON form of its static type, it is compared in place; anything else
+    /// (dates, lists, data that needs coercion) takes the general route, so
+    /// the result is the same either way.
+    fn compare(&mut self, pc: usize, c: u32) -> Result<bool, EvalError> {
+        let program: &'c Program = self.program;
+        let Some(cmp) = program.comparisons.get(c as usize).copied() else {
+            return Ok(false);
+        };
+        let constant = program.constants.get(cmp.constant as usize);
+        let ty = program
+            .paths
+            .get(cmp.path as usize)
+            .and_then(|p| program.types.get(p.ty as usize));
+        let raw = self.walk(pc, cmp.path)?;
+        if let Some(result) = compare_in_place(cmp.op, &raw, constant, ty) {
+            return Ok(result);
+        }
+        let value = match ty {
+            Some(ty) => ops::coerce(raw, ty).map_err(|e| self.error(pc, e))?,
+            None => raw,
+        };
+        let k = constant.map_or(Value::Null, Constant::to_value);
+        let result = ops::binary(cmp.op, value, k).map_err(|e| self.error(pc, e))?;
+        Ok(result.truthy())
+    }
+
+    /// A fused path: root, field names, coercion, without touching the stack.
+    fn load(&mut self, pc: usize, p: u32) -> Result<Value<'c>, EvalError> {
+        let program: &'c Program = self.program;
+        let raw = self.walk(pc, p)?;
+        match program
+            .paths
+            .get(p as usize)
+            .and_then(|path| program.types.get(path.ty as usize))
+        {
+            Some(ty) => ops::coerce(raw, ty).map_err(|e| self.error(pc, e)),
+            None => Ok(raw),
+        }
+    }
+
+    /// The data at path `p`, not yet read as its type.
+    fn walk(&mut self, pc: usize, p: u32) -> Result<Value<'c>, EvalError> {
+        let program: &'c Program = self.program;
+        let Some(path) = program.paths.get(p as usize) else {
+            return Ok(Value::Null);
+        };
+        let mut v = match path.root {
+            PathRoot::Event(e) => {
+                let name = program.events.get(e as usize).map_or("", |s| s);
+                self.ctx.event(name).map_or(Value::Null, Value::Json)
+            }
+            PathRoot::Journey(j) => {
+                let name = program.journey.get(j as usize).map_or("", |s| s);
+                self.ctx
+                    .journey
+                    .get(name)
+                    .map_or(Value::Null, |j| Value::Json(j))
+            }
+            PathRoot::Current => self.currents.last().cloned().unwrap_or_default(),
+        };
+        for &n in path.names.iter() {
+            let (name, xdm) = self.name(n);
+            v = match v {
+                Value::Json(json @ Json::Object(_)) => get(json, name, xdm),
+                Value::Null => return Ok(Value::Null),
+                other => self.field(pc, other, name, xdm)?,
+            };
+        }
+        Ok(v)
+    }
+
     /// A field of an object, or of every element of a list (flattened one level).
     fn field(
         &mut self,
@@ -337,15 +431,6 @@ impl<'c> Machine<'c, '_> {
         name: &str,
         xdm: &str,
     ) -> Result<Value<'c>, EvalError> {
-        fn get<'j>(json: &'j Json, name: &str, xdm: &str) -> Value<'j> {
-            match json {
-                Json::Object(map) => match map.get(name).or_else(|| map.get(xdm)) {
-                    Some(Json::Null) | None => Value::Null,
-                    Some(child) => Value::Json(child),
-                },
-                _ => Value::Null,
-            }
-        }
         let elements: Vec<Value<'c>> = match v {
             Value::Json(Json::Array(items)) => items.iter().map(Value::Json).collect(),
             Value::List(items) => items,
@@ -381,6 +466,7 @@ impl<'c> Machine<'c, '_> {
         self.burn(pc, elements.len() as u64)?;
         let mut kept = Vec::new();
         for element in elements {
+            self.burn(pc, body.len() as u64)?;
             let keep = if body.is_empty() {
                 true
             } else {
@@ -401,5 +487,87 @@ impl<'c> Machine<'c, '_> {
             FilterKind::All => Value::List(kept),
             _ => kept.pop().unwrap_or_default(),
         })
+    }
+}
+
+/// Field `name` (or its `xdm:` twin) of a JSON object; null when absent.
+/// Small objects are scanned: comparing short keys beats hashing them.
+pub(crate) fn get<'j>(json: &'j Json, name: &str, xdm: &str) -> Value<'j> {
+    let Json::Object(map) = json else {
+        return Value::Null;
+    };
+    let found = if map.len() <= 16 {
+        let mut twin = None;
+        let mut exact = None;
+        for (k, v) in map {
+            if k == name {
+                exact = Some(v);
+                break;
+            }
+            if twin.is_none() && k == xdm {
+                twin = Some(v);
+            }
+        }
+        exact.or(twin)
+    } else {
+        map.get(name).or_else(|| map.get(xdm))
+    };
+    match found {
+        Some(Json::Null) | None => Value::Null,
+        Some(child) => Value::Json(child),
+    }
+}
+
+/// Whether `ordering` satisfies comparison `op`; `None` for a non-comparison.
+fn ordering_matches(op: BinOp, ordering: Ordering) -> Option<bool> {
+    Some(match op {
+        BinOp::Eq => ordering == Ordering::Equal,
+        BinOp::Ne => ordering != Ordering::Equal,
+        BinOp::Lt => ordering == Ordering::Less,
+        BinOp::Le => ordering != Ordering::Greater,
+        BinOp::Gt => ordering == Ordering::Greater,
+        BinOp::Ge => ordering != Ordering::Less,
+        _ => return None,
+    })
+}
+
+/// A comparison of data with a constant, done in place when the JSON has the
+/// form of its static type (`None`: take the general route).
+pub(crate) fn compare_in_place(
+    op: BinOp,
+    raw: &Value<'_>,
+    constant: Option<&Constant>,
+    ty: Option<&Type>,
+) -> Option<bool> {
+    match (raw, constant, ty) {
+        (Value::Null, Some(k), _) => Some(match op {
+            BinOp::Eq => matches!(k, Constant::Null),
+            BinOp::Ne => !matches!(k, Constant::Null),
+            _ => false,
+        }),
+        (Value::Json(Json::String(s)), Some(Constant::Str(k)), Some(Type::String)) => {
+            ordering_matches(op, s.as_str().cmp(k))
+        }
+        (Value::Json(Json::Number(n)), Some(Constant::Int(k)), Some(Type::Integer)) => {
+            n.as_i64().and_then(|i| ordering_matches(op, i.cmp(k)))
+        }
+        (Value::Json(Json::Number(n)), Some(Constant::Int(k)), Some(Type::Decimal)) => n
+            .as_f64()
+            .and_then(|d| d.partial_cmp(&(*k as f64)))
+            .and_then(|o| ordering_matches(op, o)),
+        (
+            Value::Json(Json::Number(n)),
+            Some(Constant::Dec(k)),
+            Some(Type::Decimal | Type::Integer),
+        ) => n
+            .as_f64()
+            .and_then(|d| d.partial_cmp(k))
+            .and_then(|o| ordering_matches(op, o)),
+        (Value::Json(Json::Bool(b)), Some(Constant::Bool(k)), Some(Type::Boolean)) => match op {
+            BinOp::Eq => Some(b == k),
+            BinOp::Ne => Some(b != k),
+            _ => None,
+        },
+        _ => None,
     }
 }

@@ -4,7 +4,7 @@
 use crate::value::Value;
 
 /// Programs whose stack fits in this many slots evaluate without allocating it.
-pub const INLINE_SLOTS: usize = 16;
+pub const INLINE_SLOTS: usize = 8;
 
 // The inline variant is large on purpose: it is what avoids the allocation.
 #[allow(clippy::large_enum_variant)]
