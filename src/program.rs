@@ -30,6 +30,8 @@ pub enum Instruction {
     Load(u32),
     /// Push the comparison `c` of a path with a constant (a fused `Load, Const, Binary`).
     Compare(u32),
+    /// Push the boolean builtin `p` applied to a path and a constant (a fused `Load, Const, Call`).
+    Predicate(u32),
     /// Pop data, push its field `name` (mapped over lists and flattened one level).
     Field(u32),
     /// Pop a list, run the condition in the next `len` instructions per element, push the result.
@@ -180,6 +182,14 @@ pub struct Comparison {
     pub constant: u32,
 }
 
+/// A boolean builtin applied to a field path and a constant: `f(path, constant)`.
+#[derive(Clone, Copy, Debug)]
+pub struct Predicate {
+    pub path: u32,
+    pub callee: Callee,
+    pub constant: u32,
+}
+
 /// A data-source read: which field group, and the names of its parameters.
 #[derive(Clone, Debug)]
 pub struct SourceRead {
@@ -204,6 +214,7 @@ pub struct Program {
     pub(crate) names: Vec<FieldName>,
     pub(crate) paths: Vec<Path>,
     pub(crate) comparisons: Vec<Comparison>,
+    pub(crate) predicates: Vec<Predicate>,
     pub(crate) events: Vec<Arc<str>>,
     pub(crate) sources: Vec<SourceRead>,
     pub(crate) journey: Vec<Arc<str>>,
@@ -242,6 +253,7 @@ impl Program {
     pub(crate) fn fits_register(&self) -> bool {
         self.code.iter().all(|ins| match ins {
             Instruction::Compare(_)
+            | Instruction::Predicate(_)
             | Instruction::OrJump(_)
             | Instruction::AndJump(_)
             | Instruction::ToBool
@@ -366,6 +378,17 @@ impl Program {
                     None => write!(out, "compare    ?"),
                 },
                 Instruction::Load(p) => write!(out, "load       {}", self.describe_path(p)),
+                Instruction::Predicate(f) => match self.predicates.get(f as usize) {
+                    Some(pred) => {
+                        let path = self.describe_path(pred.path);
+                        let k = self
+                            .constants
+                            .get(pred.constant as usize)
+                            .map_or("?".into(), describe_constant);
+                        write!(out, "predicate  {}({path}, {k})", pred.callee.builtin.name)
+                    }
+                    None => write!(out, "predicate  ?"),
+                },
                 Instruction::Field(n) => write!(out, "field      {}", name(n)),
                 Instruction::Filter(kind, len) => {
                     write!(

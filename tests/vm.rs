@@ -384,7 +384,18 @@ fn random_condition(rng: &mut Rng, depth: usize) -> String {
         ("@{E.badRegex}", strings, equality),
         ("@{E.missing.deeper}", strings, equality),
     ];
+    let predicates = [
+        "startWith(@{E.s}, \"te\")",
+        "contain(@{E.zone}, \"/\")",
+        "matchRegExp(@{E.s}, \"^t.x\")",
+        "equalIgnoreCase(@{E.missing.deeper}, \"x\")",
+        "endWithIgnoreCase(@{E.badRegex}, \"(\")",
+        "startWith(@{E.n}, \"3\")",
+    ];
     if depth == 0 || rng.below(3) == 0 {
+        if rng.below(3) == 0 {
+            return rng.pick(&predicates).to_string();
+        }
         let (field, constants, ops) = rng.pick(comparisons);
         return format!("{field} {} {}", rng.pick(ops), rng.pick(constants));
     }
@@ -426,4 +437,61 @@ fn register_machine_agrees_with_the_vm() {
         }
     }
     assert!(checked > 1000, "only {checked} conditions compiled");
+}
+
+#[test]
+fn selective_reading_gives_the_same_results() {
+    let doc = edge_context();
+    let catalog = Catalog::infer(&doc);
+    let event_bytes = serde_json::to_vec(&doc["events"]["E"]).expect("bytes");
+    let mut compared = 0;
+    for ex in common::examples("edge-cases.txt") {
+        let Ok(program) = Compiler::new(&catalog).compile(&ex.expr) else {
+            continue;
+        };
+        let selected = program
+            .read_event("E", &event_bytes)
+            .expect("selective read");
+        let mut full_doc = doc.clone();
+        full_doc["events"]["E"] = doc["events"]["E"].clone();
+        let full_ctx = Context::from_json(&full_doc).expect("ctx");
+        let mut sel_doc = doc.clone();
+        sel_doc["events"]["E"] = selected;
+        let sel_ctx = Context::from_json(&sel_doc).expect("ctx");
+        let full = program
+            .eval(&full_ctx)
+            .map(|v| v.display_quoted())
+            .map_err(|e| e.message);
+        let part = program
+            .eval(&sel_ctx)
+            .map(|v| v.display_quoted())
+            .map_err(|e| e.message);
+        assert_eq!(full, part, "line {}: {}", ex.line, ex.expr);
+        compared += 1;
+    }
+    assert!(compared > 100);
+}
+
+#[test]
+fn selective_reading_keeps_only_what_is_read() {
+    let doc = serde_json::json!({"events": {"E": {"a": {"b": 1, "c": 2}, "xdm:ts": "2024-05-01T10:00:00Z", "list": [{"k": 1, "z": 9}], "big": [1, 2, 3]}}});
+    let catalog = Catalog::infer(&doc);
+    let program = Compiler::new(&catalog)
+        .compile("@{E.a.b} == 1 and @{E.ts} < now() and @{E.list.k} == [1]")
+        .expect("compiles");
+    let bytes = br#"{"big": [1, {"deep": [2]}], "a": {"c": 2, "b": 1}, "xdm:ts": "2024-05-01T10:00:00Z", "list": [{"z": 9, "k": 1}], "esc\"aped": 1}"#;
+    let event = program.read_event("E", bytes).expect("reads");
+    assert_eq!(
+        event,
+        serde_json::json!({"a": {"b": 1}, "xdm:ts": "2024-05-01T10:00:00Z", "list": [{"k": 1}]})
+    );
+    // A filter reads the event in ways the compiler does not narrow: all of it is kept.
+    let filter = Compiler::new(&catalog)
+        .compile("count(@{E.list.all(currentEventField.k > 0).k})")
+        .expect("compiles");
+    assert_eq!(
+        filter.read_event("E", bytes).expect("reads")["big"],
+        serde_json::json!([1, {"deep": [2]}])
+    );
+    assert!(program.read_event("E", b"{\"a\": ").is_err());
 }

@@ -7,8 +7,8 @@ use crate::catalog::Catalog;
 use crate::checker::{self, Const, Root, TExpr, TKind, TStep};
 use crate::diagnostic::Diagnostic;
 use crate::program::{
-    BinOp, Callee, Comparison, Constant, FieldName, Instruction, Path, PathRoot, Program,
-    SourceRead,
+    BinOp, Callee, Comparison, Constant, FieldName, Instruction, Path, PathRoot, Predicate,
+    Program, SourceRead,
 };
 use crate::span::Span;
 use crate::syntax::{self, ast::BinaryOp, ast::UnaryOp};
@@ -75,6 +75,7 @@ impl<'c> Compiler<'c> {
                 names: Vec::new(),
                 paths: Vec::new(),
                 comparisons: Vec::new(),
+                predicates: Vec::new(),
                 events: Vec::new(),
                 sources: Vec::new(),
                 journey: Vec::new(),
@@ -258,7 +259,7 @@ impl Emitter {
                         // The result may borrow the constants, so detach it before they go.
                         fold_env(|env| imp(&mut values, env).map(Value::into_owned))
                     });
-                if !folded {
+                if !folded && !self.fuse_predicate(callee, span) {
                     let index = self.program.callees.len();
                     self.program.callees.push(callee);
                     let argc = u8::try_from(args.len()).unwrap_or(u8::MAX);
@@ -343,6 +344,37 @@ impl Emitter {
         self.program.code.truncate(n - 2);
         self.program.spans.truncate(n - 2);
         self.push(Instruction::Compare(c), span);
+        true
+    }
+
+    /// `Load p, Const k, Call f` of a pure boolean builtin becomes `Predicate`.
+    fn fuse_predicate(&mut self, callee: Callee, span: Span) -> bool {
+        let returns_boolean = callee
+            .builtin
+            .overloads
+            .get(callee.overload)
+            .is_some_and(|o| o.ret == crate::builtins::Ty::Boolean && o.params.len() == 2);
+        if !callee.builtin.pure || callee.builtin.nulls != Nulls::Propagate || !returns_boolean {
+            return false;
+        }
+        let n = self.program.code.len();
+        if n < 2 + self.barrier {
+            return false;
+        }
+        let (Instruction::Load(path), Instruction::Const(constant)) =
+            (self.program.code[n - 2], self.program.code[n - 1])
+        else {
+            return false;
+        };
+        let p = u32::try_from(self.program.predicates.len()).unwrap_or(u32::MAX);
+        self.program.predicates.push(Predicate {
+            path,
+            callee,
+            constant,
+        });
+        self.program.code.truncate(n - 2);
+        self.program.spans.truncate(n - 2);
+        self.push(Instruction::Predicate(p), span);
         true
     }
 

@@ -3,6 +3,7 @@
 pub mod context;
 pub mod ops;
 mod register;
+pub mod selective;
 mod stack;
 
 use crate::builtins::{Env, Nulls};
@@ -38,6 +39,48 @@ impl fmt::Display for EvalError {
 impl std::error::Error for EvalError {}
 
 impl Program {
+    /// What this program reads of event `name`: only its fused field paths,
+    /// or everything when it accesses the event any other way.
+    pub fn selection(&self, name: &str) -> selective::Selection {
+        let Some(e) = self.events.iter().position(|n| &**n == name) else {
+            return selective::Selection::nothing();
+        };
+        let e = u32::try_from(e).unwrap_or(u32::MAX);
+        if self.code.contains(&Instruction::Event(e)) {
+            return selective::Selection::All;
+        }
+        let mut selection = selective::Selection::nothing();
+        for path in &self.paths {
+            if path.root == PathRoot::Event(e) {
+                let names: Vec<&str> = path
+                    .names
+                    .iter()
+                    .map(|n| self.names.get(*n as usize).map_or("", |f| &*f.name))
+                    .collect();
+                selection.add_path(&names);
+            }
+        }
+        selection
+    }
+
+    /// Parses the JSON payload of event `name`, keeping only what this
+    /// program reads: the rest is skipped without being built.
+    ///
+    /// ```
+    /// let context = serde_json::json!({"events": {"E": {"a": 1}}});
+    /// let catalog = jexpr::Catalog::infer(&context);
+    /// let program = jexpr::Compiler::new(&catalog).compile("@{E.a} == 1").unwrap();
+    /// let event = program.read_event("E", br#"{"a": 1, "big": [1, 2, 3]}"#).unwrap();
+    /// assert_eq!(event, serde_json::json!({"a": 1}));
+    /// ```
+    pub fn read_event(
+        &self,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<serde_json::Value, serde_json::Error> {
+        selective::read(&self.selection(name), bytes)
+    }
+
     /// Evaluates the program against `ctx`.
     ///
     /// ```
@@ -50,8 +93,8 @@ impl Program {
     /// ```
     pub fn eval<'c>(&'c self, ctx: &'c Context<'_>) -> Result<Value<'c>, EvalError> {
         if self.register_only {
-            if let Some(b) = register::eval(self, ctx) {
-                return Ok(Value::Bool(b));
+            if let Some(result) = register::eval(self, ctx) {
+                return Ok(result.map_or(Value::Null, Value::Bool));
             }
         }
         self.eval_general(ctx)
@@ -204,6 +247,10 @@ impl<'c> Machine<'c, '_> {
                 Instruction::Compare(c) => {
                     let v = self.compare(pc - 1, c)?;
                     self.push(pc - 1, Value::Bool(v))?;
+                }
+                Instruction::Predicate(f) => {
+                    let v = self.predicate(pc - 1, f)?;
+                    self.push(pc - 1, v)?;
                 }
                 Instruction::Field(n) => {
                     let (name, xdm) = self.name(n);
@@ -376,6 +423,27 @@ impl<'c> Machine<'c, '_> {
         let k = constant.map_or(Value::Null, Constant::to_value);
         let result = ops::binary(cmp.op, value, k).map_err(|e| self.error(pc, e))?;
         Ok(result.truthy())
+    }
+
+    /// A fused `f(path, constant)` call of a pure boolean builtin.
+    fn predicate(&mut self, pc: usize, f: u32) -> Result<Value<'c>, EvalError> {
+        let program: &'c Program = self.program;
+        let Some(pred) = program.predicates.get(f as usize) else {
+            return Ok(Value::Null);
+        };
+        let v = self.load(pc, pred.path)?;
+        let k = program
+            .constants
+            .get(pred.constant as usize)
+            .map_or(Value::Null, Constant::to_value);
+        if v.is_null() || k.is_null() {
+            return Ok(Value::Null);
+        }
+        let Some(overload) = pred.callee.builtin.overloads.get(pred.callee.overload) else {
+            return Ok(Value::Null);
+        };
+        let mut args = [v, k];
+        (overload.imp)(&mut args, self.env).map_err(|e| self.error(pc, e))
     }
 
     /// A fused path: root, field names, coercion, without touching the stack.

@@ -1,41 +1,50 @@
-//! The boolean register machine: programs that are only comparisons of
-//! fields with constants, joined by `and`/`or`/`not` (most journey
-//! conditions), run with one `bool` and no operand stack. Whenever something
-//! needs more (a list on the path, data to coerce, an error to locate), it
-//! gives up and the full VM runs the program, which decides the same way.
+//! The boolean register machine: programs that are only comparisons and
+//! boolean builtins of fields with constants, joined by `and`/`or`/`not`
+//! (most journey conditions), run with one `bool` and no operand stack.
+//! Whenever something needs more (a list on the path, data to coerce, an
+//! error to locate), it gives up and the full VM runs the program, which
+//! decides the same way.
 
 use super::{compare_in_place, get, Context};
+use crate::builtins::Env;
 use crate::program::{Constant, Instruction, PathRoot, Program};
+use crate::types::Type;
 use crate::value::Value;
 use serde_json::Value as Json;
+use std::cell::Cell;
 
-/// The condition's value, or `None` to let the full VM evaluate it.
-pub fn eval(program: &Program, ctx: &Context<'_>) -> Option<bool> {
+/// The condition's value (`Some(None)` is `null`, which a predicate on a
+/// missing field gives), or `None` to let the full VM evaluate it.
+pub fn eval(program: &Program, ctx: &Context<'_>) -> Option<Option<bool>> {
     // Each instruction runs at most once: the fuel check is the program length.
     if ctx.fuel < program.code.len() as u64 {
         return None;
     }
-    let mut acc = false;
+    // The register holds true, false or null; jumps and `not` read null as false.
+    let mut acc: Option<bool> = Some(false);
     let mut pc = 0;
     while let Some(ins) = program.code.get(pc) {
+        let truthy = acc == Some(true);
         match *ins {
-            Instruction::Compare(c) => acc = compare(program, ctx, c)?,
-            Instruction::OrJump(target) if acc => {
+            Instruction::Compare(c) => acc = Some(compare(program, ctx, c)?),
+            Instruction::Predicate(f) => acc = predicate(program, ctx, f)?,
+            Instruction::OrJump(target) if truthy => {
+                acc = Some(true);
                 pc = target as usize;
                 continue;
             }
-            Instruction::AndJump(target) if !acc => {
+            Instruction::AndJump(target) if !truthy => {
+                acc = Some(false);
                 pc = target as usize;
                 continue;
             }
-            Instruction::OrJump(_) | Instruction::AndJump(_) | Instruction::ToBool => {}
-            Instruction::Not => acc = !acc,
-            Instruction::Const(k) => {
-                acc = matches!(
-                    program.constants.get(k as usize),
-                    Some(Constant::Bool(true))
-                )
-            }
+            Instruction::OrJump(_) | Instruction::AndJump(_) => {}
+            Instruction::ToBool => acc = Some(truthy),
+            Instruction::Not => acc = Some(!truthy),
+            Instruction::Const(k) => match program.constants.get(k as usize) {
+                Some(Constant::Bool(b)) => acc = Some(*b),
+                _ => return None,
+            },
             _ => return None,
         }
         pc += 1;
@@ -43,17 +52,18 @@ pub fn eval(program: &Program, ctx: &Context<'_>) -> Option<bool> {
     Some(acc)
 }
 
-fn compare(program: &Program, ctx: &Context<'_>, c: u32) -> Option<bool> {
-    let cmp = program.comparisons.get(c as usize)?;
-    let path = program.paths.get(cmp.path as usize)?;
-    let mut json: &Json = match path.root {
+/// The data at path `p` (`Value::Null` when absent), or `None` when reaching
+/// it needs the full VM (a list on the way means projection).
+fn walk<'c>(program: &Program, ctx: &'c Context<'_>, p: u32) -> Option<Value<'c>> {
+    let path = program.paths.get(p as usize)?;
+    let mut json: &'c Json = match path.root {
         PathRoot::Event(e) => match ctx.event(program.events.get(e as usize)?) {
             Some(j) => j,
-            None => return leaf(program, cmp, &Value::Null),
+            None => return Some(Value::Null),
         },
         PathRoot::Journey(j) => match ctx.journey.get(&**program.journey.get(j as usize)?) {
             Some(j) => j,
-            None => return leaf(program, cmp, &Value::Null),
+            None => return Some(Value::Null),
         },
         PathRoot::Current => return None,
     };
@@ -62,20 +72,61 @@ fn compare(program: &Program, ctx: &Context<'_>, c: u32) -> Option<bool> {
         match json {
             Json::Object(_) => match get(json, &field.name, &field.xdm) {
                 Value::Json(child) => json = child,
-                other => return leaf(program, cmp, &other),
+                other => return Some(other),
             },
-            // A list on the path means projection: the full VM does that.
             _ => return None,
         }
     }
-    leaf(program, cmp, &Value::Json(json))
+    Some(Value::Json(json))
 }
 
-fn leaf(program: &Program, cmp: &crate::program::Comparison, raw: &Value<'_>) -> Option<bool> {
-    let constant = program.constants.get(cmp.constant as usize);
-    let ty = program
+fn path_type(program: &Program, p: u32) -> Option<&Type> {
+    program
         .paths
-        .get(cmp.path as usize)
-        .and_then(|p| program.types.get(p.ty as usize));
-    compare_in_place(cmp.op, raw, constant, ty)
+        .get(p as usize)
+        .and_then(|path| program.types.get(path.ty as usize))
+}
+
+fn compare(program: &Program, ctx: &Context<'_>, c: u32) -> Option<bool> {
+    let cmp = program.comparisons.get(c as usize)?;
+    let raw = walk(program, ctx, cmp.path)?;
+    compare_in_place(
+        cmp.op,
+        &raw,
+        program.constants.get(cmp.constant as usize),
+        path_type(program, cmp.path),
+    )
+}
+
+/// `f(path, constant)` on a string leaf (`Some(None)`: null, from a null
+/// argument); anything else goes to the full VM.
+fn predicate(program: &Program, ctx: &Context<'_>, f: u32) -> Option<Option<bool>> {
+    let pred = program.predicates.get(f as usize)?;
+    let text = match (
+        walk(program, ctx, pred.path)?,
+        path_type(program, pred.path),
+    ) {
+        (Value::Null, _) => return Some(None),
+        (Value::Json(Json::String(s)), Some(Type::String)) => s.as_str(),
+        _ => return None,
+    };
+    let k = program.constants.get(pred.constant as usize)?.to_value();
+    if k.is_null() {
+        return Some(None);
+    }
+    let overload = pred.callee.builtin.overloads.get(pred.callee.overload)?;
+    // Pure builtins read nothing of the environment.
+    let rng = Cell::new(0);
+    let none = |_: &str| false;
+    let env = Env {
+        now: ctx.now,
+        in_audience: &none,
+        rng: &rng,
+    };
+    let mut args = [Value::str(text), k];
+    match (overload.imp)(&mut args, &env) {
+        Ok(Value::Bool(b)) => Some(Some(b)),
+        Ok(Value::Null) => Some(None),
+        _ => None,
+    }
 }
