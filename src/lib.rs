@@ -4,6 +4,9 @@
 //! source --syntax--> AST --checker + catalog--> typed AST --compiler--> Program --VM--> Value
 //! ```
 
+// pest_derive without its `std` feature generates code that names `alloc`.
+extern crate alloc;
+
 pub mod builtins;
 pub mod catalog;
 pub mod checker;

@@ -216,6 +216,8 @@ pub struct Program {
     pub(crate) comparisons: Vec<Comparison>,
     pub(crate) predicates: Vec<Predicate>,
     pub(crate) events: Vec<Arc<str>>,
+    /// What the program reads of each event (parallel to `events`).
+    pub(crate) selections: Vec<crate::vm::selective::Selection>,
     pub(crate) sources: Vec<SourceRead>,
     pub(crate) journey: Vec<Arc<str>>,
     pub(crate) types: Vec<Type>,

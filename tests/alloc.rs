@@ -1,18 +1,27 @@
-//! Evaluating a comparison of scalar fields does not allocate: values borrow
-//! from the event and the operand stack is inline. Counted with a global
-//! allocator, so this test file runs single-threaded on purpose.
+//! Evaluating a comparison of scalar fields does not allocate (values borrow
+//! from the event, the operand stack is inline), and a collection does not
+//! allocate per element. Counted with a global allocator, per thread, so the
+//! tests may run in parallel.
 
 use jexpr::{Catalog, Compiler, Context};
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
 
 struct Counting;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    // Const-initialised: reading them never allocates.
+    static ACTIVE: Cell<bool> = const { Cell::new(false) };
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        let _ = ACTIVE.try_with(|active| {
+            if active.get() {
+                let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+            }
+        });
         // SAFETY: forwarded unchanged to the system allocator.
         unsafe { System.alloc(layout) }
     }
@@ -27,9 +36,11 @@ unsafe impl GlobalAlloc for Counting {
 static GLOBAL: Counting = Counting;
 
 fn allocations_during(f: impl FnOnce()) -> usize {
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    ALLOCATIONS.with(|n| n.set(0));
+    ACTIVE.with(|a| a.set(true));
     f();
-    ALLOCATIONS.load(Ordering::SeqCst) - before
+    ACTIVE.with(|a| a.set(false));
+    ALLOCATIONS.with(|n| n.get())
 }
 
 #[test]
@@ -59,4 +70,30 @@ fn scalar_field_comparisons_do_not_allocate() {
         .compile(r#""x" + @{E.Origin} == "xMOW""#)
         .expect("compiles");
     assert!(allocations_during(|| drop(concat.eval(&ctx))) > 0);
+}
+
+#[test]
+fn collections_do_not_allocate_per_element() {
+    let doc = |n: usize| {
+        // Prices spread so that both sizes keep some elements (same work per element).
+        let products: Vec<serde_json::Value> = (0..n)
+            .map(|i| serde_json::json!({"sku": format!("S{i}"), "price": (i * 37 % 100) as f64}))
+            .collect();
+        serde_json::json!({"events": {"E": {"products": products}}})
+    };
+    let small = doc(3);
+    let large = doc(300);
+    let catalog = Catalog::infer(&small);
+    let program = Compiler::new(&catalog)
+        .compile("count(@{E.products.all(currentEventField.price > 50.0).sku}) > 1")
+        .expect("compiles");
+    let count = |d: &serde_json::Value| {
+        let ctx = Context::from_json(d).expect("context");
+        allocations_during(|| drop(program.eval(&ctx)))
+    };
+    let (a, b) = (count(&small), count(&large));
+    assert_eq!(
+        a, b,
+        "3 elements allocate {a} times, 300 elements {b} times"
+    );
 }

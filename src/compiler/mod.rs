@@ -77,6 +77,7 @@ impl<'c> Compiler<'c> {
                 comparisons: Vec::new(),
                 predicates: Vec::new(),
                 events: Vec::new(),
+                selections: Vec::new(),
                 sources: Vec::new(),
                 journey: Vec::new(),
                 types: Vec::new(),
@@ -91,6 +92,9 @@ impl<'c> Compiler<'c> {
         let mut program = emitter.program;
         program.max_stack = program.stack_bound();
         program.register_only = program.fits_register();
+        program.selections = (0..program.events.len())
+            .map(|e| program.compute_selection(e))
+            .collect();
         program
     }
 }

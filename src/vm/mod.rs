@@ -41,10 +41,13 @@ impl std::error::Error for EvalError {}
 impl Program {
     /// What this program reads of event `name`: only its fused field paths,
     /// or everything when it accesses the event any other way.
-    pub fn selection(&self, name: &str) -> selective::Selection {
-        let Some(e) = self.events.iter().position(|n| &**n == name) else {
-            return selective::Selection::nothing();
-        };
+    pub fn selection(&self, name: &str) -> Option<&selective::Selection> {
+        let e = self.events.iter().position(|n| &**n == name)?;
+        self.selections.get(e)
+    }
+
+    /// Computes the selection of event number `e` (once, at compile time).
+    pub(crate) fn compute_selection(&self, e: usize) -> selective::Selection {
         let e = u32::try_from(e).unwrap_or(u32::MAX);
         if self.code.contains(&Instruction::Event(e)) {
             return selective::Selection::All;
@@ -78,7 +81,11 @@ impl Program {
         name: &str,
         bytes: &[u8],
     ) -> Result<serde_json::Value, serde_json::Error> {
-        selective::read(&self.selection(name), bytes)
+        match self.selection(name) {
+            Some(selection) => selective::read(selection, bytes),
+            // The program does not read this event: only check the bytes are JSON.
+            None => selective::read(&selective::Selection::nothing(), bytes),
+        }
     }
 
     /// Evaluates the program against `ctx`.
@@ -532,7 +539,12 @@ impl<'c> Machine<'c, '_> {
             _ => return Ok(Value::Null),
         };
         self.burn(pc, elements.len() as u64)?;
-        let mut kept = Vec::new();
+        // Sized once, so visiting elements does not allocate.
+        let mut kept = Vec::with_capacity(if kind == FilterKind::All {
+            elements.len()
+        } else {
+            0
+        });
         for element in elements {
             self.burn(pc, body.len() as u64)?;
             let keep = if body.is_empty() {

@@ -99,7 +99,11 @@ impl<'de> Visitor<'de> for Selected<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Json, A::Error> {
-        let mut out = Map::new();
+        // Sized once: at most the selected fields are kept.
+        let mut out = match self.0 {
+            Selection::Fields(fields) => Map::with_capacity(fields.len()),
+            Selection::All => Map::new(),
+        };
         while let Some(Key(key)) = access.next_key::<Key<'de>>()? {
             match self.0.field(&key) {
                 Some(sub) => {
