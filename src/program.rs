@@ -218,6 +218,8 @@ pub struct Program {
     pub(crate) events: Vec<Arc<str>>,
     /// What the program reads of each event (parallel to `events`).
     pub(crate) selections: Vec<crate::vm::selective::Selection>,
+    /// For register programs, where their leaves sit in each event's bytes.
+    pub(crate) leaf_plans: Vec<Option<crate::vm::selective::LeafPlan>>,
     pub(crate) sources: Vec<SourceRead>,
     pub(crate) journey: Vec<Arc<str>>,
     pub(crate) types: Vec<Type>,

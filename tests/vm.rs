@@ -495,3 +495,78 @@ fn selective_reading_keeps_only_what_is_read() {
     );
     assert!(program.read_event("E", b"{\"a\": ").is_err());
 }
+
+/// `eval_event_bytes` (leaves read straight from bytes, or the fields it
+/// needs) must agree with evaluating the fully parsed event.
+fn assert_bytes_agree(program: &jexpr::Program, doc: &serde_json::Value, src: &str) {
+    let Ok(full_ctx) = Context::from_json(doc) else {
+        return;
+    };
+    let full = program
+        .eval(&full_ctx)
+        .map(|v| v.display_quoted())
+        .map_err(|e| e.message);
+    let mut without = doc.clone();
+    if let Some(events) = without.get_mut("events").and_then(|e| e.as_object_mut()) {
+        events.remove("E");
+    }
+    let Ok(base) = Context::from_json(&without) else {
+        return;
+    };
+    let bytes = serde_json::to_vec(&doc["events"]["E"]).expect("bytes");
+    let from_bytes = program
+        .eval_event_bytes(&base, "E", &bytes)
+        .map(|v| v.display_quoted())
+        .map_err(|e| e.message);
+    assert_eq!(full, from_bytes, "{src}\nevent: {}", doc["events"]["E"]);
+}
+
+#[test]
+fn evaluation_from_bytes_agrees() {
+    let original = edge_context();
+    let catalog = Catalog::infer(&original);
+    for ex in common::examples("edge-cases.txt") {
+        if let Ok(program) = Compiler::new(&catalog).compile(&ex.expr) {
+            assert_bytes_agree(&program, &original, &ex.expr);
+        }
+    }
+    let awkward = [
+        serde_json::json!({"s": "te\"xt", "n": 3, "x": 2.5}),
+        serde_json::json!({"xdm:s": "text", "s": "other", "n": 3}),
+        serde_json::json!({"s": "text", "xdm:s": "other", "xdm:n": 3}),
+        serde_json::json!({"n": u64::MAX, "x": 1e300}),
+        serde_json::json!({"n": 3.0, "x": 3}),
+        serde_json::json!({"n": null, "s": null, "missing": {"deeper": "x"}}),
+        serde_json::json!({"missing": [{"deeper": "x"}], "s": ["text"]}),
+        serde_json::json!({"missing": "scalar", "s": {"a": 1}}),
+        serde_json::json!({"xdm:missing": {"deeper": "x"}, "missing": {"deeper": "y"}}),
+        serde_json::json!({"n": 3, "n\u{0}": 4, "x\"": 1}),
+    ];
+    let mut rng = Rng(0xb17e5);
+    let mut payloads: Vec<serde_json::Value> = awkward.to_vec();
+    for _ in 0..200 {
+        let mut e = original["events"]["E"].clone();
+        mutate_json(&mut rng, &mut e);
+        payloads.push(e);
+    }
+    let mut checked = 0;
+    for payload in payloads {
+        let mut doc = original.clone();
+        doc["events"]["E"] = payload;
+        for _ in 0..20 {
+            let src = random_condition(&mut rng, 3);
+            if let Ok(program) = Compiler::new(&catalog).compile(&src) {
+                assert_bytes_agree(&program, &doc, &src);
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 1000, "only {checked} conditions compiled");
+    // Invalid JSON is an evaluation error, not a panic.
+    let program = Compiler::new(&catalog)
+        .compile("@{E.n} == 3")
+        .expect("compiles");
+    assert!(program
+        .eval_event_bytes(&Context::default(), "E", b"{\"n\": ")
+        .is_err());
+}

@@ -78,6 +78,7 @@ impl<'c> Compiler<'c> {
                 predicates: Vec::new(),
                 events: Vec::new(),
                 selections: Vec::new(),
+                leaf_plans: Vec::new(),
                 sources: Vec::new(),
                 journey: Vec::new(),
                 types: Vec::new(),
@@ -94,6 +95,9 @@ impl<'c> Compiler<'c> {
         program.register_only = program.fits_register();
         program.selections = (0..program.events.len())
             .map(|e| program.compute_selection(e))
+            .collect();
+        program.leaf_plans = (0..program.events.len())
+            .map(|e| program.compute_leaf_plan(e))
             .collect();
         program
     }

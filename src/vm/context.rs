@@ -40,6 +40,20 @@ impl DataSource for StaticData<'_> {
     }
 }
 
+/// Another context's data source, borrowed.
+pub struct Borrowed<'a>(pub &'a dyn DataSource);
+
+impl DataSource for Borrowed<'_> {
+    fn fetch(
+        &self,
+        source: &str,
+        group: &str,
+        params: &[(&str, Value<'_>)],
+    ) -> Result<Option<&Json>, String> {
+        self.0.fetch(source, group, params)
+    }
+}
+
 /// Default work limit: instructions executed plus collection elements visited.
 pub const DEFAULT_FUEL: u64 = 10_000_000;
 

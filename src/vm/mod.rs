@@ -2,21 +2,21 @@
 
 pub mod context;
 pub mod ops;
+pub mod raw;
 mod register;
 pub mod selective;
 mod stack;
 
 use crate::builtins::{Env, Nulls};
-use crate::program::{BinOp, Constant, Instruction, PathRoot, Program};
+use crate::program::{Constant, Instruction, PathRoot, Program};
 use crate::span::Span;
 use crate::syntax::ast::FilterKind;
-use crate::types::Type;
 use crate::value::Value;
 pub use context::{Context, DataSource, StaticData};
+use raw::Raw;
 use serde_json::Value as Json;
 use stack::Stack;
 use std::cell::Cell;
-use std::cmp::Ordering;
 use std::fmt;
 
 /// An evaluation error, located at the sub-expression that failed (section 7).
@@ -86,6 +86,80 @@ impl Program {
             // The program does not read this event: only check the bytes are JSON.
             None => selective::read(&selective::Selection::nothing(), bytes),
         }
+    }
+
+    /// The leaf plan of event number `e`, for register programs only.
+    pub(crate) fn compute_leaf_plan(&self, e: usize) -> Option<selective::LeafPlan> {
+        if !self.register_only {
+            return None;
+        }
+        let root = PathRoot::Event(u32::try_from(e).ok()?);
+        let paths: Vec<(usize, Vec<&str>)> = self
+            .paths
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.root == root)
+            .map(|(id, p)| {
+                let names = p
+                    .names
+                    .iter()
+                    .map(|n| self.names.get(*n as usize).map_or("", |f| &*f.name))
+                    .collect();
+                (id, names)
+            })
+            .collect();
+        selective::LeafPlan::build(&paths, self.paths.len())
+    }
+
+    /// Evaluates the program with event `name`'s payload given as JSON bytes
+    /// (replacing any event of that name in `ctx`). A condition made of
+    /// comparisons reads just its leaves from the bytes, building no JSON
+    /// tree; anything else reads the fields it needs (`read_event`) and runs
+    /// as usual. Invalid JSON is an evaluation error.
+    pub fn eval_event_bytes(
+        &self,
+        ctx: &Context<'_>,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<Value<'static>, EvalError> {
+        let invalid = |e: serde_json::Error| EvalError {
+            message: format!("event `{name}` is not valid JSON: {e}"),
+            span: Span::default(),
+        };
+        let event = self.events.iter().position(|n| &**n == name);
+        if let Some(plan) = event
+            .and_then(|e| self.leaf_plans.get(e))
+            .and_then(Option::as_ref)
+        {
+            if let Some(leaves) = selective::extract(plan, bytes).map_err(invalid)? {
+                let mut leaf = |p: u32| match plan.slot(p) {
+                    Some(slot) => leaves.get(slot).and_then(selective::Leaf::raw),
+                    None => register::walk(self, ctx, p).and_then(Raw::of),
+                };
+                if let Some(result) = register::run(self, ctx, &mut leaf) {
+                    return Ok(result.map_or(Value::Null, Value::Bool));
+                }
+            }
+        }
+        let payload = self.read_event(name, bytes).map_err(invalid)?;
+        let mut events: Vec<(&str, &serde_json::Value)> = ctx
+            .events
+            .iter()
+            .filter(|(n, _)| *n != name)
+            .copied()
+            .collect();
+        events.push((name, &payload));
+        let with_event = Context {
+            events,
+            data: Box::new(context::Borrowed(&*ctx.data)),
+            audiences: ctx.audiences.clone(),
+            journey: ctx.journey.clone(),
+            now: ctx.now,
+            time_zone: ctx.time_zone,
+            seed: ctx.seed,
+            fuel: ctx.fuel,
+        };
+        self.eval(&with_event).map(Value::into_owned)
     }
 
     /// Evaluates the program against `ctx`.
@@ -420,7 +494,9 @@ impl<'c> Machine<'c, '_> {
             .get(cmp.path as usize)
             .and_then(|p| program.types.get(p.ty as usize));
         let raw = self.walk(pc, cmp.path)?;
-        if let Some(result) = compare_in_place(cmp.op, &raw, constant, ty) {
+        if let Some(result) =
+            Raw::of(raw.clone()).and_then(|r| raw::compare(cmp.op, r, constant, ty))
+        {
             return Ok(result);
         }
         let value = match ty {
@@ -595,59 +671,5 @@ pub(crate) fn get<'j>(json: &'j Json, name: &str, xdm: &str) -> Value<'j> {
     match found {
         Some(Json::Null) | None => Value::Null,
         Some(child) => Value::Json(child),
-    }
-}
-
-/// Whether `ordering` satisfies comparison `op`; `None` for a non-comparison.
-fn ordering_matches(op: BinOp, ordering: Ordering) -> Option<bool> {
-    Some(match op {
-        BinOp::Eq => ordering == Ordering::Equal,
-        BinOp::Ne => ordering != Ordering::Equal,
-        BinOp::Lt => ordering == Ordering::Less,
-        BinOp::Le => ordering != Ordering::Greater,
-        BinOp::Gt => ordering == Ordering::Greater,
-        BinOp::Ge => ordering != Ordering::Less,
-        _ => return None,
-    })
-}
-
-/// A comparison of data with a constant, done in place when the JSON has the
-/// form of its static type (`None`: take the general route).
-pub(crate) fn compare_in_place(
-    op: BinOp,
-    raw: &Value<'_>,
-    constant: Option<&Constant>,
-    ty: Option<&Type>,
-) -> Option<bool> {
-    match (raw, constant, ty) {
-        (Value::Null, Some(k), _) => Some(match op {
-            BinOp::Eq => matches!(k, Constant::Null),
-            BinOp::Ne => !matches!(k, Constant::Null),
-            _ => false,
-        }),
-        (Value::Json(Json::String(s)), Some(Constant::Str(k)), Some(Type::String)) => {
-            ordering_matches(op, s.as_str().cmp(k))
-        }
-        (Value::Json(Json::Number(n)), Some(Constant::Int(k)), Some(Type::Integer)) => {
-            n.as_i64().and_then(|i| ordering_matches(op, i.cmp(k)))
-        }
-        (Value::Json(Json::Number(n)), Some(Constant::Int(k)), Some(Type::Decimal)) => n
-            .as_f64()
-            .and_then(|d| d.partial_cmp(&(*k as f64)))
-            .and_then(|o| ordering_matches(op, o)),
-        (
-            Value::Json(Json::Number(n)),
-            Some(Constant::Dec(k)),
-            Some(Type::Decimal | Type::Integer),
-        ) => n
-            .as_f64()
-            .and_then(|d| d.partial_cmp(k))
-            .and_then(|o| ordering_matches(op, o)),
-        (Value::Json(Json::Bool(b)), Some(Constant::Bool(k)), Some(Type::Boolean)) => match op {
-            BinOp::Eq => Some(b == k),
-            BinOp::Ne => Some(b != k),
-            _ => None,
-        },
-        _ => None,
     }
 }

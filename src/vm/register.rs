@@ -1,11 +1,12 @@
 //! The boolean register machine: programs that are only comparisons and
 //! boolean builtins of fields with constants, joined by `and`/`or`/`not`
-//! (most journey conditions), run with one `bool` and no operand stack.
+//! (most journey conditions), run with one register and no operand stack.
 //! Whenever something needs more (a list on the path, data to coerce, an
 //! error to locate), it gives up and the full VM runs the program, which
 //! decides the same way.
 
-use super::{compare_in_place, get, Context};
+use super::raw::{self, Raw};
+use super::{get, Context};
 use crate::builtins::Env;
 use crate::program::{Constant, Instruction, PathRoot, Program};
 use crate::types::Type;
@@ -13,9 +14,20 @@ use crate::value::Value;
 use serde_json::Value as Json;
 use std::cell::Cell;
 
-/// The condition's value (`Some(None)` is `null`, which a predicate on a
-/// missing field gives), or `None` to let the full VM evaluate it.
+/// The condition's value from the context's data (`Some(None)` is `null`),
+/// or `None` to let the full VM evaluate it.
 pub fn eval(program: &Program, ctx: &Context<'_>) -> Option<Option<bool>> {
+    run(program, ctx, &mut |p| {
+        walk(program, ctx, p).and_then(Raw::of)
+    })
+}
+
+/// The same, with the leaves of the paths given by `leaf` (`None`: give up).
+pub fn run<'d>(
+    program: &Program,
+    ctx: &Context<'_>,
+    leaf: &mut dyn FnMut(u32) -> Option<Raw<'d>>,
+) -> Option<Option<bool>> {
     // Each instruction runs at most once: the fuel check is the program length.
     if ctx.fuel < program.code.len() as u64 {
         return None;
@@ -26,8 +38,17 @@ pub fn eval(program: &Program, ctx: &Context<'_>) -> Option<Option<bool>> {
     while let Some(ins) = program.code.get(pc) {
         let truthy = acc == Some(true);
         match *ins {
-            Instruction::Compare(c) => acc = Some(compare(program, ctx, c)?),
-            Instruction::Predicate(f) => acc = predicate(program, ctx, f)?,
+            Instruction::Compare(c) => {
+                let cmp = program.comparisons.get(c as usize)?;
+                let constant = program.constants.get(cmp.constant as usize);
+                acc = Some(raw::compare(
+                    cmp.op,
+                    leaf(cmp.path)?,
+                    constant,
+                    path_type(program, cmp.path),
+                )?);
+            }
+            Instruction::Predicate(f) => acc = predicate(program, ctx, f, leaf)?,
             Instruction::OrJump(target) if truthy => {
                 acc = Some(true);
                 pc = target as usize;
@@ -54,7 +75,7 @@ pub fn eval(program: &Program, ctx: &Context<'_>) -> Option<Option<bool>> {
 
 /// The data at path `p` (`Value::Null` when absent), or `None` when reaching
 /// it needs the full VM (a list on the way means projection).
-fn walk<'c>(program: &Program, ctx: &'c Context<'_>, p: u32) -> Option<Value<'c>> {
+pub fn walk<'c>(program: &Program, ctx: &'c Context<'_>, p: u32) -> Option<Value<'c>> {
     let path = program.paths.get(p as usize)?;
     let mut json: &'c Json = match path.root {
         PathRoot::Event(e) => match ctx.event(program.events.get(e as usize)?) {
@@ -87,27 +108,18 @@ fn path_type(program: &Program, p: u32) -> Option<&Type> {
         .and_then(|path| program.types.get(path.ty as usize))
 }
 
-fn compare(program: &Program, ctx: &Context<'_>, c: u32) -> Option<bool> {
-    let cmp = program.comparisons.get(c as usize)?;
-    let raw = walk(program, ctx, cmp.path)?;
-    compare_in_place(
-        cmp.op,
-        &raw,
-        program.constants.get(cmp.constant as usize),
-        path_type(program, cmp.path),
-    )
-}
-
 /// `f(path, constant)` on a string leaf (`Some(None)`: null, from a null
 /// argument); anything else goes to the full VM.
-fn predicate(program: &Program, ctx: &Context<'_>, f: u32) -> Option<Option<bool>> {
+fn predicate<'d>(
+    program: &Program,
+    ctx: &Context<'_>,
+    f: u32,
+    leaf: &mut dyn FnMut(u32) -> Option<Raw<'d>>,
+) -> Option<Option<bool>> {
     let pred = program.predicates.get(f as usize)?;
-    let text = match (
-        walk(program, ctx, pred.path)?,
-        path_type(program, pred.path),
-    ) {
-        (Value::Null, _) => return Some(None),
-        (Value::Json(Json::String(s)), Some(Type::String)) => s.as_str(),
+    let text = match (leaf(pred.path)?, path_type(program, pred.path)) {
+        (Raw::Null, _) => return Some(None),
+        (Raw::Str(s), Some(Type::String)) => s,
         _ => return None,
     };
     let k = program.constants.get(pred.constant as usize)?.to_value();

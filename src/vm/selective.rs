@@ -154,3 +154,267 @@ impl<'de> Visitor<'de> for Selected<'_> {
         Ok(Json::Null)
     }
 }
+
+/// Where the leaves a register program compares sit in an event's JSON, so
+/// they can be read straight from bytes into slots (no JSON tree is built).
+#[derive(Clone, Debug, Default)]
+pub struct LeafPlan {
+    root: PlanNode,
+    slots: usize,
+    /// The slot of each program path (by path id) that is rooted at this event.
+    slot_of_path: Vec<Option<usize>>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct PlanNode {
+    children: BTreeMap<String, PlanNode>,
+    slot: Option<usize>,
+}
+
+impl LeafPlan {
+    /// A plan for `paths` (path id, field names); `None` when a path is the
+    /// whole event or a leaf is also an intermediate of another path.
+    pub fn build(paths: &[(usize, Vec<&str>)], total_paths: usize) -> Option<LeafPlan> {
+        let mut plan = LeafPlan {
+            slot_of_path: vec![None; total_paths],
+            ..LeafPlan::default()
+        };
+        for (id, names) in paths {
+            let (last, inner) = names.split_last()?;
+            let mut node = &mut plan.root;
+            for name in inner {
+                node = node.children.entry((*name).to_string()).or_default();
+                if node.slot.is_some() {
+                    return None;
+                }
+            }
+            let leaf = node.children.entry((*last).to_string()).or_default();
+            if !leaf.children.is_empty() {
+                return None;
+            }
+            let slot = *leaf.slot.get_or_insert_with(|| {
+                plan.slots += 1;
+                plan.slots - 1
+            });
+            *plan.slot_of_path.get_mut(*id)? = Some(slot);
+        }
+        Some(plan)
+    }
+
+    pub fn slot(&self, path: u32) -> Option<usize> {
+        self.slot_of_path.get(path as usize).copied().flatten()
+    }
+}
+
+/// A scalar read from bytes, borrowed when the text has no escapes.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Leaf<'de> {
+    #[default]
+    Missing,
+    Null,
+    Str(Cow<'de, str>),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    /// An object or array where a scalar was expected: the general route decides.
+    Complex,
+}
+
+impl Leaf<'_> {
+    pub fn raw(&self) -> Option<super::raw::Raw<'_>> {
+        use super::raw::Raw;
+        Some(match self {
+            Leaf::Missing | Leaf::Null => Raw::Null,
+            Leaf::Str(s) => Raw::Str(s),
+            Leaf::Int(i) => Raw::Int(*i),
+            Leaf::Float(d) => Raw::Float(*d),
+            Leaf::Bool(b) => Raw::Bool(*b),
+            Leaf::Complex => return None,
+        })
+    }
+}
+
+struct Extraction<'de> {
+    leaves: Vec<Leaf<'de>>,
+    /// Whether each slot was set from its exact key (which wins over `xdm:`).
+    exact: Vec<bool>,
+    /// Something the in-place reading does not handle: take the general route.
+    bail: bool,
+}
+
+/// Reads the planned leaves of `bytes`; `Ok(None)` when the data needs the
+/// general route (a list on a path, a scalar where an object was expected).
+pub fn extract<'de>(
+    plan: &LeafPlan,
+    bytes: &'de [u8],
+) -> Result<Option<Vec<Leaf<'de>>>, serde_json::Error> {
+    let mut out = Extraction {
+        leaves: vec![Leaf::Missing; plan.slots],
+        exact: vec![false; plan.slots],
+        bail: false,
+    };
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    NodeSeed {
+        node: &plan.root,
+        out: &mut out,
+    }
+    .deserialize(&mut de)?;
+    de.end()?;
+    Ok(if out.bail { None } else { Some(out.leaves) })
+}
+
+struct NodeSeed<'p, 'x, 'de> {
+    node: &'p PlanNode,
+    out: &'x mut Extraction<'de>,
+}
+
+impl<'de> DeserializeSeed<'de> for NodeSeed<'_, '_, 'de> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NodeSeed<'_, '_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<(), A::Error> {
+        while let Some(Key(key)) = access.next_key::<Key<'de>>()? {
+            let (child, exact) = match self.node.children.get(&*key) {
+                Some(child) => (child, true),
+                None => match key
+                    .strip_prefix("xdm:")
+                    .and_then(|k| self.node.children.get(k))
+                {
+                    Some(child) => (child, false),
+                    None => {
+                        access.next_value::<IgnoredAny>()?;
+                        continue;
+                    }
+                },
+            };
+            match child.slot {
+                Some(slot) => {
+                    let leaf = access.next_value_seed(LeafSeed)?;
+                    if exact || !self.out.exact.get(slot).copied().unwrap_or(false) {
+                        if let (Some(l), Some(e)) =
+                            (self.out.leaves.get_mut(slot), self.out.exact.get_mut(slot))
+                        {
+                            *l = leaf;
+                            *e = exact;
+                        }
+                    }
+                }
+                None if exact => access.next_value_seed(NodeSeed {
+                    node: child,
+                    out: self.out,
+                })?,
+                None => {
+                    // An `xdm:` twin of an object on the path: the JSON walk
+                    // chooses between twins, so let it.
+                    self.out.bail = true;
+                    access.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut access: A) -> Result<(), A::Error> {
+        self.out.bail = true;
+        while access.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        self.out.bail = true;
+        Ok(())
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        self.out.bail = true;
+        Ok(())
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        self.out.bail = true;
+        Ok(())
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        self.out.bail = true;
+        Ok(())
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        self.out.bail = true;
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        // `null` on the path: every leaf below is null, as in the JSON walk.
+        Ok(())
+    }
+}
+
+struct LeafSeed;
+
+impl<'de> DeserializeSeed<'de> for LeafSeed {
+    type Value = Leaf<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Leaf<'de>, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for LeafSeed {
+    type Value = Leaf<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Leaf<'de>, E> {
+        Ok(Leaf::Str(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Leaf<'de>, E> {
+        Ok(Leaf::Str(Cow::Owned(v.to_string())))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Leaf<'de>, E> {
+        Ok(Leaf::Int(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Leaf<'de>, E> {
+        // As serde_json::Number: an i64 when it fits, else a float.
+        Ok(i64::try_from(v).map_or(Leaf::Float(v as f64), Leaf::Int))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Leaf<'de>, E> {
+        Ok(Leaf::Float(v))
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Leaf<'de>, E> {
+        Ok(Leaf::Bool(v))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Leaf<'de>, E> {
+        Ok(Leaf::Null)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Leaf<'de>, A::Error> {
+        while access.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Leaf::Complex)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut access: A) -> Result<Leaf<'de>, A::Error> {
+        while access.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Leaf::Complex)
+    }
+}
