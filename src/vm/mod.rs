@@ -134,7 +134,7 @@ impl Program {
             if let Some(leaves) = selective::extract(plan, bytes).map_err(invalid)? {
                 let mut leaf = |p: u32| match plan.slot(p) {
                     Some(slot) => leaves.get(slot).and_then(selective::Leaf::raw),
-                    None => register::walk(self, ctx, p).and_then(Raw::of),
+                    None => register::leaf(self, ctx, p),
                 };
                 if let Some(result) = register::run(self, ctx, &mut leaf) {
                     return Ok(result.map_or(Value::Null, Value::Bool));
@@ -646,30 +646,31 @@ impl<'c> Machine<'c, '_> {
     }
 }
 
-/// Field `name` (or its `xdm:` twin) of a JSON object; null when absent.
-/// Small objects are scanned: comparing short keys beats hashing them.
+/// Field `name` (or its `xdm:` twin) of a JSON object, as data; null when absent.
 pub(crate) fn get<'j>(json: &'j Json, name: &str, xdm: &str) -> Value<'j> {
-    let Json::Object(map) = json else {
-        return Value::Null;
-    };
-    let found = if map.len() <= 16 {
-        let mut twin = None;
-        let mut exact = None;
-        for (k, v) in map {
-            if k == name {
-                exact = Some(v);
-                break;
-            }
-            if twin.is_none() && k == xdm {
-                twin = Some(v);
-            }
-        }
-        exact.or(twin)
-    } else {
-        map.get(name).or_else(|| map.get(xdm))
-    };
-    match found {
+    match lookup(json, name, xdm) {
         Some(Json::Null) | None => Value::Null,
         Some(child) => Value::Json(child),
     }
+}
+
+/// Field `name` of a JSON object, or its `xdm:` twin when only that exists.
+/// Small objects are scanned: comparing short keys beats hashing them.
+pub(crate) fn lookup<'j>(json: &'j Json, name: &str, xdm: &str) -> Option<&'j Json> {
+    let Json::Object(map) = json else {
+        return None;
+    };
+    if map.len() > 16 {
+        return map.get(name).or_else(|| map.get(xdm));
+    }
+    let mut twin = None;
+    for (k, v) in map {
+        if k == name {
+            return Some(v);
+        }
+        if twin.is_none() && k == xdm {
+            twin = Some(v);
+        }
+    }
+    twin
 }

@@ -34,6 +34,20 @@ impl<'a> Raw<'a> {
         }
     }
 
+    /// The scalar at a JSON leaf; `None` for an object or array.
+    pub fn of_json(json: &'a Json) -> Option<Raw<'a>> {
+        match json {
+            Json::Null => Some(Raw::Null),
+            Json::String(s) => Some(Raw::Str(s)),
+            Json::Bool(b) => Some(Raw::Bool(*b)),
+            Json::Number(n) => match n.as_i64() {
+                Some(i) => Some(Raw::Int(i)),
+                None => n.as_f64().map(Raw::Float),
+            },
+            _ => None,
+        }
+    }
+
     fn as_f64(self) -> Option<f64> {
         match self {
             Raw::Int(i) => Some(i as f64),

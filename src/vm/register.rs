@@ -6,7 +6,7 @@
 //! decides the same way.
 
 use super::raw::{self, Raw};
-use super::{get, Context};
+use super::{lookup, Context};
 use crate::builtins::Env;
 use crate::program::{Constant, Instruction, PathRoot, Program};
 use crate::types::Type;
@@ -17,16 +17,14 @@ use std::cell::Cell;
 /// The condition's value from the context's data (`Some(None)` is `null`),
 /// or `None` to let the full VM evaluate it.
 pub fn eval(program: &Program, ctx: &Context<'_>) -> Option<Option<bool>> {
-    run(program, ctx, &mut |p| {
-        walk(program, ctx, p).and_then(Raw::of)
-    })
+    run(program, ctx, &mut |p| leaf(program, ctx, p))
 }
 
 /// The same, with the leaves of the paths given by `leaf` (`None`: give up).
 pub fn run<'d>(
     program: &Program,
     ctx: &Context<'_>,
-    leaf: &mut dyn FnMut(u32) -> Option<Raw<'d>>,
+    leaf: &mut impl FnMut(u32) -> Option<Raw<'d>>,
 ) -> Option<Option<bool>> {
     // Each instruction runs at most once: the fuel check is the program length.
     if ctx.fuel < program.code.len() as u64 {
@@ -73,32 +71,33 @@ pub fn run<'d>(
     Some(acc)
 }
 
-/// The data at path `p` (`Value::Null` when absent), or `None` when reaching
-/// it needs the full VM (a list on the way means projection).
-pub fn walk<'c>(program: &Program, ctx: &'c Context<'_>, p: u32) -> Option<Value<'c>> {
+/// The scalar at path `p` (null when absent), or `None` when reaching it
+/// needs the full VM (a list or scalar on the way means projection).
+pub fn leaf<'c>(program: &Program, ctx: &'c Context<'_>, p: u32) -> Option<Raw<'c>> {
     let path = program.paths.get(p as usize)?;
     let mut json: &'c Json = match path.root {
         PathRoot::Event(e) => match ctx.event(program.events.get(e as usize)?) {
             Some(j) => j,
-            None => return Some(Value::Null),
+            None => return Some(Raw::Null),
         },
         PathRoot::Journey(j) => match ctx.journey.get(&**program.journey.get(j as usize)?) {
             Some(j) => j,
-            None => return Some(Value::Null),
+            None => return Some(Raw::Null),
         },
         PathRoot::Current => return None,
     };
     for &n in path.names.iter() {
         let field = program.names.get(n as usize)?;
         match json {
-            Json::Object(_) => match get(json, &field.name, &field.xdm) {
-                Value::Json(child) => json = child,
-                other => return Some(other),
+            Json::Object(_) => match lookup(json, &field.name, &field.xdm) {
+                Some(child) => json = child,
+                None => return Some(Raw::Null),
             },
+            Json::Null => return Some(Raw::Null),
             _ => return None,
         }
     }
-    Some(Value::Json(json))
+    Raw::of_json(json)
 }
 
 fn path_type(program: &Program, p: u32) -> Option<&Type> {
@@ -114,7 +113,7 @@ fn predicate<'d>(
     program: &Program,
     ctx: &Context<'_>,
     f: u32,
-    leaf: &mut dyn FnMut(u32) -> Option<Raw<'d>>,
+    leaf: &mut impl FnMut(u32) -> Option<Raw<'d>>,
 ) -> Option<Option<bool>> {
     let pred = program.predicates.get(f as usize)?;
     let text = match (leaf(pred.path)?, path_type(program, pred.path)) {
