@@ -665,12 +665,19 @@ pub(crate) fn lookup<'j>(json: &'j Json, name: &str, xdm: &str) -> Option<&'j Js
     }
     let mut twin = None;
     for (k, v) in map {
-        if k == name {
+        if same(k, name) {
             return Some(v);
         }
-        if twin.is_none() && k == xdm {
+        if twin.is_none() && same(k, xdm) {
             twin = Some(v);
         }
     }
     twin
+}
+
+/// String equality that rejects most different keys by length and first
+/// byte before calling `memcmp`.
+#[inline]
+pub(crate) fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
 }
