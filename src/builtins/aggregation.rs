@@ -35,7 +35,14 @@ fn avg_pair<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
 }
 
 fn count<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
-    Ok(Value::Int(non_null(args)?.len() as i64))
+    let n = match args::get(args, 0) {
+        Value::List(items) => items.iter().filter(|v| !v.is_null()).count(),
+        Value::Json(serde_json::Value::Array(items)) => {
+            items.iter().filter(|v| !v.is_null()).count()
+        }
+        _ => non_null(args)?.len(),
+    };
+    Ok(Value::Int(n as i64))
 }
 
 fn count_only_null<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {

@@ -151,14 +151,15 @@ pub fn coerce<'a>(v: Value<'a>, ty: &Type) -> R<'a> {
     match v {
         Value::Json(Json::Null) => Ok(Value::Null),
         Value::Json(json) => coerce_json(json, ty),
-        Value::List(items) => match ty {
-            Type::List(elem) => items
-                .into_iter()
-                .map(|i| coerce(i, elem))
-                .collect::<Result<_, _>>()
-                .map(Value::List),
-            _ => Ok(Value::List(items)),
-        },
+        Value::List(mut items) => {
+            if let Type::List(elem) = ty {
+                // In place: a list read as its type keeps its allocation.
+                for item in items.iter_mut() {
+                    *item = coerce(std::mem::take(item), elem)?;
+                }
+            }
+            Ok(Value::List(items))
+        }
         // An integer where a decimal is expected (`if (…) then (1) else (2.5)`).
         Value::Int(i) if *ty == Type::Decimal => Ok(Value::Dec(i as f64)),
         other => Ok(other),
