@@ -336,21 +336,13 @@ impl Emitter {
         ) {
             return false;
         }
-        let n = self.program.code.len();
-        if n < 2 + self.barrier {
-            return false;
-        }
-        let (Instruction::Load(path), Instruction::Const(constant)) =
-            (self.program.code[n - 2], self.program.code[n - 1])
-        else {
+        let Some((path, constant)) = self.take_load_const() else {
             return false;
         };
         let c = u32::try_from(self.program.comparisons.len()).unwrap_or(u32::MAX);
         self.program
             .comparisons
             .push(Comparison { path, op, constant });
-        self.program.code.truncate(n - 2);
-        self.program.spans.truncate(n - 2);
         self.push(Instruction::Compare(c), span);
         true
     }
@@ -365,13 +357,7 @@ impl Emitter {
         if !callee.builtin.pure || callee.builtin.nulls != Nulls::Propagate || !returns_boolean {
             return false;
         }
-        let n = self.program.code.len();
-        if n < 2 + self.barrier {
-            return false;
-        }
-        let (Instruction::Load(path), Instruction::Const(constant)) =
-            (self.program.code[n - 2], self.program.code[n - 1])
-        else {
+        let Some((path, constant)) = self.take_load_const() else {
             return false;
         };
         let p = u32::try_from(self.program.predicates.len()).unwrap_or(u32::MAX);
@@ -380,10 +366,21 @@ impl Emitter {
             callee,
             constant,
         });
-        self.program.code.truncate(n - 2);
-        self.program.spans.truncate(n - 2);
         self.push(Instruction::Predicate(p), span);
         true
+    }
+
+    /// Removes a trailing `Load p, Const k` (after the last jump target) and
+    /// returns `(p, k)`, for fusing it into one instruction.
+    fn take_load_const(&mut self) -> Option<(u32, u32)> {
+        let tail = self.program.code.get(self.barrier..)?;
+        let [.., Instruction::Load(path), Instruction::Const(constant)] = *tail else {
+            return None;
+        };
+        let keep = self.program.code.len() - 2;
+        self.program.code.truncate(keep);
+        self.program.spans.truncate(keep);
+        Some((path, constant))
     }
 
     fn argument(&mut self, arg: &TExpr, check: Check) {
