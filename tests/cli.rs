@@ -308,3 +308,37 @@ fn every_spec_example_through_the_binary() {
         assert_eq!(stdout_json(&out)["value"], value, "{src}");
     }
 }
+
+#[test]
+fn expression_from_stdin_and_file() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_jexpr"))
+        .args(["eval", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start jexpr");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"upper('a')\n + 'b'\n")
+        .expect("write");
+    let out = child.wait_with_output().expect("output");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "Ab\n");
+
+    let file = std::env::temp_dir().join(format!("jexpr-cli-{}.jexpr", std::process::id()));
+    std::fs::write(&file, "listSize([1, 2, 3])").expect("write expression file");
+    let out = jexpr(&[
+        "eval",
+        "--format",
+        "json",
+        "--file",
+        file.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(
+        stdout_json(&out),
+        serde_json::json!({"type": "integer", "value": 3})
+    );
+    let _ = std::fs::remove_file(&file);
+}
