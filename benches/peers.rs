@@ -169,33 +169,73 @@ struct NeededOrder {
     total: f64,
 }
 
-fn yardstick(c: &mut Criterion) {
+/// One group: the same condition in jexpr, cel and (when it can say it)
+/// evalexpr, plus a hand-written floor, all checked to answer `true` first.
+fn compare_engines(
+    c: &mut Criterion,
+    group_name: &str,
+    jexpr_src: &str,
+    cel_src: &str,
+    evalexpr_src: Option<&str>,
+    floor: Option<fn(&serde_json::Value) -> bool>,
+) {
     let event = event_json();
     let doc = serde_json::json!({"events": {"E": event.clone()}});
     let ctx = jexpr::Context::from_json(&doc).expect("context");
-    let program = jexpr_program(YARDSTICK_JEXPR);
-    let cel_program = cel::Program::compile(YARDSTICK_CEL).expect("cel compiles");
+    let program = jexpr_program(jexpr_src);
+    let cel_program = cel::Program::compile(cel_src).expect("cel compiles");
     let cel_ctx = cel_context(&event);
-    let ee_tree =
-        evalexpr::build_operator_tree::<DefaultNumericTypes>(YARDSTICK_EVALEXPR).expect("evalexpr");
-    let ee_ctx = evalexpr_context(&event);
-    assert!(program.eval(&ctx).expect("jexpr").truthy());
-    assert_eq!(cel_program.execute(&cel_ctx).expect("cel"), true.into());
-    assert!(ee_tree
-        .eval_boolean_with_context(&ee_ctx)
-        .expect("evalexpr"));
+    let evalexpr = evalexpr_src.map(|src| {
+        let tree =
+            evalexpr::build_operator_tree::<DefaultNumericTypes>(src).expect("evalexpr parses");
+        (tree, evalexpr_context(&event))
+    });
+    assert!(
+        program.eval(&ctx).expect("jexpr").truthy(),
+        "{group_name}: jexpr"
+    );
+    assert_eq!(
+        cel_program.execute(&cel_ctx).expect("cel"),
+        true.into(),
+        "{group_name}: cel"
+    );
+    if let Some((tree, ee_ctx)) = &evalexpr {
+        assert!(
+            tree.eval_boolean_with_context(ee_ctx).expect("evalexpr"),
+            "{group_name}: evalexpr"
+        );
+    }
+    if let Some(floor) = floor {
+        assert!(floor(&event), "{group_name}: hand-written");
+    }
 
-    let mut group = c.benchmark_group("yardstick");
+    let mut group = c.benchmark_group(group_name);
     group.bench_function("jexpr", |b| {
         b.iter(|| program.eval(black_box(&ctx)).map(|v| v.truthy()))
     });
     group.bench_function("cel", |b| {
         b.iter(|| cel_program.execute(black_box(&cel_ctx)))
     });
-    group.bench_function("evalexpr", |b| {
-        b.iter(|| ee_tree.eval_boolean_with_context(black_box(&ee_ctx)))
-    });
+    if let Some((tree, ee_ctx)) = &evalexpr {
+        group.bench_function("evalexpr", |b| {
+            b.iter(|| tree.eval_boolean_with_context(black_box(ee_ctx)))
+        });
+    }
+    if let Some(floor) = floor {
+        group.bench_function("hand_written", |b| b.iter(|| floor(black_box(&event))));
+    }
     group.finish();
+}
+
+fn yardstick(c: &mut Criterion) {
+    compare_engines(
+        c,
+        "yardstick",
+        YARDSTICK_JEXPR,
+        YARDSTICK_CEL,
+        Some(YARDSTICK_EVALEXPR),
+        None,
+    );
 }
 
 fn compile(c: &mut Criterion) {
@@ -222,60 +262,25 @@ fn compile(c: &mut Criterion) {
 }
 
 fn event_condition(c: &mut Criterion) {
-    let event = event_json();
-    let doc = serde_json::json!({"events": {"E": event.clone()}});
-    let ctx = jexpr::Context::from_json(&doc).expect("context");
-    let program = jexpr_program(CONDITION_JEXPR);
-    let cel_program = cel::Program::compile(CONDITION_CEL).expect("cel compiles");
-    let cel_ctx = cel_context(&event);
-    let ee_tree =
-        evalexpr::build_operator_tree::<DefaultNumericTypes>(CONDITION_EVALEXPR).expect("evalexpr");
-    let ee_ctx = evalexpr_context(&event);
-    assert!(program.eval(&ctx).expect("jexpr").truthy());
-    assert_eq!(cel_program.execute(&cel_ctx).expect("cel"), true.into());
-    assert!(ee_tree
-        .eval_boolean_with_context(&ee_ctx)
-        .expect("evalexpr"));
-    assert!(hand_written_condition(&event));
-
-    let mut group = c.benchmark_group("event_condition");
-    group.bench_function("jexpr", |b| {
-        b.iter(|| program.eval(black_box(&ctx)).map(|v| v.truthy()))
-    });
-    group.bench_function("cel", |b| {
-        b.iter(|| cel_program.execute(black_box(&cel_ctx)))
-    });
-    group.bench_function("evalexpr", |b| {
-        b.iter(|| ee_tree.eval_boolean_with_context(black_box(&ee_ctx)))
-    });
-    group.bench_function("hand_written", |b| {
-        b.iter(|| hand_written_condition(black_box(&event)))
-    });
-    group.finish();
+    compare_engines(
+        c,
+        "event_condition",
+        CONDITION_JEXPR,
+        CONDITION_CEL,
+        Some(CONDITION_EVALEXPR),
+        Some(hand_written_condition),
+    );
 }
 
 fn collection(c: &mut Criterion) {
-    let event = event_json();
-    let doc = serde_json::json!({"events": {"E": event.clone()}});
-    let ctx = jexpr::Context::from_json(&doc).expect("context");
-    let program = jexpr_program(COLLECTION_JEXPR);
-    let cel_program = cel::Program::compile(COLLECTION_CEL).expect("cel compiles");
-    let cel_ctx = cel_context(&event);
-    assert!(program.eval(&ctx).expect("jexpr").truthy());
-    assert_eq!(cel_program.execute(&cel_ctx).expect("cel"), true.into());
-    assert!(hand_written_collection(&event));
-
-    let mut group = c.benchmark_group("collection");
-    group.bench_function("jexpr", |b| {
-        b.iter(|| program.eval(black_box(&ctx)).map(|v| v.truthy()))
-    });
-    group.bench_function("cel", |b| {
-        b.iter(|| cel_program.execute(black_box(&cel_ctx)))
-    });
-    group.bench_function("hand_written", |b| {
-        b.iter(|| hand_written_collection(black_box(&event)))
-    });
-    group.finish();
+    compare_engines(
+        c,
+        "collection",
+        COLLECTION_JEXPR,
+        COLLECTION_CEL,
+        None,
+        Some(hand_written_collection),
+    );
 }
 
 fn end_to_end(c: &mut Criterion) {
