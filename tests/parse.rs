@@ -104,6 +104,14 @@ fn precedence_follows_section_5() {
         ("-9223372036854775808", "-9223372036854775808"),
         ("- 5", "-5"),
         ("- -5", "(neg -5)"),
+        ("not a() == b()", "(not (== (call a) (call b)))"),
+        (
+            "a() or not b() and c()",
+            "(or (call a) (and (not (call b)) (call c)))",
+        ),
+        ("-a() is null", "(is null (neg (call a)))"),
+        ("not not a()", "(not (not (call a)))"),
+        ("1 - -2 * 3", "(- 1 (* -2 3))"),
     ];
     for (src, tree) in cases {
         let ast = parse(src).unwrap_or_else(|d| panic!("{src}: {d:?}"));

@@ -189,25 +189,7 @@ impl Builder<'_> {
             return poisoned(span);
         }
         match pair.as_rule() {
-            Rule::expr | Rule::and_expr | Rule::add_expr | Rule::mul_expr => {
-                self.fold_binary(pair, depth)
-            }
-            Rule::not_expr => {
-                let mut inner = pair.into_inner();
-                match (inner.next(), inner.next()) {
-                    (Some(op), Some(operand)) if op.as_rule() == Rule::op_not => {
-                        let operand = self.expr(operand, depth + 1);
-                        Expr {
-                            kind: ExprKind::Unary(UnaryOp::Not, Box::new(operand)),
-                            span,
-                        }
-                    }
-                    (Some(only), _) => self.expr(only, depth),
-                    _ => poisoned(span),
-                }
-            }
-            Rule::cmp_expr => self.comparison(pair, depth),
-            Rule::unary => self.unary(pair, depth),
+            Rule::expr => self.climb(pair, depth),
             Rule::paren => match pair.into_inner().next() {
                 Some(inner) => self.expr(inner, depth),
                 None => poisoned(span),
@@ -279,68 +261,104 @@ impl Builder<'_> {
         }
     }
 
-    /// Left-folds `operand (op operand)*` chains.
-    fn fold_binary(&mut self, pair: Pair<Rule>, depth: usize) -> Expr {
-        let pairs: Vec<Pair<Rule>> = pair.into_inner().collect();
-        // Each operator adds one level above its left operand.
-        let chain = pairs.len() / 2;
-        let mut iter = pairs.into_iter();
-        let Some(first) = iter.next() else {
-            return poisoned(Span::default());
-        };
-        let mut lhs = self.expr(first, depth + chain);
-        while let (Some(op), Some(rhs)) = (iter.next(), iter.next()) {
-            let op = match op.as_str() {
-                "or" => BinaryOp::Or,
-                "and" => BinaryOp::And,
-                "+" => BinaryOp::Add,
-                "-" => BinaryOp::Sub,
-                "*" => BinaryOp::Mul,
-                "/" => BinaryOp::Div,
-                _ => BinaryOp::Rem,
-            };
-            let rhs = self.expr(rhs, depth + chain);
-            let span = lhs.span.to(rhs.span);
-            lhs = Expr {
-                kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
-                span,
-            };
+    /// Builds a flat `operand (infix operand)*` sequence into a tree by
+    /// precedence climbing (section 5).
+    fn climb(&mut self, pair: Pair<Rule>, depth: usize) -> Expr {
+        let span = span_of(&pair);
+        let items: Vec<Pair<Rule>> = pair.into_inner().collect();
+        // Each operator adds at most one level above its operands.
+        let operators = items.iter().filter(|p| !is_operand(p.as_rule())).count();
+        if depth + operators > MAX_DEPTH {
+            self.error(too_deep(span));
+            return poisoned(span);
         }
-        lhs
+        let mut items = items.into_iter().peekable();
+        self.bind(&mut items, 0, depth + operators).0
     }
 
-    fn comparison(&mut self, pair: Pair<Rule>, depth: usize) -> Expr {
-        let span = span_of(&pair);
-        let mut inner = pair.into_inner();
-        let Some(lhs) = inner.next() else {
-            return poisoned(span);
+    /// Parses operands and operators while they bind at least `min`. The
+    /// flag says whether the result is a bare comparison or test, which
+    /// cannot be compared or tested again without parentheses.
+    fn bind<'i>(
+        &mut self,
+        items: &mut std::iter::Peekable<std::vec::IntoIter<Pair<'i, Rule>>>,
+        min: u8,
+        depth: usize,
+    ) -> (Expr, bool) {
+        let Some(first) = items.next() else {
+            return (poisoned(Span::default()), false);
         };
-        let Some(tail) = inner.next() else {
-            return self.expr(lhs, depth);
-        };
-        let lhs = self.expr(lhs, depth + 1);
-        match tail.as_rule() {
-            Rule::cmp_tail => {
-                let mut parts = tail.into_inner();
-                let op = match parts.next().map(|p| p.as_str()) {
-                    Some("==") => BinaryOp::Eq,
-                    Some("!=") => BinaryOp::Ne,
-                    Some("<") => BinaryOp::Lt,
-                    Some("<=") => BinaryOp::Le,
-                    Some(">") => BinaryOp::Gt,
-                    _ => BinaryOp::Ge,
-                };
-                let rhs = match parts.next() {
-                    Some(p) => self.expr(p, depth + 1),
-                    None => poisoned(span),
-                };
+        let first_span = span_of(&first);
+        let mut lhs = match first.as_rule() {
+            Rule::op_not => {
+                if min > bp::NOT {
+                    self.error(
+                        Diagnostic::new(
+                            "E0125",
+                            first_span,
+                            "`not` cannot stand here without parentheses",
+                        )
+                        .with_label("`not` binds more loosely than comparisons and arithmetic")
+                        .with_help("put the negation in parentheses, e.g. `a == (not b)`"),
+                    );
+                }
+                let (operand, _) = self.bind(items, bp::NOT, depth);
+                let span = first_span.to(operand.span);
                 Expr {
-                    kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
+                    kind: ExprKind::Unary(UnaryOp::Not, Box::new(operand)),
                     span,
                 }
             }
-            _ => {
-                let op = match tail.into_inner().next().map(|p| p.as_rule()) {
+            Rule::neg => {
+                // A minus directly before a number literal is part of it, so
+                // `-9223372036854775808` is the smallest integer.
+                let literal =
+                    items.next_if(|p| matches!(p.as_rule(), Rule::integer | Rule::decimal));
+                match literal {
+                    Some(lit) => {
+                        let lit_span = span_of(&lit);
+                        let e = if lit.as_rule() == Rule::integer {
+                            self.integer(lit_span, true)
+                        } else {
+                            self.decimal(lit_span, true)
+                        };
+                        Expr {
+                            span: first_span.to(lit_span),
+                            ..e
+                        }
+                    }
+                    None => {
+                        let (operand, _) = self.bind(items, bp::NEG, depth);
+                        let span = first_span.to(operand.span);
+                        Expr {
+                            kind: ExprKind::Unary(UnaryOp::Neg, Box::new(operand)),
+                            span,
+                        }
+                    }
+                }
+            }
+            _ => self.expr(first, depth),
+        };
+        let mut bare = false;
+        while let Some(next) = items.peek() {
+            let next_span = span_of(next);
+            if next.as_rule() == Rule::test {
+                if bp::TEST < min {
+                    break;
+                }
+                let Some(test) = items.next() else { break };
+                if bare {
+                    self.error(
+                        Diagnostic::new(
+                            "E0106",
+                            next_span,
+                            "a test cannot follow a comparison or another test",
+                        )
+                        .with_label("add parentheses around what this tests")
+                        .with_help("write e.g. `(a == b) is null`"),
+                    );
+                }
+                let op = match test.into_inner().next().map(|p| p.as_rule()) {
                     Some(Rule::is_not_null) => TestOp::IsNotNull,
                     Some(Rule::has_null) => TestOp::HasNull,
                     Some(Rule::is_numeric) => TestOp::IsNumeric,
@@ -348,55 +366,38 @@ impl Builder<'_> {
                     Some(Rule::is_decimal) => TestOp::IsDecimal,
                     _ => TestOp::IsNull,
                 };
-                Expr {
+                let span = lhs.span.to(next_span);
+                lhs = Expr {
                     kind: ExprKind::Test(op, Box::new(lhs)),
                     span,
-                }
+                };
+                bare = true;
+                continue;
             }
-        }
-    }
-
-    /// `-…-primary`. A minus written directly before a number literal is part
-    /// of the literal, so `-9223372036854775808` is the smallest integer.
-    fn unary(&mut self, pair: Pair<Rule>, depth: usize) -> Expr {
-        let pairs: Vec<Pair<Rule>> = pair.into_inner().collect();
-        let Some((primary, negs)) = pairs.split_last() else {
-            return poisoned(Span::default());
-        };
-        let mut negs: Vec<Span> = negs.iter().map(span_of).collect();
-        let pspan = span_of(primary);
-        if depth + negs.len() > MAX_DEPTH {
-            self.error(too_deep(pspan));
-            return poisoned(pspan);
-        }
-        let mut expr = match (primary.as_rule(), negs.pop()) {
-            (Rule::integer, Some(minus)) => {
-                let e = self.integer(pspan, true);
-                Expr {
-                    span: minus.to(pspan),
-                    ..e
-                }
+            let Some(op) = binary_op(next.as_rule(), next.as_str()) else {
+                break;
+            };
+            let (left, right) = bp::infix(op);
+            if left < min {
+                break;
             }
-            (Rule::decimal, Some(minus)) => {
-                let e = self.decimal(pspan, true);
-                Expr {
-                    span: minus.to(pspan),
-                    ..e
-                }
+            items.next();
+            if op.is_comparison() && bare {
+                self.error(
+                    Diagnostic::new("E0106", next_span, "comparisons cannot be chained; use `and`")
+                        .with_label("a second comparison cannot follow the first")
+                        .with_help("write `a < b and b < c`, or add parentheses to compare a result: `(a < b) == true`"),
+                );
             }
-            (_, last) => {
-                negs.extend(last);
-                self.expr(primary.clone(), depth + negs.len())
-            }
-        };
-        while let Some(minus) = negs.pop() {
-            let span = minus.to(expr.span);
-            expr = Expr {
-                kind: ExprKind::Unary(UnaryOp::Neg, Box::new(expr)),
+            let (rhs, _) = self.bind(items, right, depth);
+            let span = lhs.span.to(rhs.span);
+            lhs = Expr {
+                kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
                 span,
             };
+            bare = op.is_comparison();
         }
-        expr
+        (lhs, bare)
     }
 
     fn integer(&mut self, span: Span, negative: bool) -> Expr {
@@ -673,3 +674,54 @@ impl Builder<'_> {
 }
 
 pub(super) use Rule as GrammarRule;
+
+/// Binding powers for precedence climbing: section 5's levels, doubled so
+/// left-associative operators bind their right operand one step tighter.
+mod bp {
+    use super::BinaryOp;
+
+    /// `not x`: its operand may be a comparison, not an `and`/`or`.
+    pub const NOT: u8 = 6;
+    /// Postfix tests bind like comparisons.
+    pub const TEST: u8 = 8;
+    /// Unary minus binds tighter than any infix operator.
+    pub const NEG: u8 = 14;
+
+    pub fn infix(op: BinaryOp) -> (u8, u8) {
+        let level = op.precedence() * 2;
+        (level, level + 1)
+    }
+}
+
+fn is_operand(rule: Rule) -> bool {
+    !matches!(
+        rule,
+        Rule::op_not
+            | Rule::neg
+            | Rule::test
+            | Rule::op_or
+            | Rule::op_and
+            | Rule::cmp_op
+            | Rule::add_op
+            | Rule::mul_op
+    )
+}
+
+fn binary_op(rule: Rule, text: &str) -> Option<BinaryOp> {
+    Some(match (rule, text) {
+        (Rule::op_or, _) => BinaryOp::Or,
+        (Rule::op_and, _) => BinaryOp::And,
+        (Rule::cmp_op, "==") => BinaryOp::Eq,
+        (Rule::cmp_op, "!=") => BinaryOp::Ne,
+        (Rule::cmp_op, "<") => BinaryOp::Lt,
+        (Rule::cmp_op, "<=") => BinaryOp::Le,
+        (Rule::cmp_op, ">") => BinaryOp::Gt,
+        (Rule::cmp_op, ">=") => BinaryOp::Ge,
+        (Rule::add_op, "+") => BinaryOp::Add,
+        (Rule::add_op, "-") => BinaryOp::Sub,
+        (Rule::mul_op, "*") => BinaryOp::Mul,
+        (Rule::mul_op, "/") => BinaryOp::Div,
+        (Rule::mul_op, "%") => BinaryOp::Rem,
+        _ => return None,
+    })
+}
