@@ -160,14 +160,8 @@ impl Ctx<'_> {
                 .with_help(format!("use `{instead}`{purpose}"));
         }
 
-        // `a < b < c`: the first comparison parsed, the second cannot follow.
-        if matches!(next, "==" | "!=" | "<" | "<=" | ">" | ">=")
-            && (self.expects(Rule::op_and) || self.expects(Rule::op_or) || self.expects(Rule::EOI))
-        {
-            return Diagnostic::new("E0106", next_span, "comparisons cannot be chained; use `and`")
-                .with_label("a second comparison cannot follow the first")
-                .with_help("write `a < b and b < c`, or add parentheses to compare a result: `(a < b) == true`");
-        }
+        // Chained comparisons parse (the tree builder reports them); a second
+        // test after one does not: `a is null is null`.
         if matches!(next, "is" | "has")
             && (self.expects(Rule::op_and) || self.expects(Rule::op_or) || self.expects(Rule::EOI))
         {
