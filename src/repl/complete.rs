@@ -9,27 +9,12 @@ use super::session::COMMANDS;
 use crate::builtins;
 use crate::catalog::Catalog;
 use crate::checker::JOURNEY_PROPERTIES;
-use crate::syntax::lexer::{open_brackets, Lexer, TokKind};
-use crate::types::Type;
+/// Filter elements are named like keywords; they complete with them.
+const CURRENT: &[&str] = &["currentEventField", "currentDataPackField"];
 
-const KEYWORDS: &[&str] = &[
-    "and",
-    "or",
-    "not",
-    "if",
-    "then",
-    "else",
-    "is",
-    "null",
-    "has",
-    "true",
-    "false",
-    "numeric",
-    "integer",
-    "decimal",
-    "currentEventField",
-    "currentDataPackField",
-];
+use crate::syntax::lexer::{open_brackets, Lexer, TokKind};
+use crate::syntax::KEYWORDS;
+use crate::types::Type;
 
 /// Candidates for the word ending at byte `pos` of `line`: where the word
 /// starts, and the full texts that may replace it (sorted, deduplicated).
@@ -67,7 +52,7 @@ pub fn complete(catalog: &Catalog, line: &str, pos: usize) -> (usize, Vec<String
     } else {
         builtins::all()
             .map(|b| b.name.to_string())
-            .chain(KEYWORDS.iter().map(|k| k.to_string()))
+            .chain(KEYWORDS.iter().chain(CURRENT).map(|k| k.to_string()))
             .collect()
     };
     (start, filter(candidates.into_iter(), word))

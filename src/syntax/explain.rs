@@ -6,14 +6,10 @@
 
 use super::lexer::{around, open_brackets, Lexer, TokKind, Token};
 use super::parser::GrammarRule as Rule;
+use super::KEYWORDS;
 use crate::diagnostic::Diagnostic;
 use crate::span::Span;
 use pest::error::{Error, ErrorVariant, InputLocation};
-
-const KEYWORDS: &[&str] = &[
-    "and", "or", "not", "if", "then", "else", "is", "null", "has", "numeric", "integer", "decimal",
-    "true", "false",
-];
 
 const BINARY_OPERATORS: &[&str] = &[
     "and", "or", "==", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%",

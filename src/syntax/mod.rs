@@ -7,3 +7,9 @@ mod parser;
 pub mod printer;
 
 pub use parser::{parse, MAX_DEPTH, MAX_SOURCE_LEN};
+
+/// The language's keywords (section 2): lowercase and case sensitive.
+pub const KEYWORDS: &[&str] = &[
+    "and", "or", "not", "if", "then", "else", "is", "null", "has", "numeric", "integer", "decimal",
+    "true", "false",
+];
