@@ -494,9 +494,7 @@ impl<'c> Machine<'c, '_> {
             .get(cmp.path as usize)
             .and_then(|p| program.types.get(p.ty as usize));
         let raw = self.walk(pc, cmp.path)?;
-        if let Some(result) =
-            Raw::of(raw.clone()).and_then(|r| raw::compare(cmp.op, r, constant, ty))
-        {
+        if let Some(result) = Raw::of(&raw).and_then(|r| raw::compare(cmp.op, r, constant, ty)) {
             return Ok(result);
         }
         let value = match ty {

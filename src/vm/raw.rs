@@ -20,16 +20,11 @@ pub enum Raw<'a> {
 }
 
 impl<'a> Raw<'a> {
-    /// The scalar in a value read from JSON; `None` for anything else.
-    pub fn of(v: Value<'a>) -> Option<Raw<'a>> {
+    /// The scalar in a value read from JSON (or absent); `None` for anything else.
+    pub fn of(v: &Value<'a>) -> Option<Raw<'a>> {
         match v {
-            Value::Null | Value::Json(Json::Null) => Some(Raw::Null),
-            Value::Json(Json::String(s)) => Some(Raw::Str(s)),
-            Value::Json(Json::Bool(b)) => Some(Raw::Bool(*b)),
-            Value::Json(Json::Number(n)) => match n.as_i64() {
-                Some(i) => Some(Raw::Int(i)),
-                None => n.as_f64().map(Raw::Float),
-            },
+            Value::Null => Some(Raw::Null),
+            Value::Json(json) => Raw::of_json(json),
             _ => None,
         }
     }
