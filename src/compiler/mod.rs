@@ -2,7 +2,7 @@
 //! same operators and builtin implementations the VM uses; `and`/`or`/`if`
 //! become jumps; field names, regexes and zone ids are resolved once.
 
-use crate::builtins::{Check, Env, Nulls};
+use crate::builtins::{Check, Nulls};
 use crate::catalog::Catalog;
 use crate::checker::{self, Const, Root, TExpr, TKind, TStep};
 use crate::diagnostic::Diagnostic;
@@ -17,8 +17,6 @@ use crate::types::Type;
 use crate::value::Value;
 use crate::vm::ops;
 use crate::{stack, Type as T};
-use chrono::DateTime;
-use std::cell::Cell;
 use std::sync::Arc;
 
 /// Compiles expression text against a catalog.
@@ -109,18 +107,6 @@ struct Emitter {
     /// No instruction before this position may be folded away: a jump lands
     /// here, so the code before it is not a straight line.
     barrier: usize,
-}
-
-/// Folding evaluates only pure code, so the clock and audiences are never read.
-fn fold_env<R>(f: impl FnOnce(&Env<'_>) -> R) -> R {
-    let rng = Cell::new(0);
-    let none = |_: &str| false;
-    let env = Env {
-        now: DateTime::UNIX_EPOCH,
-        in_audience: &none,
-        rng: &rng,
-    };
-    f(&env)
 }
 
 fn intern<T: PartialEq>(table: &mut Vec<T>, item: T) -> u32 {
@@ -265,7 +251,9 @@ impl Emitter {
                             .map(|o| o.imp)
                             .ok_or("no overload")?;
                         // The result may borrow the constants, so detach it before they go.
-                        fold_env(|env| imp(&mut values, env).map(Value::into_owned))
+                        crate::builtins::with_pure_env(|env| {
+                            imp(&mut values, env).map(Value::into_owned)
+                        })
                     });
                 if !folded && !self.fuse_predicate(callee, span) {
                     let index = self.program.callees.len();

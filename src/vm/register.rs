@@ -7,12 +7,10 @@
 
 use super::raw::{self, Raw};
 use super::{lookup, Context};
-use crate::builtins::Env;
 use crate::program::{Constant, Instruction, PathRoot, Program};
 use crate::types::Type;
 use crate::value::Value;
 use serde_json::Value as Json;
-use std::cell::Cell;
 
 /// The condition's value from the context's data (`Some(None)` is `null`),
 /// or `None` to let the full VM evaluate it.
@@ -46,7 +44,7 @@ pub fn run<'d>(
                     path_type(program, cmp.path),
                 )?);
             }
-            Instruction::Predicate(f) => acc = predicate(program, ctx, f, leaf)?,
+            Instruction::Predicate(f) => acc = predicate(program, f, leaf)?,
             Instruction::OrJump(target) if truthy => {
                 acc = Some(true);
                 pc = target as usize;
@@ -111,7 +109,6 @@ fn path_type(program: &Program, p: u32) -> Option<&Type> {
 /// argument); anything else goes to the full VM.
 fn predicate<'d>(
     program: &Program,
-    ctx: &Context<'_>,
     f: u32,
     leaf: &mut impl FnMut(u32) -> Option<Raw<'d>>,
 ) -> Option<Option<bool>> {
@@ -126,16 +123,8 @@ fn predicate<'d>(
         return Some(None);
     }
     let overload = pred.callee.builtin.overloads.get(pred.callee.overload)?;
-    // Pure builtins read nothing of the environment.
-    let rng = Cell::new(0);
-    let none = |_: &str| false;
-    let env = Env {
-        now: ctx.now,
-        in_audience: &none,
-        rng: &rng,
-    };
     let mut args = [Value::str(text), k];
-    match (overload.imp)(&mut args, &env) {
+    match crate::builtins::with_pure_env(|env| (overload.imp)(&mut args, env)) {
         Ok(Value::Bool(b)) => Some(Some(b)),
         Ok(Value::Null) => Some(None),
         _ => None,
