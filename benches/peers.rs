@@ -295,7 +295,7 @@ fn end_to_end(c: &mut Criterion) {
     let jexpr_decide = |bytes: &[u8]| -> bool {
         program
             .eval_event_bytes(&base, "E", bytes)
-            .is_ok_and(|v| v.truthy())
+            .is_ok_and(|v| v == serde_json::Value::Bool(true))
     };
     let cel_decide = |bytes: &[u8]| -> bool {
         let Ok(event) = serde_json::from_slice::<serde_json::Value>(bytes) else {

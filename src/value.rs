@@ -84,35 +84,6 @@ impl<'a> Value<'a> {
         matches!(self, Value::Bool(true) | Value::Json(Json::Bool(true)))
     }
 
-    /// Copies borrowed parts so the value outlives the data it was read from.
-    pub fn into_owned(self) -> Value<'static> {
-        match self {
-            Value::Null => Value::Null,
-            Value::Bool(b) => Value::Bool(b),
-            Value::Int(i) => Value::Int(i),
-            Value::Dec(d) => Value::Dec(d),
-            Value::Str(s) => Value::Str(Cow::Owned(s.into_owned())),
-            Value::DateTime(d) => Value::DateTime(d),
-            Value::DateTimeOnly(d) => Value::DateTimeOnly(d),
-            Value::DateOnly(d) => Value::DateOnly(d),
-            Value::Duration(d) => Value::Duration(d),
-            Value::List(items) => Value::List(items.into_iter().map(Value::into_owned).collect()),
-            Value::Json(j) => Value::from_json_owned(j),
-            Value::Regex(r) => Value::string(r.as_str().to_string()),
-            Value::Zone(z) => Value::string(zone_name(z)),
-        }
-    }
-
-    fn from_json_owned(json: &Json) -> Value<'static> {
-        match json {
-            Json::String(s) => Value::string(s.clone()),
-            Json::Array(items) => Value::List(items.iter().map(Value::from_json_owned).collect()),
-            // Objects have no owned form of their own: they are kept as strings of JSON.
-            Json::Object(_) => Value::string(json.to_string()),
-            other => Value::from_json(other).into_owned(),
-        }
-    }
-
     /// Canonical display (section 3). At top level strings are bare; inside
     /// lists they are quoted, as in the REPL and JSON.
     pub fn display(&self) -> String {

@@ -504,7 +504,7 @@ fn assert_bytes_agree(program: &jexpr::Program, doc: &serde_json::Value, src: &s
     };
     let full = program
         .eval(&full_ctx)
-        .map(|v| v.display_quoted())
+        .map(|v| v.to_json())
         .map_err(|e| e.message);
     let mut without = doc.clone();
     if let Some(events) = without.get_mut("events").and_then(|e| e.as_object_mut()) {
@@ -516,7 +516,6 @@ fn assert_bytes_agree(program: &jexpr::Program, doc: &serde_json::Value, src: &s
     let bytes = serde_json::to_vec(&doc["events"]["E"]).expect("bytes");
     let from_bytes = program
         .eval_event_bytes(&base, "E", &bytes)
-        .map(|v| v.display_quoted())
         .map_err(|e| e.message);
     assert_eq!(full, from_bytes, "{src}\nevent: {}", doc["events"]["E"]);
 }
@@ -562,6 +561,17 @@ fn evaluation_from_bytes_agrees() {
         }
     }
     assert!(checked > 1000, "only {checked} conditions compiled");
+    // An object result comes back as the object, not as its text.
+    let object = Compiler::new(&catalog)
+        .compile("@{E.identityMap}")
+        .expect("compiles");
+    let bytes = br#"{"identityMap": {"Email": [{"id": "a@example.com"}]}}"#;
+    assert_eq!(
+        object
+            .eval_event_bytes(&Context::default(), "E", bytes)
+            .expect("evaluates"),
+        serde_json::json!({"Email": [{"id": "a@example.com"}]})
+    );
     // Invalid JSON is an evaluation error, not a panic.
     let program = Compiler::new(&catalog)
         .compile("@{E.n} == 3")

@@ -250,10 +250,7 @@ impl Emitter {
                             .get(callee.overload)
                             .map(|o| o.imp)
                             .ok_or("no overload")?;
-                        // The result may borrow the constants, so detach it before they go.
-                        crate::builtins::with_pure_env(|env| {
-                            imp(&mut values, env).map(Value::into_owned)
-                        })
+                        crate::builtins::with_pure_env(|env| imp(&mut values, env))
                     });
                 if !folded && !self.fuse_predicate(callee, span) {
                     let index = self.program.callees.len();
@@ -271,7 +268,7 @@ impl Emitter {
                     let v = v.pop().unwrap_or_default();
                     match op {
                         UnaryOp::Not => Ok(ops::not(&v)),
-                        UnaryOp::Neg => ops::negate(v).map(Value::into_owned),
+                        UnaryOp::Neg => ops::negate(v),
                     }
                 });
                 if !folded {
@@ -297,7 +294,7 @@ impl Emitter {
                 let folded = self.try_fold(2, span, |mut v| {
                     let r = v.pop().unwrap_or_default();
                     let l = v.pop().unwrap_or_default();
-                    ops::binary(op, l, r).map(Value::into_owned)
+                    ops::binary(op, l, r)
                 });
                 if !folded {
                     self.push(Instruction::Binary(op), span);

@@ -112,16 +112,17 @@ impl Program {
     }
 
     /// Evaluates the program with event `name`'s payload given as JSON bytes
-    /// (replacing any event of that name in `ctx`). A condition made of
-    /// comparisons reads just its leaves from the bytes, building no JSON
-    /// tree; anything else reads the fields it needs (`read_event`) and runs
-    /// as usual. Invalid JSON is an evaluation error.
+    /// (replacing any event of that name in `ctx`), and returns the value in
+    /// CLI.md's JSON encoding (a condition gives a JSON boolean or null). A
+    /// condition made of comparisons reads just its leaves from the bytes,
+    /// building no JSON tree; anything else reads the fields it needs
+    /// (`read_event`) and runs as usual. Invalid JSON is an evaluation error.
     pub fn eval_event_bytes(
         &self,
         ctx: &Context<'_>,
         name: &str,
         bytes: &[u8],
-    ) -> Result<Value<'static>, EvalError> {
+    ) -> Result<serde_json::Value, EvalError> {
         let invalid = |e: serde_json::Error| EvalError {
             message: format!("event `{name}` is not valid JSON: {e}"),
             span: Span::default(),
@@ -137,7 +138,7 @@ impl Program {
                     None => register::leaf(self, ctx, p),
                 };
                 if let Some(result) = register::run(self, ctx, &mut leaf) {
-                    return Ok(result.map_or(Value::Null, Value::Bool));
+                    return Ok(result.map_or(serde_json::Value::Null, serde_json::Value::Bool));
                 }
             }
         }
@@ -159,7 +160,7 @@ impl Program {
             seed: ctx.seed,
             fuel: ctx.fuel,
         };
-        self.eval(&with_event).map(Value::into_owned)
+        self.eval(&with_event).map(|v| v.to_json())
     }
 
     /// Evaluates the program against `ctx`.
