@@ -104,14 +104,12 @@ pub fn regex<'v>(args: &'v [Value<'_>], i: usize) -> Result<Cow<'v, regex::Regex
             let text = v
                 .as_str()
                 .ok_or_else(|| unexpected("a regular expression", v))?;
-            crate::checker::compile_regex(text)
-                .map(Cow::Owned)
-                .map_err(|e| {
-                    format!(
-                        "invalid regular expression `{text}`: {}",
-                        e.to_string().lines().last().unwrap_or("")
-                    )
-                })
+            super::compile_regex(text).map(Cow::Owned).map_err(|e| {
+                format!(
+                    "invalid regular expression `{text}`: {}",
+                    e.to_string().lines().last().unwrap_or("")
+                )
+            })
         }
     }
 }

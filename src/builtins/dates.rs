@@ -66,7 +66,7 @@ fn now_with_delta<'a>(args: &mut [Value<'a>], env: &Env<'_>) -> R<'a> {
     };
     let delta = args::int(args, 0)?;
     let unit = args::string(args, 1)?;
-    if !crate::checker::TIME_UNITS.contains(&unit) {
+    if !super::TIME_UNITS.contains(&unit) {
         return Err(format!("unknown time unit `{unit}`"));
     }
     shift(&ZonedDateTime::at_zone(env.now, zone), delta, unit)

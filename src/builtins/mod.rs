@@ -38,6 +38,20 @@ impl Env<'_> {
     }
 }
 
+/// Largest compiled regex accepted, so a hostile pattern cannot exhaust memory.
+pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+/// The units of `nowWithDelta` (section 6.4).
+pub const TIME_UNITS: &[&str] = &["years", "months", "days", "hours", "minutes", "seconds"];
+
+/// Compiles a regex argument with the engine's limits (at compile time for a
+/// constant pattern, at run time otherwise).
+pub fn compile_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    regex::RegexBuilder::new(pattern)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .build()
+}
+
 /// Runs `f` with the environment of a pure builtin call (constant folding,
 /// the register machine): pure builtins read neither the clock, the
 /// audiences nor the generator.

@@ -2,18 +2,13 @@
 //! constants given to the `to…` conversions, zone ids, regexes, audiences).
 
 use super::typed::{Const, TExpr, TKind};
-use crate::builtins::Check;
+use crate::builtins::{compile_regex, Check, TIME_UNITS};
 use crate::catalog::Catalog;
 use crate::diagnostic::Diagnostic;
 use crate::span::Span;
 use crate::suggest::closest;
 use crate::temporal::{self, DateLiteral};
 use crate::types::Type;
-
-/// Largest compiled regex accepted, so a hostile pattern cannot exhaust memory.
-pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
-
-pub const TIME_UNITS: &[&str] = &["years", "months", "days", "hours", "minutes", "seconds"];
 
 /// `date("…")`: its value and type, chosen by the text's shape.
 pub fn date_literal(text: &str, span: Span) -> Result<(Const, Type), Diagnostic> {
@@ -25,13 +20,6 @@ pub fn date_literal(text: &str, span: Span) -> Result<(Const, Type), Diagnostic>
             .with_label("not a date, local date-time or date-time")
             .with_help("write `YYYY-MM-DD`, `YYYY-MM-DDThh:mm:ss` or `YYYY-MM-DDThh:mm:ssZ` (or with an offset like `+02:00`)")),
     }
-}
-
-/// Compiles a regex pattern with the engine's limits.
-pub fn compile_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
-    regex::RegexBuilder::new(pattern)
-        .size_limit(REGEX_SIZE_LIMIT)
-        .build()
 }
 
 fn string_const(arg: &TExpr) -> Option<&str> {

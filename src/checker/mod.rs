@@ -11,7 +11,6 @@ use crate::span::Span;
 use crate::suggest::closest;
 use crate::syntax::ast::*;
 use crate::types::Type;
-pub use constants::{compile_regex, TIME_UNITS};
 use std::sync::Arc;
 pub use typed::{Const, Root, TExpr, TKind, TStep};
 

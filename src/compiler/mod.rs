@@ -374,7 +374,7 @@ impl Emitter {
             _ => None,
         };
         match (check, text) {
-            (Check::Regex, Some(pattern)) => match checker::compile_regex(&pattern) {
+            (Check::Regex, Some(pattern)) => match crate::builtins::compile_regex(&pattern) {
                 Ok(re) => self.constant(Constant::Regex(re), arg.span),
                 Err(_) => self.expr(arg),
             },
