@@ -253,6 +253,49 @@ impl Program {
         self.code.is_empty()
     }
 
+    /// Computes the selection of event number `e` (once, at compile time).
+    pub(crate) fn compute_selection(&self, e: usize) -> crate::vm::selective::Selection {
+        let e = u32::try_from(e).unwrap_or(u32::MAX);
+        if self.code.contains(&Instruction::Event(e)) {
+            return crate::vm::selective::Selection::All;
+        }
+        let mut selection = crate::vm::selective::Selection::nothing();
+        for path in &self.paths {
+            if path.root == PathRoot::Event(e) {
+                let names: Vec<&str> = path
+                    .names
+                    .iter()
+                    .map(|n| self.names.get(*n as usize).map_or("", |f| &*f.name))
+                    .collect();
+                selection.add_path(&names);
+            }
+        }
+        selection
+    }
+
+    /// The leaf plan of event number `e`, for register programs only.
+    pub(crate) fn compute_leaf_plan(&self, e: usize) -> Option<crate::vm::selective::LeafPlan> {
+        if !self.register_only {
+            return None;
+        }
+        let root = PathRoot::Event(u32::try_from(e).ok()?);
+        let paths: Vec<(usize, Vec<&str>)> = self
+            .paths
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.root == root)
+            .map(|(id, p)| {
+                let names = p
+                    .names
+                    .iter()
+                    .map(|n| self.names.get(*n as usize).map_or("", |f| &*f.name))
+                    .collect();
+                (id, names)
+            })
+            .collect();
+        crate::vm::selective::LeafPlan::build(&paths, self.paths.len())
+    }
+
     /// Whether every instruction is one the boolean register machine runs.
     pub(crate) fn fits_register(&self) -> bool {
         self.code.iter().all(|ins| match ins {

@@ -46,26 +46,6 @@ impl Program {
         self.selections.get(e)
     }
 
-    /// Computes the selection of event number `e` (once, at compile time).
-    pub(crate) fn compute_selection(&self, e: usize) -> selective::Selection {
-        let e = u32::try_from(e).unwrap_or(u32::MAX);
-        if self.code.contains(&Instruction::Event(e)) {
-            return selective::Selection::All;
-        }
-        let mut selection = selective::Selection::nothing();
-        for path in &self.paths {
-            if path.root == PathRoot::Event(e) {
-                let names: Vec<&str> = path
-                    .names
-                    .iter()
-                    .map(|n| self.names.get(*n as usize).map_or("", |f| &*f.name))
-                    .collect();
-                selection.add_path(&names);
-            }
-        }
-        selection
-    }
-
     /// Parses the JSON payload of event `name`, keeping only what this
     /// program reads: the rest is skipped without being built.
     ///
@@ -86,29 +66,6 @@ impl Program {
             // The program does not read this event: only check the bytes are JSON.
             None => selective::read(&selective::Selection::nothing(), bytes),
         }
-    }
-
-    /// The leaf plan of event number `e`, for register programs only.
-    pub(crate) fn compute_leaf_plan(&self, e: usize) -> Option<selective::LeafPlan> {
-        if !self.register_only {
-            return None;
-        }
-        let root = PathRoot::Event(u32::try_from(e).ok()?);
-        let paths: Vec<(usize, Vec<&str>)> = self
-            .paths
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| p.root == root)
-            .map(|(id, p)| {
-                let names = p
-                    .names
-                    .iter()
-                    .map(|n| self.names.get(*n as usize).map_or("", |f| &*f.name))
-                    .collect();
-                (id, names)
-            })
-            .collect();
-        selective::LeafPlan::build(&paths, self.paths.len())
     }
 
     /// Evaluates the program with event `name`'s payload given as JSON bytes
