@@ -121,6 +121,10 @@ fn fields_and_steps(ty: &Type) -> Vec<String> {
 /// The type of the path that ends at byte `end` of `line` (just before a `.`).
 fn type_before(catalog: &Catalog, line: &str, end: usize) -> Option<Type> {
     let brackets = open_brackets(line, end);
+    // Completion recurses once per enclosing filter: bound it like the parser.
+    if brackets.len() > crate::syntax::MAX_DEPTH {
+        return None;
+    }
     let open = brackets
         .iter()
         .rposition(|t| matches!(t.text(line), "@{" | "#{" | "("))?;
@@ -325,6 +329,15 @@ mod tests {
             at_end("@{OrderEvent.items.all(count(currentEventField.options.all(currentEventField."),
             ["name"]
         );
+    }
+
+    #[test]
+    fn deeply_nested_lines_do_not_overflow() {
+        let line = format!(
+            "@{{OrderEvent.items{}",
+            ".all(currentEventField.options".repeat(20_000)
+        ) + ".";
+        assert!(at_end(&line).is_empty());
     }
 
     #[test]
