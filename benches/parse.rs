@@ -20,7 +20,7 @@ fn front_end(c: &mut Criterion) {
     let mut group = c.benchmark_group("front_end");
     for (name, src) in [("yardstick", YARDSTICK), ("nested_all", NESTED)] {
         group.bench_function(format!("parse/{name}"), |b| {
-            b.iter(|| jexpr::syntax::parse(black_box(src)))
+            b.iter(|| jexpr::parse(black_box(src)))
         });
         group.bench_function(format!("check/{name}"), |b| {
             b.iter(|| jexpr::check(black_box(src), &catalog))

@@ -9,17 +9,109 @@ use codespan_reporting::term::{self, termcolor::WriteColor};
 /// One compile error. `code` is stable across releases (see README, "Error codes").
 #[derive(Clone, Debug, PartialEq)]
 pub struct Diagnostic {
+    /// Stable code, e.g. `E0205` (README, "Error codes").
     pub code: &'static str,
+    /// One line saying what is wrong.
     pub message: String,
+    /// Byte range in the source the diagnostic is about.
     pub span: Span,
     /// Text shown under the primary span (may be empty).
     pub label: String,
     /// Secondary spans with their own text ("opened here").
     pub notes: Vec<(Span, String)>,
+    /// Advice written from the user's side ("did you mean …").
     pub help: Option<String>,
 }
 
+impl std::fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "error[{}]: {} (at {}..{})",
+            self.code, self.message, self.span.start, self.span.end
+        )?;
+        if let Some(help) = &self.help {
+            write!(f, "; help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Diagnostic {}
+
+/// Every problem found in one source: never empty.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagnostics(Vec<Diagnostic>);
+
+impl Diagnostics {
+    /// The first problem (the one a user fixes first).
+    pub fn first(&self) -> &Diagnostic {
+        // `From` never builds an empty list; the fallback only keeps this total.
+        static NONE: std::sync::OnceLock<Diagnostic> = std::sync::OnceLock::new();
+        self.0.first().unwrap_or_else(|| {
+            NONE.get_or_init(|| {
+                Diagnostic::new("E0100", Span::point(0), "internal error: no diagnostic")
+            })
+        })
+    }
+
+    /// The diagnostics as a vector.
+    pub fn into_vec(self) -> Vec<Diagnostic> {
+        self.0
+    }
+}
+
+impl From<Vec<Diagnostic>> for Diagnostics {
+    fn from(v: Vec<Diagnostic>) -> Diagnostics {
+        Diagnostics(v)
+    }
+}
+
+impl From<Diagnostic> for Diagnostics {
+    fn from(d: Diagnostic) -> Diagnostics {
+        Diagnostics(vec![d])
+    }
+}
+
+impl std::ops::Deref for Diagnostics {
+    type Target = [Diagnostic];
+    fn deref(&self) -> &[Diagnostic] {
+        &self.0
+    }
+}
+
+impl IntoIterator for Diagnostics {
+    type Item = Diagnostic;
+    type IntoIter = std::vec::IntoIter<Diagnostic>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Diagnostics {
+    type Item = &'a Diagnostic;
+    type IntoIter = std::slice::Iter<'a, Diagnostic>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl std::fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, d) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{d}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Diagnostics {}
+
 impl Diagnostic {
+    /// A diagnostic with a code, a span and a message.
     pub fn new(code: &'static str, span: Span, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             code,
@@ -31,16 +123,19 @@ impl Diagnostic {
         }
     }
 
+    /// Sets the text under the primary span.
     pub fn with_label(mut self, label: impl Into<String>) -> Diagnostic {
         self.label = label.into();
         self
     }
 
+    /// Adds a secondary span with its text.
     pub fn with_note(mut self, span: Span, text: impl Into<String>) -> Diagnostic {
         self.notes.push((span, text.into()));
         self
     }
 
+    /// Sets the advice line.
     pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());
         self

@@ -1,53 +1,156 @@
-//! jexpr: a compiler and evaluator for the journey expression language.
+//! jexpr: a compiler and evaluator for the *journey expression language*, the
+//! language of the conditions, wait times and action parameters of
+//! customer-journey orchestration (Adobe Journey Optimizer is the reference).
 //!
 //! ```text
 //! source --syntax--> AST --checker + catalog--> typed AST --compiler--> Program --VM--> Value
 //! ```
+//!
+//! # Compile once, evaluate many times
+//!
+//! A [`Catalog`] says which events, data sources and fields exist and their
+//! types; a [`Compiler`] turns source text into a [`Program`], which is
+//! immutable, `Send + Sync`, and evaluated against a [`Context`] as often as
+//! needed:
+//!
+//! ```
+//! use jexpr::{Catalog, Compiler, Context};
+//! use serde_json::json;
+//!
+//! let catalog = Catalog::from_json(
+//!     &json!({"events": {"Order": {"fields": {"total": "decimal", "channel": "string"}}}}),
+//!     std::path::Path::new("catalog.json"),
+//! ).unwrap();
+//! let program = Compiler::new(&catalog)
+//!     .compile(r#"@{Order.total} > 100.0 and @{Order.channel} == "web""#)
+//!     .unwrap();
+//! assert_eq!(program.ty(), &jexpr::Type::Boolean);
+//!
+//! for (total, expected) in [(120.5, true), (80.0, false)] {
+//!     let order = json!({"total": total, "channel": "web"});
+//!     let ctx = Context::builder().event("Order", &order).build();
+//!     assert_eq!(program.eval_condition(&ctx).unwrap(), expected);
+//! }
+//! ```
+//!
+//! # Errors
+//!
+//! Compiling reports every problem as a [`Diagnostic`] (a stable code, a span
+//! into the source, a message and advice), collected in [`Diagnostics`];
+//! [`diagnostic::render`] shows them as a user reads them. Evaluating fails
+//! with an [`EvalError`] whose [`EvalErrorKind`] says what went wrong (bad
+//! data, arithmetic, a data source, the work limit), located by its span.
+//!
+//! ```
+//! use jexpr::{Catalog, Compiler, Context, EvalErrorKind};
+//! let catalog = Catalog::no_data();
+//! let err = Compiler::new(&catalog).compile("1 +").unwrap_err();
+//! assert_eq!(err.first().code, "E0108");
+//!
+//! let program = Compiler::new(&catalog).compile("toInteger(\"x\" + \"1\")").unwrap();
+//! let err = program.eval(&Context::default()).unwrap_err();
+//! assert_eq!(err.kind, EvalErrorKind::Function);
+//! ```
+//!
+//! # Data sources and the clock
+//!
+//! `#{Source.Group.path}` reads through the [`DataSource`] trait, so an
+//! embedder can fetch lazily (see the trait for a caching example); `now()`
+//! reads the context's clock, which a journey runner sets to its virtual time.
+
+#![warn(missing_docs)]
 
 // pest_derive without its `std` feature generates code that names `alloc`.
 extern crate alloc;
 
-pub mod builtins;
-pub mod catalog;
-pub mod checker;
-pub mod compiler;
+pub mod authoring;
+mod big_stack;
+mod builtins;
+mod catalog;
+mod checker;
+mod compiler;
 pub mod diagnostic;
-pub mod program;
-pub mod repl;
-pub mod span;
-pub mod stack;
-pub mod suggest;
-pub mod syntax;
-pub mod temporal;
-pub mod types;
-pub mod value;
-pub mod vm;
+mod program;
+mod span;
+mod suggest;
+mod syntax;
+mod temporal;
+mod types;
+mod value;
+mod vm;
 
-pub use catalog::Catalog;
+/// The syntax tree [`parse`] returns and [`print`] prints.
+pub mod ast {
+    pub use crate::syntax::ast::*;
+}
+
+/// Dates, zones and durations as the language reads and displays them.
+pub mod time {
+    pub use crate::temporal::{
+        format_date_time as format_zoned, format_duration, parse_date_time as parse_zoned,
+        parse_duration, parse_zone, Zone, ZonedDateTime,
+    };
+    pub use crate::vm::context::parse_now as parse_instant;
+
+    /// An instant as RFC 3339 UTC with milliseconds (`2024-05-01T10:00:00.000Z`).
+    pub fn format_instant(t: &chrono::DateTime<chrono::Utc>) -> String {
+        t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    }
+}
+
+pub use catalog::{Catalog, CatalogError};
 pub use compiler::Compiler;
-pub use diagnostic::Diagnostic;
+pub use diagnostic::{Diagnostic, Diagnostics};
 pub use program::Program;
 pub use span::Span;
+pub use syntax::printer::{print, sexpr};
+pub use syntax::{MAX_DEPTH, MAX_SOURCE_LEN};
+
+/// Parses `src` into a syntax tree (no catalog needed).
+///
+/// ```
+/// let ast = jexpr::parse("1 + 2 * 3").unwrap();
+/// assert_eq!(jexpr::print(&ast), "1 + 2 * 3");
+/// ```
+pub fn parse(src: &str) -> Result<ast::Expr, Diagnostics> {
+    syntax::parse(src).map_err(Diagnostics::from)
+}
 pub use types::Type;
 pub use value::Value;
-pub use vm::{Context, EvalError};
+pub use vm::context::{ContextBuilder, DataSource, StaticData};
+pub use vm::{Context, EvalError, EvalErrorKind};
 
-use checker::TExpr;
+/// The result of [`check`]: the expression's type and where it is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checked {
+    /// The static type of the whole expression.
+    pub ty: Type,
+    /// The span of the whole expression (for a diagnostic about its type).
+    pub span: Span,
+}
+
+impl Checked {
+    /// An `E0309` diagnostic unless the expression has type `expected`
+    /// (`null` fits every type).
+    pub fn expect(&self, expected: &Type) -> Result<(), Diagnostic> {
+        checker::expect_type(&self.ty, self.span, expected)
+    }
+}
 
 /// Parses and type-checks `src` against `catalog`.
 ///
 /// ```
 /// let catalog = jexpr::Catalog::no_data();
-/// let typed = jexpr::check("startWith(\"Hello\", \"He\") and 3 > 2", &catalog).unwrap();
-/// assert_eq!(typed.ty, jexpr::Type::Boolean);
+/// let checked = jexpr::check("startWith(\"Hello\", \"He\") and 3 > 2", &catalog).unwrap();
+/// assert_eq!(checked.ty, jexpr::Type::Boolean);
 /// ```
-pub fn check(src: &str, catalog: &Catalog) -> Result<TExpr, Vec<Diagnostic>> {
-    let ast = syntax::parse(src)?;
-    stack::run_with_depth(ast.depth(), || checker::check(&ast, src, catalog)).unwrap_or_else(|| {
-        Err(vec![Diagnostic::new(
-            "E0121",
-            Span::point(0),
-            "the expression is nested too deeply to check on this machine",
-        )])
+pub fn check(src: &str, catalog: &Catalog) -> Result<Checked, Diagnostics> {
+    let ast = parse(src)?;
+    let typed = big_stack::run_with_depth(ast.depth(), || checker::check(&ast, src, catalog))
+        .unwrap_or_else(|| Err(vec![big_stack::too_deep("check")]))
+        .map_err(Diagnostics::from)?;
+    Ok(Checked {
+        ty: typed.ty,
+        span: typed.span,
     })
 }

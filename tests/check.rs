@@ -3,8 +3,8 @@
 
 mod common;
 
-use jexpr::catalog::Catalog;
 use jexpr::diagnostic::render;
+use jexpr::Catalog;
 use std::path::{Path, PathBuf};
 
 fn fixture(path: &str) -> PathBuf {

@@ -22,7 +22,7 @@ fn outcome(src: &str, doc: &serde_json::Value, now: &str, fold: bool) -> String 
         Err(d) => return format!("compile error {}", d[0].code),
     };
     let mut ctx = Context::from_json(doc).expect("context");
-    ctx.now = jexpr::vm::context::parse_now(now).expect("@now");
+    ctx.now = jexpr::time::parse_instant(now).expect("@now");
     match program.eval(&ctx) {
         Ok(v) => v.display_quoted(),
         Err(_) => "error".to_string(),

@@ -3,7 +3,7 @@
 
 mod common;
 
-use jexpr::syntax::{parse, MAX_DEPTH};
+use jexpr::{parse, MAX_DEPTH};
 
 fn must_not_panic(src: &str) {
     match parse(src) {
@@ -168,6 +168,6 @@ fn huge_inputs() {
     must_not_panic(&format!("\"{}", "a".repeat(1 << 20)));
     must_not_panic(&"9".repeat(1 << 16));
     must_not_panic(&format!("{}.5", "9".repeat(400)));
-    let too_long = "1".repeat(jexpr::syntax::MAX_SOURCE_LEN + 1);
+    let too_long = "1".repeat(jexpr::MAX_SOURCE_LEN + 1);
     assert_eq!(parse(&too_long).expect_err("too long")[0].code, "E0120");
 }

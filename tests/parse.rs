@@ -4,21 +4,21 @@
 mod common;
 
 use jexpr::diagnostic::render;
-use jexpr::syntax::{parse, printer};
+use jexpr::parse;
 
 /// parse(print(ast)) must give back the same tree, and printing is idempotent.
 fn assert_round_trip(src: &str) {
     let ast = parse(src).unwrap_or_else(|d| panic!("{src:?} does not parse: {d:?}"));
-    let printed = printer::print(&ast);
+    let printed = jexpr::print(&ast);
     let reparsed = parse(&printed)
         .unwrap_or_else(|d| panic!("printed form {printed:?} of {src:?} does not parse: {d:?}"));
     assert_eq!(
-        printer::sexpr(&reparsed),
-        printer::sexpr(&ast),
+        jexpr::sexpr(&reparsed),
+        jexpr::sexpr(&ast),
         "round trip of {src:?} via {printed:?}"
     );
     assert_eq!(
-        printer::print(&reparsed),
+        jexpr::print(&reparsed),
         printed,
         "printing {src:?} is not idempotent"
     );
@@ -33,8 +33,8 @@ fn parse_inputs() {
                 assert_round_trip(&src);
                 format!(
                     "tree:    {}\nprinted: {}",
-                    printer::sexpr(&ast),
-                    printer::print(&ast)
+                    jexpr::sexpr(&ast),
+                    jexpr::print(&ast)
                 )
             }
             Err(diags) => render("expr", &src, &diags),
@@ -51,7 +51,7 @@ fn syntax_errors() {
             Ok(ast) => panic!(
                 "{} should not parse, got {}",
                 path.display(),
-                printer::sexpr(&ast)
+                jexpr::sexpr(&ast)
             ),
             Err(diags) => diags,
         };
@@ -115,7 +115,7 @@ fn precedence_follows_section_5() {
     ];
     for (src, tree) in cases {
         let ast = parse(src).unwrap_or_else(|d| panic!("{src}: {d:?}"));
-        assert_eq!(printer::sexpr(&ast), tree, "{src}");
+        assert_eq!(jexpr::sexpr(&ast), tree, "{src}");
     }
 }
 
@@ -124,7 +124,7 @@ fn spans_cover_the_nodes() {
     let src = "@{E.a} == 'x' and f(1, 2)";
     let ast = parse(src).expect("parses");
     assert_eq!(ast.span.text(src), src);
-    let jexpr::syntax::ast::ExprKind::Binary(_, lhs, rhs) = &ast.kind else {
+    let jexpr::ast::ExprKind::Binary(_, lhs, rhs) = &ast.kind else {
         panic!("not binary")
     };
     assert_eq!(lhs.span.text(src), "@{E.a} == 'x'");
@@ -146,7 +146,7 @@ fn escapes_are_decoded() {
         let ast = parse(src).unwrap_or_else(|d| panic!("{src}: {d:?}"));
         assert_eq!(
             ast.kind,
-            jexpr::syntax::ast::ExprKind::String(value.to_string()),
+            jexpr::ast::ExprKind::String(value.to_string()),
             "{src}"
         );
     }

@@ -3,7 +3,7 @@
 
 use crate::temporal::{self, Zone, ZonedDateTime};
 use crate::value::Value;
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDateTime;
 use std::borrow::Cow;
 
 fn unexpected(what: &str, v: &Value<'_>) -> String {
@@ -66,13 +66,6 @@ pub fn date_time_only(args: &[Value<'_>], i: usize) -> Result<NaiveDateTime, Str
     match get(args, i) {
         Value::DateTimeOnly(d) => Ok(*d),
         v => Err(unexpected("a dateTimeOnly", v)),
-    }
-}
-
-pub fn date_only(args: &[Value<'_>], i: usize) -> Result<NaiveDate, String> {
-    match get(args, i) {
-        Value::DateOnly(d) => Ok(*d),
-        v => Err(unexpected("a dateOnly", v)),
     }
 }
 

@@ -6,7 +6,7 @@ mod compact;
 mod infer;
 mod schema;
 
-use crate::types::{Fields, Type};
+use crate::types::Type;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -302,12 +302,4 @@ pub(crate) fn pointer_escape(key: &str) -> String {
 /// The `xdm:` prefix is not part of the name users write (section 8).
 pub fn field_name(key: &str) -> &str {
     key.strip_prefix("xdm:").unwrap_or(key)
-}
-
-/// The fields of an object type, or none.
-pub fn fields_of(t: &Type) -> Option<&Fields> {
-    match t {
-        Type::Object(fields) => Some(fields),
-        _ => None,
-    }
 }

@@ -994,16 +994,16 @@ impl CurrentKind {
 }
 
 /// Checks that a typed expression has the type a use requires (`--expect`).
-pub fn expect_type(typed: &TExpr, expected: &Type) -> Result<(), Diagnostic> {
-    if typed.ty == *expected || typed.ty == Type::Null {
+pub fn expect_type(ty: &Type, span: Span, expected: &Type) -> Result<(), Diagnostic> {
+    if ty == expected || *ty == Type::Null {
         return Ok(());
     }
     let mut d = Diagnostic::new(
         "E0309",
-        typed.span,
-        format!("expected a `{expected}` expression, found `{}`", typed.ty),
+        span,
+        format!("expected a `{expected}` expression, found `{ty}`"),
     )
-    .with_label(format!("this is `{}`", typed.ty));
+    .with_label(format!("this is `{ty}`"));
     if *expected == Type::Boolean {
         d = d.with_help("a condition must be true or false: compare the value, e.g. `… == \"x\"` or `… is not null`");
     }

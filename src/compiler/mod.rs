@@ -5,7 +5,7 @@
 use crate::builtins::{Check, Nulls};
 use crate::catalog::Catalog;
 use crate::checker::{self, Const, Root, TExpr, TKind, TStep};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::Diagnostics;
 use crate::program::{
     BinOp, Callee, Comparison, Constant, FieldName, Instruction, Path, PathRoot, Predicate,
     Program, SourceRead,
@@ -14,9 +14,9 @@ use crate::span::Span;
 use crate::syntax::{self, ast::BinaryOp, ast::UnaryOp};
 use crate::temporal;
 use crate::types::Type;
+use crate::value::ops;
 use crate::value::Value;
-use crate::vm::ops;
-use crate::{stack, Type as T};
+use crate::{big_stack, Type as T};
 use std::sync::Arc;
 
 /// Compiles expression text against a catalog.
@@ -24,7 +24,7 @@ use std::sync::Arc;
 /// ```
 /// let catalog = jexpr::Catalog::no_data();
 /// let program = jexpr::Compiler::new(&catalog).compile("1 + 2 * 3").unwrap();
-/// let ctx = jexpr::vm::Context::default();
+/// let ctx = jexpr::Context::default();
 /// assert_eq!(program.eval(&ctx).unwrap().display(), "7");
 /// ```
 pub struct Compiler<'c> {
@@ -46,19 +46,16 @@ impl<'c> Compiler<'c> {
         self
     }
 
-    pub fn compile(&self, src: &str) -> Result<Program, Vec<Diagnostic>> {
+    /// Compiles `src` against the catalog: every problem, or the program.
+    pub fn compile(&self, src: &str) -> Result<Program, Diagnostics> {
         let ast = syntax::parse(src)?;
-        let compiled = stack::run_with_depth(ast.depth(), || {
+        let compiled = big_stack::run_with_depth(ast.depth(), || {
             let typed = checker::check(&ast, src, self.catalog)?;
             Ok(self.compile_typed(&typed, src))
         });
-        compiled.unwrap_or_else(|| {
-            Err(vec![Diagnostic::new(
-                "E0121",
-                Span::point(0),
-                "the expression is nested too deeply to compile on this machine",
-            )])
-        })
+        compiled
+            .unwrap_or_else(|| Err(vec![big_stack::too_deep("compile")]))
+            .map_err(Diagnostics::from)
     }
 
     /// Compiles an already checked expression.

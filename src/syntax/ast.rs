@@ -177,28 +177,7 @@ impl BinaryOp {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TestOp {
-    IsNull,
-    IsNotNull,
-    HasNull,
-    IsNumeric,
-    IsInteger,
-    IsDecimal,
-}
-
-impl TestOp {
-    pub fn text(self) -> &'static str {
-        match self {
-            TestOp::IsNull => "is null",
-            TestOp::IsNotNull => "is not null",
-            TestOp::HasNull => "has null",
-            TestOp::IsNumeric => "is numeric",
-            TestOp::IsInteger => "is integer",
-            TestOp::IsDecimal => "is decimal",
-        }
-    }
-}
+pub use crate::value::ops::TestOp;
 
 /// Precedence levels shared by the parser's grammar and the printer.
 pub mod prec {

@@ -4,8 +4,8 @@
 //! there. We look at the tokens around that position (with the tolerant
 //! lexer) and at what was expected, most specific explanation first.
 
+use super::grammar::Rule;
 use super::lexer::{around, open_brackets, Lexer, TokKind, Token};
-use super::parser::GrammarRule as Rule;
 use super::KEYWORDS;
 use crate::diagnostic::Diagnostic;
 use crate::span::Span;

@@ -2,6 +2,7 @@
 
 pub mod ast;
 mod explain;
+mod grammar;
 pub mod lexer;
 mod parser;
 pub mod printer;

@@ -2,16 +2,13 @@
 
 use super::ast::*;
 use super::explain;
+use super::grammar::{Grammar, Rule};
 use super::lexer::{closer_of, Lexer, TokKind};
+use crate::big_stack;
 use crate::diagnostic::Diagnostic;
 use crate::span::Span;
-use crate::stack;
 use pest::iterators::Pair;
 use pest::Parser as _;
-
-#[derive(pest_derive::Parser)]
-#[grammar = "../grammar/jexpr.pest"]
-struct Grammar;
 
 /// Longest source accepted, in bytes (a few MB of expression is an attack, not a journey).
 pub const MAX_SOURCE_LEN: usize = 4 * 1024 * 1024;
@@ -32,13 +29,8 @@ pub fn parse(src: &str) -> Result<Expr, Vec<Diagnostic>> {
         )]);
     }
     let depth = prescan(src)?;
-    stack::run_with_depth(depth, || parse_checked(src)).unwrap_or_else(|| {
-        Err(vec![Diagnostic::new(
-            "E0121",
-            Span::point(0),
-            "the expression is nested too deeply to parse on this machine",
-        )])
-    })
+    big_stack::run_with_depth(depth, || parse_checked(src))
+        .unwrap_or_else(|| Err(vec![big_stack::too_deep("parse")]))
 }
 
 /// Parses text that passed [`prescan`], so pest's recursion is bounded.
@@ -672,8 +664,6 @@ impl Builder<'_> {
         Step { kind, span }
     }
 }
-
-pub(super) use Rule as GrammarRule;
 
 /// Binding powers for precedence climbing: section 5's levels, doubled so
 /// left-associative operators bind their right operand one step tighter.

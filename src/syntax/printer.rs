@@ -201,15 +201,7 @@ fn write_string(out: &mut String, s: &str, quote: char) {
     out.push(quote);
 }
 
-/// Shortest round-trip text of a decimal, always with a fraction (`7.0`).
-pub fn decimal_text(d: f64) -> String {
-    let text = format!("{d}");
-    if text.contains('.') || !d.is_finite() {
-        text
-    } else {
-        format!("{text}.0")
-    }
-}
+pub use crate::value::decimal_text;
 
 /// A compact S-expression of the tree, without spans: what the snapshot
 /// tests show, and what the round-trip property compares.

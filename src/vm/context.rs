@@ -57,13 +57,18 @@ impl DataSource for Borrowed<'_> {
 /// Default work limit: instructions executed plus collection elements visited.
 pub const DEFAULT_FUEL: u64 = 10_000_000;
 
+/// Everything one evaluation reads. Build it with [`Context::builder`], from
+/// the JSON form of LANGUAGE.md section 9 with [`Context::from_json`], or
+/// field by field.
 pub struct Context<'a> {
     /// Event name → payload. A list, not a map: contexts hold a few events,
     /// and comparing short names beats hashing them.
     pub events: Vec<(&'a str, &'a Json)>,
+    /// Data sources (`#{…}`).
     pub data: Box<dyn DataSource + 'a>,
     /// Audience name → membership status (`realized`, `existing`, `exited`, …).
     pub audiences: HashMap<&'a str, &'a str>,
+    /// Journey properties (`@{journey.…}`) by name.
     pub journey: HashMap<&'a str, &'a Json>,
     /// The clock: `now()` for this evaluation (the runner's virtual time).
     pub now: DateTime<Utc>,
@@ -71,7 +76,119 @@ pub struct Context<'a> {
     pub time_zone: Zone,
     /// Seed of `random()` and `uuid()`.
     pub seed: u64,
+    /// Work limit: instructions executed plus collection elements visited.
     pub fuel: u64,
+}
+
+/// Builds a [`Context`] step by step; unset parts are empty, the clock is
+/// the Unix epoch, the zone UTC and the fuel [`DEFAULT_FUEL`].
+///
+/// ```
+/// use jexpr::{Catalog, Compiler, Context};
+/// let order = serde_json::json!({"total": 120.5});
+/// let profile = serde_json::json!({"Profile": {"tier": "gold"}});
+/// let ctx = Context::builder()
+///     .event("Order", &order)
+///     .data_source("ExperiencePlatform", &profile)
+///     .audience("vip", "realized")
+///     .now(jexpr::time::parse_instant("2024-05-01T10:00:00Z").unwrap())
+///     .build();
+/// let doc = serde_json::json!({"events": {"Order": order}, "dataSources": {"ExperiencePlatform": profile}});
+/// let catalog = Catalog::infer(&doc);
+/// let program = Compiler::new(&catalog)
+///     .compile(r#"@{Order.total} > 100.0 and #{ExperiencePlatform.Profile.tier} == "gold" and inAudience("vip")"#)
+///     .unwrap();
+/// assert!(program.eval_condition(&ctx).unwrap());
+/// ```
+#[derive(Default)]
+pub struct ContextBuilder<'a> {
+    ctx: Context<'a>,
+    borrowed_sources: Vec<(&'a str, &'a Json)>,
+}
+
+impl<'a> ContextBuilder<'a> {
+    /// Adds (or replaces) the payload of event `name`.
+    pub fn event(mut self, name: &'a str, payload: &'a Json) -> Self {
+        self.ctx.events.retain(|(n, _)| *n != name);
+        self.ctx.events.push((name, payload));
+        self
+    }
+
+    /// Adds data source `name` as JSON `{fieldGroup: data}` (parameters ignored).
+    pub fn data_source(mut self, name: &'a str, groups: &'a Json) -> Self {
+        self.borrowed_sources.push((name, groups));
+        self
+    }
+
+    /// Uses `source` for every `#{…}` read (replacing [`Self::data_source`]s).
+    pub fn data(mut self, source: impl DataSource + 'a) -> Self {
+        self.ctx.data = Box::new(source);
+        self.borrowed_sources.clear();
+        self
+    }
+
+    /// Sets the profile's status for an audience (`realized`, `existing`, `exited`).
+    pub fn audience(mut self, name: &'a str, status: &'a str) -> Self {
+        self.ctx.audiences.insert(name, status);
+        self
+    }
+
+    /// Sets journey property `name` (`@{journey.name}`).
+    pub fn journey(mut self, name: &'a str, value: &'a Json) -> Self {
+        self.ctx.journey.insert(name, value);
+        self
+    }
+
+    /// Sets the clock (`now()`).
+    pub fn now(mut self, now: DateTime<Utc>) -> Self {
+        self.ctx.now = now;
+        self
+    }
+
+    /// Sets the journey's time zone.
+    pub fn time_zone(mut self, zone: Zone) -> Self {
+        self.ctx.time_zone = zone;
+        self
+    }
+
+    /// Sets the seed of `random()` and `uuid()`.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.ctx.seed = seed;
+        self
+    }
+
+    /// Sets the work limit.
+    pub fn fuel(mut self, fuel: u64) -> Self {
+        self.ctx.fuel = fuel;
+        self
+    }
+
+    /// The context.
+    pub fn build(self) -> Context<'a> {
+        let mut ctx = self.ctx;
+        if !self.borrowed_sources.is_empty() {
+            ctx.data = Box::new(Sources(self.borrowed_sources));
+        }
+        ctx
+    }
+}
+
+/// Data sources given one by one to the builder.
+struct Sources<'a>(Vec<(&'a str, &'a Json)>);
+
+impl DataSource for Sources<'_> {
+    fn fetch(
+        &self,
+        source: &str,
+        group: &str,
+        _: &[(&str, Value<'_>)],
+    ) -> Result<Option<&Json>, String> {
+        Ok(self
+            .0
+            .iter()
+            .find(|(n, _)| *n == source)
+            .and_then(|(_, groups)| groups.get(group)))
+    }
 }
 
 impl Default for Context<'_> {
@@ -90,6 +207,11 @@ impl Default for Context<'_> {
 }
 
 impl<'a> Context<'a> {
+    /// A builder, starting from [`Context::default`].
+    pub fn builder() -> ContextBuilder<'a> {
+        ContextBuilder::default()
+    }
+
     /// A context from its JSON form (section 9), borrowing the data.
     pub fn from_json(doc: &'a Json) -> Result<Context<'a>, String> {
         let root = doc

@@ -1,29 +1,64 @@
 //! The VM: runs a [`Program`] against a [`Context`].
 
 pub mod context;
-pub mod ops;
-pub mod raw;
+mod operand_stack;
 mod register;
-pub mod selective;
-mod stack;
 
 use crate::builtins::{Env, Nulls};
+use crate::program::raw::Raw;
+use crate::program::selective;
 use crate::program::{Constant, Instruction, PathRoot, Program};
 use crate::span::Span;
 use crate::syntax::ast::FilterKind;
+use crate::value::ops;
 use crate::value::Value;
-pub use context::{Context, DataSource, StaticData};
-use raw::Raw;
+pub use context::{Context, DataSource};
+use operand_stack::Stack;
 use serde_json::Value as Json;
-use stack::Stack;
 use std::cell::Cell;
 use std::fmt;
 
 /// An evaluation error, located at the sub-expression that failed (section 7).
 #[derive(Clone, Debug, PartialEq)]
 pub struct EvalError {
+    /// What kind of failure this is (what a journey's `onError` reports).
+    pub kind: EvalErrorKind,
+    /// One line saying what failed.
     pub message: String,
+    /// The sub-expression that failed.
     pub span: Span,
+}
+
+/// The kinds of evaluation failure, for programs that react to them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EvalErrorKind {
+    /// Event or data-source data does not match its schema, or is not JSON.
+    InvalidData,
+    /// A data source failed to fetch.
+    DataSource,
+    /// Overflow, division by zero, a date out of range.
+    Arithmetic,
+    /// A function refused its arguments (`toInteger("x")`, a bad pattern).
+    Function,
+    /// The work limit (fuel) was reached.
+    WorkLimit,
+    /// A fault in jexpr itself; please report it.
+    Internal,
+}
+
+impl EvalErrorKind {
+    /// A stable name (`invalidData`, `dataSource`, …) for traces and JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            EvalErrorKind::InvalidData => "invalidData",
+            EvalErrorKind::DataSource => "dataSource",
+            EvalErrorKind::Arithmetic => "arithmetic",
+            EvalErrorKind::Function => "function",
+            EvalErrorKind::WorkLimit => "workLimit",
+            EvalErrorKind::Internal => "internal",
+        }
+    }
 }
 
 impl fmt::Display for EvalError {
@@ -81,6 +116,7 @@ impl Program {
         bytes: &[u8],
     ) -> Result<serde_json::Value, EvalError> {
         let invalid = |e: serde_json::Error| EvalError {
+            kind: EvalErrorKind::InvalidData,
             message: format!("event `{name}` is not valid JSON: {e}"),
             span: Span::default(),
         };
@@ -123,7 +159,7 @@ impl Program {
     /// Evaluates the program against `ctx`.
     ///
     /// ```
-    /// use jexpr::{Catalog, Compiler, vm::Context};
+    /// use jexpr::{Catalog, Compiler, Context};
     /// let context = serde_json::json!({"events": {"Order": {"total": 120.5, "channel": "web"}}});
     /// let catalog = Catalog::infer(&context);
     /// let program = Compiler::new(&catalog).compile(r#"@{Order.total} > 100.0 and @{Order.channel} == "web""#).unwrap();
@@ -182,8 +218,9 @@ struct Machine<'c, 'e> {
 }
 
 impl<'c> Machine<'c, '_> {
-    fn error(&self, pc: usize, message: impl Into<String>) -> EvalError {
+    fn error(&self, pc: usize, kind: EvalErrorKind, message: impl Into<String>) -> EvalError {
         EvalError {
+            kind,
             message: message.into(),
             span: self.program.spans.get(pc).copied().unwrap_or_default(),
         }
@@ -197,6 +234,7 @@ impl<'c> Machine<'c, '_> {
             }
             None => Err(self.error(
                 pc,
+                EvalErrorKind::WorkLimit,
                 format!(
                     "evaluation stopped: the work limit ({} steps) was reached",
                     self.ctx.fuel
@@ -213,7 +251,11 @@ impl<'c> Machine<'c, '_> {
         if self.stack.push(v) {
             Ok(())
         } else {
-            Err(self.error(pc, "internal error: the operand stack is full"))
+            Err(self.error(
+                pc,
+                EvalErrorKind::Internal,
+                "internal error: the operand stack is full",
+            ))
         }
     }
 
@@ -250,7 +292,11 @@ impl<'c> Machine<'c, '_> {
                 }
                 Instruction::Source(s) => {
                     let Some(read) = program.sources.get(s as usize) else {
-                        continue;
+                        return Err(self.error(
+                            pc - 1,
+                            EvalErrorKind::Internal,
+                            "internal error: an instruction names a missing table entry",
+                        ));
                     };
                     let values = self.stack.take_n(read.params.len());
                     let params: Vec<(&str, Value<'_>)> =
@@ -261,6 +307,7 @@ impl<'c> Machine<'c, '_> {
                         .map_err(|e| {
                             self.error(
                                 pc - 1,
+                                EvalErrorKind::DataSource,
                                 format!("data source `{}.{}` failed: {e}", read.source, read.group),
                             )
                         })?;
@@ -352,7 +399,8 @@ impl<'c> Machine<'c, '_> {
                 Instruction::Coerce(t) => {
                     let v = self.pop();
                     let v = match program.types.get(t as usize) {
-                        Some(ty) => ops::coerce(v, ty).map_err(|e| self.error(pc - 1, e))?,
+                        Some(ty) => ops::coerce(v, ty)
+                            .map_err(|e| self.error(pc - 1, EvalErrorKind::InvalidData, e))?,
                         None => v,
                     };
                     self.push(pc - 1, v)?;
@@ -392,13 +440,15 @@ impl<'c> Machine<'c, '_> {
                 }
                 Instruction::Neg => {
                     let v = self.pop();
-                    let v = ops::negate(v).map_err(|e| self.error(pc - 1, e))?;
+                    let v = ops::negate(v)
+                        .map_err(|e| self.error(pc - 1, EvalErrorKind::Arithmetic, e))?;
                     self.push(pc - 1, v)?;
                 }
                 Instruction::Binary(op) => {
                     let r = self.pop();
                     let l = self.pop();
-                    let v = ops::binary(op, l, r).map_err(|e| self.error(pc - 1, e))?;
+                    let v = ops::binary(op, l, r)
+                        .map_err(|e| self.error(pc - 1, EvalErrorKind::Arithmetic, e))?;
                     self.push(pc - 1, v)?;
                 }
                 Instruction::Test(op) => {
@@ -407,7 +457,11 @@ impl<'c> Machine<'c, '_> {
                 }
                 Instruction::Call(f, argc) => {
                     let Some(callee) = program.callees.get(f as usize) else {
-                        continue;
+                        return Err(self.error(
+                            pc - 1,
+                            EvalErrorKind::Internal,
+                            "internal error: an instruction names a missing table entry",
+                        ));
                     };
                     let env = self.env;
                     let args = self.stack.top_n(argc as usize);
@@ -420,7 +474,9 @@ impl<'c> Machine<'c, '_> {
                         match imp {
                             Some(imp) => match imp(args, env) {
                                 Ok(v) => v,
-                                Err(e) => return Err(self.error(pc - 1, e)),
+                                Err(e) => {
+                                    return Err(self.error(pc - 1, EvalErrorKind::Function, e))
+                                }
                             },
                             None => Value::Null,
                         }
@@ -452,15 +508,20 @@ impl<'c> Machine<'c, '_> {
             .get(cmp.path as usize)
             .and_then(|p| program.types.get(p.ty as usize));
         let raw = self.walk(pc, cmp.path)?;
-        if let Some(result) = Raw::of(&raw).and_then(|r| raw::compare(cmp.op, r, constant, ty)) {
+        if let Some(result) =
+            Raw::of(&raw).and_then(|r| crate::program::raw::compare(cmp.op, r, constant, ty))
+        {
             return Ok(result);
         }
         let value = match ty {
-            Some(ty) => ops::coerce(raw, ty).map_err(|e| self.error(pc, e))?,
+            Some(ty) => {
+                ops::coerce(raw, ty).map_err(|e| self.error(pc, EvalErrorKind::InvalidData, e))?
+            }
             None => raw,
         };
         let k = constant.map_or(Value::Null, Constant::to_value);
-        let result = ops::binary(cmp.op, value, k).map_err(|e| self.error(pc, e))?;
+        let result = ops::binary(cmp.op, value, k)
+            .map_err(|e| self.error(pc, EvalErrorKind::Arithmetic, e))?;
         Ok(result.truthy())
     }
 
@@ -482,7 +543,7 @@ impl<'c> Machine<'c, '_> {
             return Ok(Value::Null);
         };
         let mut args = [v, k];
-        (overload.imp)(&mut args, self.env).map_err(|e| self.error(pc, e))
+        (overload.imp)(&mut args, self.env).map_err(|e| self.error(pc, EvalErrorKind::Function, e))
     }
 
     /// A fused path: root, field names, coercion, without touching the stack.
@@ -494,7 +555,9 @@ impl<'c> Machine<'c, '_> {
             .get(p as usize)
             .and_then(|path| program.types.get(path.ty as usize))
         {
-            Some(ty) => ops::coerce(raw, ty).map_err(|e| self.error(pc, e)),
+            Some(ty) => {
+                ops::coerce(raw, ty).map_err(|e| self.error(pc, EvalErrorKind::InvalidData, e))
+            }
             None => Ok(raw),
         }
     }

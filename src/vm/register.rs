@@ -5,8 +5,8 @@
 //! error to locate), it gives up and the full VM runs the program, which
 //! decides the same way.
 
-use super::raw::{self, Raw};
 use super::{lookup, Context};
+use crate::program::raw::{self, Raw};
 use crate::program::{Constant, Instruction, PathRoot, Program};
 use crate::types::Type;
 use crate::value::Value;

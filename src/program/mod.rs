@@ -2,6 +2,9 @@
 //! compiler, read by the VM; immutable and `Send + Sync`, so one `Program`
 //! serves every evaluation on every thread.
 
+pub(crate) mod raw;
+pub(crate) mod selective;
+
 use crate::builtins::Builtin;
 use crate::span::Span;
 use crate::syntax::ast::{FilterKind, TestOp};
@@ -74,22 +77,7 @@ pub enum Instruction {
     MakeList(u32),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BinOp {
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Rem,
-    /// `+` with a string operand.
-    Concat,
-}
+pub use crate::value::ops::BinOp;
 
 /// A compile-time value; the program's constant pool.
 #[derive(Clone, Debug)]
@@ -217,9 +205,9 @@ pub struct Program {
     pub(crate) predicates: Vec<Predicate>,
     pub(crate) events: Vec<Arc<str>>,
     /// What the program reads of each event (parallel to `events`).
-    pub(crate) selections: Vec<crate::vm::selective::Selection>,
+    pub(crate) selections: Vec<crate::program::selective::Selection>,
     /// For register programs, where their leaves sit in each event's bytes.
-    pub(crate) leaf_plans: Vec<Option<crate::vm::selective::LeafPlan>>,
+    pub(crate) leaf_plans: Vec<Option<crate::program::selective::LeafPlan>>,
     pub(crate) sources: Vec<SourceRead>,
     pub(crate) journey: Vec<Arc<str>>,
     pub(crate) types: Vec<Type>,
@@ -254,12 +242,12 @@ impl Program {
     }
 
     /// Computes the selection of event number `e` (once, at compile time).
-    pub(crate) fn compute_selection(&self, e: usize) -> crate::vm::selective::Selection {
+    pub(crate) fn compute_selection(&self, e: usize) -> crate::program::selective::Selection {
         let e = u32::try_from(e).unwrap_or(u32::MAX);
         if self.code.contains(&Instruction::Event(e)) {
-            return crate::vm::selective::Selection::All;
+            return crate::program::selective::Selection::All;
         }
-        let mut selection = crate::vm::selective::Selection::nothing();
+        let mut selection = crate::program::selective::Selection::nothing();
         for path in &self.paths {
             if path.root == PathRoot::Event(e) {
                 let names: Vec<&str> = path
@@ -274,7 +262,10 @@ impl Program {
     }
 
     /// The leaf plan of event number `e`, for register programs only.
-    pub(crate) fn compute_leaf_plan(&self, e: usize) -> Option<crate::vm::selective::LeafPlan> {
+    pub(crate) fn compute_leaf_plan(
+        &self,
+        e: usize,
+    ) -> Option<crate::program::selective::LeafPlan> {
         if !self.register_only {
             return None;
         }
@@ -293,7 +284,7 @@ impl Program {
                 (id, names)
             })
             .collect();
-        crate::vm::selective::LeafPlan::build(&paths, self.paths.len())
+        crate::program::selective::LeafPlan::build(&paths, self.paths.len())
     }
 
     /// Whether every instruction is one the boolean register machine runs.

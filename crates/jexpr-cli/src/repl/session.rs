@@ -2,14 +2,10 @@
 //! line prints. Independent of the terminal, so piped sessions and tests see
 //! exactly what a user sees.
 
-use crate::catalog::Catalog;
-use crate::compiler::Compiler;
-use crate::diagnostic;
-use crate::suggest::closest;
-use crate::syntax::{self, printer};
-use crate::temporal::{self, Zone};
-use crate::vm::Context;
 use chrono::{DateTime, Utc};
+use jexpr::authoring::closest;
+use jexpr::time::{self, Zone};
+use jexpr::{diagnostic, Catalog, Compiler, Context};
 use serde_json::{json, Value as Json};
 use std::fmt::Write;
 use std::path::Path;
@@ -105,18 +101,18 @@ impl Session {
             "context" => self.load_context(arg, out),
             "catalog" => self.load_catalog(arg, out),
             "event" => self.load_event(arg, out),
-            "now" => match crate::vm::context::parse_now(arg) {
+            "now" => match time::parse_instant(arg) {
                 Ok(t) => {
                     self.now = Some(t);
                     let _ = writeln!(
                         out,
                         "now = {}",
-                        temporal::format_date_time(&temporal::ZonedDateTime::utc(t))
+                        time::format_zoned(&time::ZonedDateTime::utc(t))
                     );
                 }
                 Err(e) => error(out, &e),
             },
-            "tz" => match temporal::parse_zone(arg) {
+            "tz" => match time::parse_zone(arg) {
                 Some(z) => {
                     self.tz = Some(z);
                     let _ = writeln!(out, "time zone = {arg}");
@@ -126,9 +122,9 @@ impl Session {
             "type" => self.with_program(arg, out, |program, out| {
                 let _ = writeln!(out, "{}", program.ty());
             }),
-            "ast" => match syntax::parse(arg) {
+            "ast" => match jexpr::parse(arg) {
                 Ok(ast) => {
-                    let _ = writeln!(out, "{}\n{}", printer::sexpr(&ast), printer::print(&ast));
+                    let _ = writeln!(out, "{}\n{}", jexpr::sexpr(&ast), jexpr::print(&ast));
                 }
                 Err(diags) => out.push_str(&diagnostic::render("input", arg, &diags)),
             },
@@ -154,7 +150,7 @@ impl Session {
         &self,
         src: &str,
         out: &mut String,
-        f: impl FnOnce(&crate::Program, &mut String),
+        f: impl FnOnce(&jexpr::Program, &mut String),
     ) {
         if src.is_empty() {
             error(out, "this command takes an expression");
@@ -293,56 +289,4 @@ fn read_json(path: &str) -> Result<Json, String> {
 
 fn error(out: &mut String, message: &str) {
     let _ = writeln!(out, "error: {message}");
-}
-
-/// Does `text` need more lines: an open bracket or quote, or an `if` without
-/// its `else` yet, or a trailing operator?
-pub fn needs_more(text: &str) -> bool {
-    use crate::syntax::lexer::{closer_of, Lexer, TokKind};
-    let mut depth: i64 = 0;
-    let mut ifs: i64 = 0;
-    let mut last = "";
-    for tok in Lexer::new(text) {
-        let t = tok.text(text);
-        if let TokKind::Str { terminated: false } = tok.kind {
-            return true;
-        }
-        if closer_of(t).is_some() {
-            depth += 1;
-        } else if matches!(t, ")" | "]" | "}") {
-            depth -= 1;
-        } else if t == "if" {
-            ifs += 1;
-        } else if t == "else" {
-            ifs -= 1;
-        }
-        last = t;
-    }
-    // A closer too many is an error to report now, not a reason to wait.
-    if depth < 0 {
-        return false;
-    }
-    depth > 0
-        || ifs > 0
-        || matches!(
-            last,
-            "and"
-                | "or"
-                | "not"
-                | "if"
-                | "then"
-                | "else"
-                | ","
-                | "+"
-                | "-"
-                | "*"
-                | "/"
-                | "%"
-                | "=="
-                | "!="
-                | "<"
-                | "<="
-                | ">"
-                | ">="
-        )
 }

@@ -4,13 +4,24 @@
 //! `Cow::Borrowed`, objects and arrays stay `Json` references until the
 //! static type says how to read them.
 
-use crate::syntax::printer::decimal_text;
 use crate::temporal::{self, ZonedDateTime};
 use chrono::{NaiveDate, NaiveDateTime};
 use serde_json::Value as Json;
 use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt::Write;
+
+pub mod ops;
+
+/// Shortest round-trip text of a decimal, always with a fraction (`7.0`).
+pub fn decimal_text(d: f64) -> String {
+    let text = format!("{d}");
+    if text.contains('.') || !d.is_finite() {
+        text
+    } else {
+        format!("{text}.0")
+    }
+}
 
 #[derive(Clone, Debug, Default)]
 pub enum Value<'a> {

@@ -5,7 +5,6 @@
 //! fields there (and collection or map steps); after `currentEventField.` the
 //! fields of the element being filtered; elsewhere functions and keywords.
 
-use super::session::COMMANDS;
 use crate::builtins;
 use crate::catalog::Catalog;
 use crate::checker::JOURNEY_PROPERTIES;
@@ -30,12 +29,7 @@ pub fn complete(catalog: &Catalog, line: &str, pos: usize) -> (usize, Vec<String
         .take_while(|(_, c)| c.is_ascii_alphanumeric() || *c == '_' || *c == '-' || *c == ':')
         .last()
         .map_or(pos, |(i, _)| i);
-    let word = &before[start..];
-    if start == 0 && word.starts_with(':') {
-        let names = COMMANDS.iter().map(|(c, _, _)| c.to_string());
-        return (start, filter(names, word));
-    }
-    let word = word.trim_start_matches(':');
+    let word = before[start..].trim_start_matches(':');
     let start = pos - word.len();
     let head = before[..start].trim_end();
     let candidates: Vec<String> = if head.ends_with("@{") {
@@ -58,7 +52,7 @@ pub fn complete(catalog: &Catalog, line: &str, pos: usize) -> (usize, Vec<String
     (start, filter(candidates.into_iter(), word))
 }
 
-fn filter(candidates: impl Iterator<Item = String>, prefix: &str) -> Vec<String> {
+pub(crate) fn filter(candidates: impl Iterator<Item = String>, prefix: &str) -> Vec<String> {
     let mut out: Vec<String> = candidates.filter(|c| c.starts_with(prefix)).collect();
     out.sort();
     out.dedup();
@@ -338,11 +332,5 @@ mod tests {
             ".all(currentEventField.options".repeat(20_000)
         ) + ".";
         assert!(at_end(&line).is_empty());
-    }
-
-    #[test]
-    fn commands() {
-        assert_eq!(at_end(":by"), [":bytecode"]);
-        assert_eq!(at_end(":t"), [":time", ":type", ":tz"]);
     }
 }

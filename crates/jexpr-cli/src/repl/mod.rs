@@ -1,17 +1,17 @@
 //! `jexpr repl`: try expressions against sample events. The session logic is
-//! in [`session`], completion in [`complete`]; this module is the terminal.
+//! in [`session`], completion in `jexpr::authoring`; this module is the terminal.
 
-pub mod complete;
 pub mod session;
 
-use crate::catalog::Catalog;
+use jexpr::authoring::needs_more;
+use jexpr::Catalog;
 use rustyline::completion::{Completer, Pair};
 use rustyline::highlight::Highlighter;
 use rustyline::hint::Hinter;
 use rustyline::history::DefaultHistory;
 use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{Editor, Helper};
-pub use session::{needs_more, Flow, Session};
+pub use session::{Flow, Session, COMMANDS};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -44,7 +44,7 @@ impl Completer for ReplHelper {
         pos: usize,
         _: &rustyline::Context<'_>,
     ) -> rustyline::Result<(usize, Vec<Pair>)> {
-        let (start, names) = complete::complete(&self.catalog, line, pos);
+        let (start, names) = complete(&self.catalog, line, pos);
         let pairs = names
             .into_iter()
             .map(|n| Pair {
@@ -158,4 +158,32 @@ pub fn run_piped(
         out.write_all(text.as_bytes())?;
     }
     Ok(())
+}
+
+/// Completion of `:commands` at the start of a line, else of the expression.
+fn complete(catalog: &Catalog, line: &str, pos: usize) -> (usize, Vec<String>) {
+    let before = line.get(..pos).unwrap_or(line);
+    if before.starts_with(':') && !before.contains(char::is_whitespace) {
+        let mut names: Vec<String> = COMMANDS
+            .iter()
+            .map(|(c, _, _)| c.to_string())
+            .filter(|c| c.starts_with(before))
+            .collect();
+        names.sort();
+        return (0, names);
+    }
+    jexpr::authoring::complete(catalog, line, pos)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn commands() {
+        let catalog = jexpr::Catalog::no_data();
+        assert_eq!(super::complete(&catalog, ":by", 3).1, [":bytecode"]);
+        assert_eq!(
+            super::complete(&catalog, ":t", 2).1,
+            [":time", ":type", ":tz"]
+        );
+    }
 }

@@ -2,6 +2,8 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
+mod repl;
+
 use jexpr::diagnostic::{self, Diagnostic};
 use jexpr::{Catalog, Compiler, Context, Type};
 use serde_json::json;
@@ -162,7 +164,7 @@ fn check(input: &Input, expect: Option<&str>) -> ExitCode {
         None => None,
         Some(Ok(t)) => Some(t),
         Some(Err(name)) => {
-            let hint = jexpr::suggest::closest(name, Type::NAMES.iter().copied())
+            let hint = jexpr::authoring::closest(name, Type::NAMES.iter().copied())
                 .map(|s| format!(" (did you mean `{s}`?)"))
                 .unwrap_or_default();
             return usage_error(&format!("--expect: unknown type `{name}`{hint}"));
@@ -177,7 +179,7 @@ fn check(input: &Input, expect: Option<&str>) -> ExitCode {
         Err(diags) => return report_compile_errors(input.format, &src, &diags),
     };
     if let Some(expected) = &expected {
-        if let Err(d) = jexpr::checker::expect_type(&typed, expected) {
+        if let Err(d) = typed.expect(expected) {
             return report_compile_errors(input.format, &src, &[d]);
         }
     }
@@ -207,7 +209,7 @@ fn eval(input: &Input, now: Option<&str>, tz: Option<&str>) -> ExitCode {
         Err(message) => return usage_error(&format!("invalid context: {message}")),
     };
     if let Some(now) = now {
-        match jexpr::vm::context::parse_now(now) {
+        match jexpr::time::parse_instant(now) {
             Ok(t) => ctx.now = t,
             Err(message) => return usage_error(&format!("--now: {message}")),
         }
@@ -215,7 +217,7 @@ fn eval(input: &Input, now: Option<&str>, tz: Option<&str>) -> ExitCode {
         ctx.now = chrono::Utc::now();
     }
     if let Some(tz) = tz {
-        match jexpr::temporal::parse_zone(tz) {
+        match jexpr::time::parse_zone(tz) {
             Some(zone) => ctx.time_zone = zone,
             None => return usage_error(&format!("--tz: unknown time zone `{tz}`")),
         }
@@ -282,12 +284,11 @@ fn repl(
         Err(message) => return usage_error(&message),
     };
     let history = match (no_history, history) {
-        (true, _) => jexpr::repl::History::Off,
-        (false, Some(path)) => jexpr::repl::History::File(path),
-        (false, None) => jexpr::repl::default_history()
-            .map_or(jexpr::repl::History::Off, jexpr::repl::History::File),
+        (true, _) => repl::History::Off,
+        (false, Some(path)) => repl::History::File(path),
+        (false, None) => repl::default_history().map_or(repl::History::Off, repl::History::File),
     };
-    match jexpr::repl::run(jexpr::repl::Session::new(catalog, context), history) {
+    match repl::run(repl::Session::new(catalog, context), history) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

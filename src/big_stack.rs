@@ -26,3 +26,13 @@ pub fn run_with_depth<T: Send>(depth: usize, f: impl FnOnce() -> T + Send) -> Op
         handle.join().ok()
     })
 }
+
+/// The diagnostic for input nested too deeply for `stage` on this machine
+/// (the helper thread could not be started).
+pub fn too_deep(stage: &str) -> crate::Diagnostic {
+    crate::Diagnostic::new(
+        "E0121",
+        crate::Span::point(0),
+        format!("the expression is nested too deeply to {stage} on this machine"),
+    )
+}

@@ -68,7 +68,7 @@ fn missing_expression_is_a_usage_error() {
 }
 
 fn fixture(path: &str) -> String {
-    format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"))
+    format!("{}/../../tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"))
 }
 
 #[test]
@@ -145,7 +145,7 @@ fn fields_without_catalog_or_context_say_what_to_pass() {
 #[test]
 fn context_types_fields_by_inference() {
     let context = format!(
-        "{}/tests/data/spec-context.json",
+        "{}/../../tests/data/spec-context.json",
         env!("CARGO_MANIFEST_DIR")
     );
     let out = jexpr(&[
@@ -158,7 +158,7 @@ fn context_types_fields_by_inference() {
 }
 
 fn data(path: &str) -> String {
-    format!("{}/tests/data/{path}", env!("CARGO_MANIFEST_DIR"))
+    format!("{}/../../tests/data/{path}", env!("CARGO_MANIFEST_DIR"))
 }
 
 #[test]

@@ -1,8 +1,6 @@
 //! Operators and data coercion, shared by the VM and constant folding so
 //! the two cannot disagree.
 
-use crate::program::BinOp;
-use crate::syntax::ast::TestOp;
 use crate::temporal::{self, ZonedDateTime};
 use crate::types::Type;
 use crate::value::Value;
@@ -216,5 +214,47 @@ fn coerce_json<'a>(json: &'a Json, ty: &Type) -> R<'a> {
         },
         (Type::Object(_) | Type::Map(_), Json::Object(_)) => Ok(Value::Json(json)),
         _ => mismatch(json, ty),
+    }
+}
+
+/// A binary operator as the VM runs it (`and`/`or` compile to jumps).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    /// `+` with a string operand.
+    Concat,
+}
+
+/// A postfix test (`is null`, `has null`, `is numeric`, …).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TestOp {
+    IsNull,
+    IsNotNull,
+    HasNull,
+    IsNumeric,
+    IsInteger,
+    IsDecimal,
+}
+
+impl TestOp {
+    pub fn text(self) -> &'static str {
+        match self {
+            TestOp::IsNull => "is null",
+            TestOp::IsNotNull => "is not null",
+            TestOp::HasNull => "has null",
+            TestOp::IsNumeric => "is numeric",
+            TestOp::IsInteger => "is integer",
+            TestOp::IsDecimal => "is decimal",
+        }
     }
 }
