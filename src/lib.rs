@@ -79,7 +79,7 @@ mod types;
 mod value;
 mod vm;
 
-/// The syntax tree [`parse`] returns and [`print`] prints.
+/// The syntax tree [`parse()`] returns and [`print()`] prints.
 pub mod ast {
     pub use crate::syntax::ast::*;
 }
@@ -117,7 +117,7 @@ pub fn parse(src: &str) -> Result<ast::Expr, Diagnostics> {
 }
 pub use types::Type;
 pub use value::Value;
-pub use vm::context::{ContextBuilder, DataSource, StaticData};
+pub use vm::context::{ContextBuilder, DataSource, StaticData, DEFAULT_FUEL};
 pub use vm::{Context, EvalError, EvalErrorKind};
 
 /// The result of [`check`]: the expression's type and where it is.

@@ -5,11 +5,14 @@ use std::fmt;
 /// A half-open byte range `[start, end)` into the source text.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Span {
+    /// First byte.
     pub start: u32,
+    /// One past the last byte.
     pub end: u32,
 }
 
 impl Span {
+    /// The span `[start, end)` (saturating at `u32::MAX`).
     pub fn new(start: usize, end: usize) -> Span {
         // Sources are bounded (see `syntax::MAX_SOURCE_LEN`), so offsets fit in u32.
         Span {
@@ -23,6 +26,7 @@ impl Span {
         Span::new(at, at)
     }
 
+    /// From the start of `self` to the end of `other`.
     pub fn to(self, other: Span) -> Span {
         Span {
             start: self.start.min(other.start),
@@ -30,6 +34,7 @@ impl Span {
         }
     }
 
+    /// As a byte range.
     pub fn range(self) -> std::ops::Range<usize> {
         self.start as usize..self.end as usize
     }

@@ -12,11 +12,14 @@ use std::fmt::Write;
 /// A zone id: an IANA region (DST-aware) or a fixed offset (`UTC`, `Z`, `+02:00`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Zone {
+    /// An IANA region (`Europe/Paris`), with its DST rules.
     Region(Tz),
+    /// A fixed offset (`+02:00`, `UTC`).
     Fixed(FixedOffset),
 }
 
 impl Zone {
+    /// UTC.
     pub fn utc() -> Zone {
         Zone::Fixed(FixedOffset::east_opt(0).unwrap_or(Utc.fix()))
     }
@@ -99,8 +102,11 @@ fn parse_offset(text: &str) -> Option<FixedOffset> {
 /// it carries (if any), which arithmetic keeps (section 10).
 #[derive(Clone, Copy, Debug)]
 pub struct ZonedDateTime {
+    /// The instant.
     pub instant: DateTime<Utc>,
+    /// The offset from UTC at that instant.
     pub offset: FixedOffset,
+    /// The region, when the date-time was given one (arithmetic follows its DST rules).
     pub zone: Option<Tz>,
 }
 
@@ -112,6 +118,7 @@ impl PartialEq for ZonedDateTime {
 }
 
 impl ZonedDateTime {
+    /// An instant in UTC.
     pub fn utc(instant: DateTime<Utc>) -> ZonedDateTime {
         ZonedDateTime {
             instant,
@@ -132,6 +139,7 @@ impl ZonedDateTime {
         }
     }
 
+    /// The local date-time in its zone.
     pub fn local(&self) -> NaiveDateTime {
         self.instant.naive_utc()
             + chrono::Duration::seconds(i64::from(self.offset.local_minus_utc()))
@@ -256,6 +264,7 @@ pub fn looks_like_date_time(text: &str) -> bool {
 
 /// What `date("…")` means for this text: `dateOnly`, `dateTimeOnly` or `dateTime`.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[allow(clippy::enum_variant_names)] // named after the language's three date types
 pub enum DateLiteral {
     DateOnly(NaiveDate),
     DateTimeOnly(NaiveDateTime),

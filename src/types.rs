@@ -8,41 +8,57 @@ use std::sync::Arc;
 /// The fields of an object type, by name.
 pub type Fields = BTreeMap<String, Type>;
 
+/// The static types of LANGUAGE.md section 3.
 #[derive(Clone, PartialEq, Debug)]
 pub enum Type {
     /// The type of the `null` literal, and of fields absent from sample data.
     Null,
+    /// `string`.
     String,
+    /// `integer` (64-bit).
     Integer,
+    /// `decimal` (64-bit floating point).
     Decimal,
+    /// `boolean`.
     Boolean,
+    /// `dateTime`: an instant with an offset or zone.
     DateTime,
+    /// `dateTimeOnly`: a local date-time.
     DateTimeOnly,
+    /// `dateOnly`.
     DateOnly,
+    /// `duration`.
     Duration,
     /// A list of the element type; `List(Null)` is the empty list literal.
     List(Box<Type>),
+    /// An object with known fields.
     Object(Arc<Fields>),
+    /// A map from string keys to values of one type.
     Map(Box<Type>),
 }
 
 impl Type {
+    /// `listX` of `elem`.
     pub fn list(elem: Type) -> Type {
         Type::List(Box::new(elem))
     }
 
+    /// An object type of these fields.
     pub fn object(fields: Fields) -> Type {
         Type::Object(Arc::new(fields))
     }
 
+    /// `integer` or `decimal`.
     pub fn is_numeric(&self) -> bool {
         matches!(self, Type::Integer | Type::Decimal)
     }
 
+    /// Not a list, object or map.
     pub fn is_scalar(&self) -> bool {
         !matches!(self, Type::List(_) | Type::Object(_) | Type::Map(_))
     }
 
+    /// The element type of a list.
     pub fn element(&self) -> Option<&Type> {
         match self {
             Type::List(elem) => Some(elem),

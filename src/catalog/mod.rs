@@ -16,9 +16,11 @@ pub use infer::type_of_json;
 /// A malformed catalog or schema: which file, where in it, and what is wrong.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CatalogError {
+    /// The catalog file (or the file a `$ref` led to).
     pub file: PathBuf,
     /// A JSON pointer into `file` (`/events/Order/fields/total`), or "" for the whole file.
     pub json_path: String,
+    /// What is wrong, with the JSON pointer where there is one.
     pub message: String,
 }
 
@@ -52,13 +54,16 @@ pub enum Strictness {
     NoData,
 }
 
+/// The events, data sources, audiences and their fields and types that expressions are checked against (LANGUAGE.md section 8).
 #[derive(Clone, Debug)]
 pub struct Catalog {
+    /// Event name → payload type.
     pub events: BTreeMap<String, Type>,
     /// Data source → field group → schema.
     pub data_sources: BTreeMap<String, BTreeMap<String, Type>>,
     /// Known audience names, when the catalog lists them.
     pub audiences: Option<Vec<String>>,
+    /// Whether unknown fields are errors or read as null (inferred catalogs).
     pub strictness: Strictness,
 }
 

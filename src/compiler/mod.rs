@@ -33,6 +33,7 @@ pub struct Compiler<'c> {
 }
 
 impl<'c> Compiler<'c> {
+    /// A compiler for expressions over `catalog`.
     pub fn new(catalog: &'c Catalog) -> Compiler<'c> {
         Compiler {
             catalog,

@@ -193,6 +193,7 @@ pub struct Callee {
     pub overload: usize,
 }
 
+/// A compiled expression: immutable, `Send + Sync`, evaluated with [`Program::eval`](crate::Program::eval).
 #[derive(Clone, Debug)]
 pub struct Program {
     pub(crate) code: Vec<Instruction>,
@@ -237,6 +238,7 @@ impl Program {
         self.code.len()
     }
 
+    /// Whether the program has no instructions.
     pub fn is_empty(&self) -> bool {
         self.code.is_empty()
     }

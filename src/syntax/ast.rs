@@ -2,45 +2,67 @@
 
 use crate::span::Span;
 
+/// An expression node and the bytes it was written at.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Expr {
+    /// What the node is.
     pub kind: ExprKind,
+    /// Where it is in the source.
     pub span: Span,
 }
 
+/// The kinds of expression (LANGUAGE.md section 2).
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExprKind {
+    /// `null`.
     Null,
+    /// `true` / `false`.
     Bool(bool),
+    /// An integer literal (a leading `-` included).
     Integer(i64),
+    /// A decimal literal.
     Decimal(f64),
+    /// A string literal, escapes resolved.
     String(String),
     /// `date("…")`: the literal's text; its type depends on the text's shape.
     Date(String),
+    /// `[a, b, …]`.
     List(Vec<Expr>),
+    /// `@{…}` or `#{…}`.
     Field(Box<FieldRef>),
     /// `currentEventField.…` / `currentDataPackField.…` inside a filter.
     Current(CurrentRef),
+    /// `f(a, b)`.
     Call(Call),
+    /// `not x`, `-x`.
     Unary(UnaryOp, Box<Expr>),
+    /// `a op b`.
     Binary(BinaryOp, Box<Expr>, Box<Expr>),
+    /// `x is null` and the other postfix tests.
     Test(TestOp, Box<Expr>),
+    /// `if (c) then (a) else (b)`: condition, then, else.
     If(Box<[Expr; 3]>),
 }
 
+/// A function call.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Call {
+    /// The function name.
     pub name: Name,
+    /// The arguments in order.
     pub args: Vec<Expr>,
 }
 
 /// An identifier with where it was written.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Name {
+    /// The identifier.
     pub text: String,
+    /// Where it was written.
     pub span: Span,
 }
 
+/// Which sigil a field reference was written with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Origin {
     /// `@{…}`: an event payload (or `@{journey.…}`).
@@ -49,22 +71,30 @@ pub enum Origin {
     DataSource,
 }
 
+/// A field reference: `@{Event.path}` or `#{Source.Group.path, defaultValue: …, params: {…}}`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FieldRef {
+    /// `@` or `#`.
     pub origin: Origin,
     /// The first step names the event or data source; the rest walk the payload.
     pub path: Vec<Step>,
+    /// `defaultValue: …`.
     pub default: Option<Expr>,
+    /// `params: {name: value, …}` of a data source read.
     pub params: Option<Vec<(Name, Expr)>>,
 }
 
+/// The element being filtered: of an event list or a data-source list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CurrentKind {
+    /// `currentEventField`.
     EventField,
+    /// `currentDataPackField`.
     DataPackField,
 }
 
 impl CurrentKind {
+    /// The keyword as written.
     pub fn keyword(self) -> &'static str {
         match self {
             CurrentKind::EventField => "currentEventField",
@@ -73,26 +103,37 @@ impl CurrentKind {
     }
 }
 
+/// `currentEventField.path` inside a filter.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CurrentRef {
+    /// Which keyword.
     pub kind: CurrentKind,
+    /// The steps after it.
     pub path: Vec<Step>,
 }
 
+/// One step of a field path.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Step {
+    /// What the step does.
     pub kind: StepKind,
+    /// Where it is written.
     pub span: Span,
 }
 
+/// The collection functions that filter a list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FilterKind {
+    /// `.all(cond)`: every matching element.
     All,
+    /// `.first(cond)`: the first matching element.
     First,
+    /// `.last(cond)`: the last matching element.
     Last,
 }
 
 impl FilterKind {
+    /// The step name as written.
     pub fn keyword(self) -> &'static str {
         match self {
             FilterKind::All => "all",
@@ -102,42 +143,65 @@ impl FilterKind {
     }
 }
 
+/// The kinds of path step.
 #[derive(Clone, Debug, PartialEq)]
 pub enum StepKind {
     /// A field name (written as an identifier or quoted).
     Field(String),
     /// `.all(cond)`, `.first(cond)`, `.last(cond)`; the condition is optional.
     Filter(FilterKind, Option<Box<Expr>>),
+    /// `.at(i)`.
     At(Box<Expr>),
+    /// `.entry('key')` of a map.
     Entry(String),
+    /// `.firstEntryKey()` of a map.
     FirstEntryKey,
+    /// `.keys()` of a map.
     Keys,
 }
 
+/// Prefix operators.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UnaryOp {
+    /// `not`.
     Not,
+    /// `-`.
     Neg,
 }
 
+/// Infix operators as written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BinaryOp {
+    /// `or`.
     Or,
+    /// `and`.
     And,
+    /// `==`.
     Eq,
+    /// `!=`.
     Ne,
+    /// `<`.
     Lt,
+    /// `<=`.
     Le,
+    /// `>`.
     Gt,
+    /// `>=`.
     Ge,
+    /// `+`.
     Add,
+    /// `-`.
     Sub,
+    /// `*`.
     Mul,
+    /// `/`.
     Div,
+    /// `%`.
     Rem,
 }
 
 impl BinaryOp {
+    /// The operator as written.
     pub fn symbol(self) -> &'static str {
         match self {
             BinaryOp::Or => "or",
@@ -172,6 +236,7 @@ impl BinaryOp {
         }
     }
 
+    /// `==`, `!=`, `<`, `<=`, `>`, `>=`.
     pub fn is_comparison(self) -> bool {
         self.precedence() == 4
     }
@@ -181,9 +246,13 @@ pub use crate::value::ops::TestOp;
 
 /// Precedence levels shared by the parser's grammar and the printer.
 pub mod prec {
+    /// `not`.
     pub const NOT: u8 = 3;
+    /// Comparisons and tests.
     pub const COMPARE: u8 = 4;
+    /// Unary minus.
     pub const UNARY: u8 = 7;
+    /// Literals, references, calls, brackets.
     pub const PRIMARY: u8 = 8;
 }
 

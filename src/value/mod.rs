@@ -23,19 +23,29 @@ pub fn decimal_text(d: f64) -> String {
     }
 }
 
+/// A runtime value; strings and JSON borrow from the event or data they were read from.
 #[derive(Clone, Debug, Default)]
 pub enum Value<'a> {
+    /// `null`.
     #[default]
     Null,
+    /// A boolean.
     Bool(bool),
+    /// An integer.
     Int(i64),
+    /// A decimal.
     Dec(f64),
+    /// A string.
     Str(Cow<'a, str>),
+    /// A `dateTime`.
     DateTime(ZonedDateTime),
+    /// A `dateTimeOnly`.
     DateTimeOnly(NaiveDateTime),
+    /// A `dateOnly`.
     DateOnly(NaiveDate),
     /// Milliseconds.
     Duration(i64),
+    /// A list.
     List(Vec<Value<'a>>),
     /// An object, map or not-yet-typed part of the input data.
     Json(&'a Json),
@@ -46,14 +56,17 @@ pub enum Value<'a> {
 }
 
 impl<'a> Value<'a> {
+    /// Whether this is `null`.
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null | Value::Json(Json::Null))
     }
 
+    /// A borrowed string.
     pub fn str(s: &'a str) -> Value<'a> {
         Value::Str(Cow::Borrowed(s))
     }
 
+    /// An owned string.
     pub fn string(s: String) -> Value<'a> {
         Value::Str(Cow::Owned(s))
     }
@@ -82,6 +95,7 @@ impl<'a> Value<'a> {
         }
     }
 
+    /// The string, if this is one.
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::Str(s) => Some(s),

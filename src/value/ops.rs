@@ -238,15 +238,22 @@ pub enum BinOp {
 /// A postfix test (`is null`, `has null`, `is numeric`, …).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TestOp {
+    /// `is null`.
     IsNull,
+    /// `is not null`.
     IsNotNull,
+    /// `has null`: a list with a null element.
     HasNull,
+    /// `is numeric`.
     IsNumeric,
+    /// `is integer`.
     IsInteger,
+    /// `is decimal`.
     IsDecimal,
 }
 
 impl TestOp {
+    /// The test as written.
     pub fn text(self) -> &'static str {
         match self {
             TestOp::IsNull => "is null",
