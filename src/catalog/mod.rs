@@ -130,11 +130,11 @@ impl Catalog {
         for key in root.keys() {
             if !matches!(
                 key.as_str(),
-                "events" | "dataSources" | "audiences" | "schemaRoots"
+                "events" | "dataSources" | "audiences" | "schemaRoots" | "actions"
             ) {
                 return Err(err(
                     &format!("/{key}"),
-                    format!("unknown key `{key}`; a catalog has `events`, `dataSources`, `audiences` and `schemaRoots`"),
+                    format!("unknown key `{key}`; a catalog has `events`, `dataSources`, `audiences`, `schemaRoots` and `actions`"),
                 ));
             }
         }

@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
+mod journey;
 mod repl;
 
 use jexpr::diagnostic::{self, Diagnostic};
@@ -15,7 +16,7 @@ use std::process::ExitCode;
 #[command(
     name = "jexpr",
     version,
-    about = "Check and evaluate journey expressions"
+    about = "Check and evaluate journey expressions; check and run journeys"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -57,6 +58,60 @@ enum Command {
         /// Keep no history.
         #[arg(long)]
         no_history: bool,
+    },
+    /// Journey files: `journey check`.
+    Journey {
+        #[command(subcommand)]
+        command: JourneyCommand,
+    },
+    /// Run journeys over an events file on a virtual clock and write the trace.
+    ///
+    /// Example: jexpr run examples/journeys/*.journey.json --catalog examples/journeys/catalog.json
+    ///   --profiles examples/journeys/profiles.jsonl --events examples/journeys/events.jsonl --trace trace.jsonl
+    ///
+    /// Exit codes: 0 done, 1 invalid journey, 2 usage or unreadable input.
+    Run {
+        /// Journey files (several journeys, and several versions of one, run together).
+        #[arg(value_name = "JOURNEY.json", required = true)]
+        journeys: Vec<PathBuf>,
+        /// The events file (JSON Lines, JOURNEYS.md section 3).
+        #[arg(long, value_name = "EVENTS.jsonl")]
+        events: PathBuf,
+        /// Profiles with their data and audiences (JSON Lines).
+        #[arg(long, value_name = "PROFILES.jsonl")]
+        profiles: Option<PathBuf>,
+        /// Catalog with events (and their `profileId`), data sources, audiences and actions.
+        #[arg(long, value_name = "FILE")]
+        catalog: Option<PathBuf>,
+        /// Write the trace here instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        trace: Option<PathBuf>,
+        /// After the input, move the clock to this instant, firing what falls due.
+        #[arg(long, value_name = "RFC3339")]
+        until: Option<String>,
+        /// Summary and errors as text (stderr) or JSON.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+}
+
+#[derive(Subcommand)]
+enum JourneyCommand {
+    /// Validate journey files before publishing them (JOURNEYS.md section 6).
+    ///
+    /// Example: jexpr journey check welcome.json --catalog catalog.json
+    ///
+    /// Exit codes: 0 valid (warnings allowed), 1 problems found, 2 unreadable catalog or file.
+    Check {
+        /// Journey files, checked together (jumps between them are resolved).
+        #[arg(value_name = "JOURNEY.json", required = true)]
+        journeys: Vec<PathBuf>,
+        /// Catalog with events, data sources, audiences and actions.
+        #[arg(long, value_name = "FILE")]
+        catalog: Option<PathBuf>,
+        /// Problems as rendered text (stderr) or JSON (stdout).
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
     },
 }
 
@@ -100,6 +155,31 @@ fn main() -> ExitCode {
             history,
             no_history,
         } => repl(catalog, context, history, no_history),
+        Command::Journey {
+            command:
+                JourneyCommand::Check {
+                    journeys,
+                    catalog,
+                    format,
+                },
+        } => journey::check(&journeys, catalog.as_deref(), format),
+        Command::Run {
+            journeys,
+            events,
+            profiles,
+            catalog,
+            trace,
+            until,
+            format,
+        } => journey::run(journey::RunArgs {
+            journeys: &journeys,
+            events: &events,
+            profiles: profiles.as_deref(),
+            catalog: catalog.as_deref(),
+            trace: trace.as_deref(),
+            until: until.as_deref(),
+            format,
+        }),
     }
 }
 

@@ -1,0 +1,151 @@
+//! The catalog with the journey additions of JOURNEYS.md section 2: each
+//! event's `profileId` expression and the typed parameters of actions.
+
+use crate::problem::Problem;
+use jexpr::{Catalog, Compiler, Program, Type};
+use serde_json::Value as Json;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+/// A catalog for journeys.
+pub struct JourneyCatalog {
+    /// The language's catalog (events, data sources, audiences).
+    pub core: Catalog,
+    /// Event name → its compiled `profileId` expression.
+    pub profile_ids: BTreeMap<String, Arc<Program>>,
+    /// Action name → parameter name → type.
+    pub actions: BTreeMap<String, BTreeMap<String, Type>>,
+}
+
+impl JourneyCatalog {
+    /// A catalog with no events, data sources or actions.
+    pub fn empty() -> JourneyCatalog {
+        JourneyCatalog {
+            core: Catalog::no_data(),
+            profile_ids: BTreeMap::new(),
+            actions: BTreeMap::new(),
+        }
+    }
+
+    /// Loads `file`; every problem of the additions is reported, with the
+    /// JSON pointer inside the catalog file.
+    pub fn load(file: &Path) -> Result<JourneyCatalog, Vec<Problem>> {
+        let name = file.display().to_string();
+        let text =
+            crate::read_limited(file).map_err(|e| vec![Problem::error("J001", &name, "", e)])?;
+        let doc: Json = serde_json::from_str(&text).map_err(|e| {
+            vec![Problem::error(
+                "J001",
+                &name,
+                "",
+                format!("not valid JSON: {e}"),
+            )]
+        })?;
+        JourneyCatalog::from_json(&doc, file)
+    }
+
+    /// Builds the catalog from its JSON; `file` locates errors and schema files.
+    pub fn from_json(doc: &Json, file: &Path) -> Result<JourneyCatalog, Vec<Problem>> {
+        let name = file.display().to_string();
+        let core = Catalog::from_json(doc, file).map_err(|e| {
+            vec![Problem::error(
+                "J005",
+                &e.file.display().to_string(),
+                &e.json_path,
+                e.message.clone(),
+            )]
+        })?;
+        let mut problems = Vec::new();
+        let mut profile_ids = BTreeMap::new();
+        let compiler = Compiler::new(&core);
+        if let Some(events) = doc.get("events").and_then(Json::as_object) {
+            for (event, decl) in events {
+                let ptr = format!("/events/{}/profileId", crate::model::escape(event));
+                match decl.get("profileId") {
+                    None => {}
+                    Some(Json::String(src)) => match compiler.compile(src) {
+                        Ok(p) if *p.ty() == Type::String || *p.ty() == Type::Null => {
+                            profile_ids.insert(event.clone(), Arc::new(p));
+                        }
+                        Ok(p) => problems.push(Problem::expression(
+                            &name,
+                            &ptr,
+                            src,
+                            jexpr::Diagnostic::new(
+                                "E0309",
+                                jexpr::Span::new(0, src.len()),
+                                format!(
+                                    "a `profileId` expression must be a `string`, found `{}`",
+                                    p.ty()
+                                ),
+                            ),
+                        )),
+                        Err(ds) => {
+                            for d in ds {
+                                problems.push(Problem::expression(&name, &ptr, src, d));
+                            }
+                        }
+                    },
+                    Some(_) => problems.push(Problem::error(
+                        "J002",
+                        &name,
+                        &ptr,
+                        "`profileId` must be an expression string",
+                    )),
+                }
+            }
+        }
+        let mut actions = BTreeMap::new();
+        if let Some(list) = doc.get("actions") {
+            match list.as_object() {
+                None => problems.push(Problem::error(
+                    "J002",
+                    &name,
+                    "/actions",
+                    "`actions` maps action names to `{\"params\": {…}}`",
+                )),
+                Some(list) => {
+                    for (action, decl) in list {
+                        let ptr = format!("/actions/{}", crate::model::escape(action));
+                        let mut params = BTreeMap::new();
+                        match decl.get("params").map(|p| p.as_object()) {
+                            None => {}
+                            Some(None) => problems.push(Problem::error(
+                                "J002",
+                                &name,
+                                &format!("{ptr}/params"),
+                                "`params` maps parameter names to type names",
+                            )),
+                            Some(Some(ps)) => {
+                                for (param, ty) in ps {
+                                    let pptr =
+                                        format!("{ptr}/params/{}", crate::model::escape(param));
+                                    match ty.as_str().and_then(Type::from_name) {
+                                        Some(t) => {
+                                            params.insert(param.clone(), t);
+                                        }
+                                        None => problems.push(
+                                            Problem::error("J005", &name, &pptr, format!("unknown type {ty}"))
+                                                .with_help("use a type name of LANGUAGE.md section 3, e.g. `string`, `integer`, `listString`"),
+                                        ),
+                                    }
+                                }
+                            }
+                        }
+                        actions.insert(action.clone(), params);
+                    }
+                }
+            }
+        }
+        if problems.is_empty() {
+            Ok(JourneyCatalog {
+                core,
+                profile_ids,
+                actions,
+            })
+        } else {
+            Err(problems)
+        }
+    }
+}

@@ -1,0 +1,478 @@
+//! `journey check`: every problem of a set of journeys in one pass — shape,
+//! references between nodes and journeys, reachability, cycles without a
+//! pause, and every expression compiled against the catalog for its role.
+
+use crate::catalog::JourneyCatalog;
+use crate::model::{self, ExprSrc, Journey, Node};
+use crate::problem::{Problem, Report};
+use jexpr::{Compiler, Diagnostic, Program, Span, Type};
+use serde_json::Value as Json;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+/// A journey version ready to run: its nodes and every expression compiled
+/// once. Immutable and `Send + Sync`.
+#[derive(Clone)]
+pub struct CompiledJourney {
+    /// The journey as written.
+    pub journey: Journey,
+    /// Expression pointer → program.
+    pub programs: BTreeMap<String, Arc<Program>>,
+}
+
+impl CompiledJourney {
+    /// The program of the expression at `pointer`.
+    pub fn program(&self, e: &ExprSrc) -> Option<&Program> {
+        self.programs.get(&e.pointer).map(|p| &**p)
+    }
+}
+
+/// Checks journey files given as (file name, text); returns the report and,
+/// when it has no errors, the compiled journeys.
+pub fn check(
+    files: &[(String, String)],
+    catalog: &JourneyCatalog,
+) -> (Report, Vec<CompiledJourney>) {
+    let mut problems = Vec::new();
+    let mut journeys = Vec::new();
+    for (file, text) in files {
+        let doc: Json = match serde_json::from_str(text) {
+            Ok(d) => d,
+            Err(e) => {
+                problems.push(
+                    Problem::error("J001", file, "", format!("not valid JSON: {e}"))
+                        .with_help("a journey file is one JSON object (JOURNEYS.md section 1)"),
+                );
+                continue;
+            }
+        };
+        if let Some(j) = model::read(file, &doc, &mut problems) {
+            journeys.push(j);
+        }
+    }
+    let mut seen = BTreeMap::new();
+    for j in &journeys {
+        if let Some(other) = seen.insert((j.id.clone(), j.version), j.file.clone()) {
+            problems.push(Problem::error(
+                "J065",
+                &j.file,
+                "/version",
+                format!(
+                    "journey `{}` version {} is also given in {other}",
+                    j.id, j.version
+                ),
+            ));
+        }
+    }
+    let starts: BTreeMap<&str, bool> = journeys
+        .iter()
+        .map(|j| {
+            (
+                j.id.as_str(),
+                matches!(j.nodes.get(&j.start), Some(Node::Event { .. })),
+            )
+        })
+        .collect();
+    let mut compiled = Vec::new();
+    for j in &journeys {
+        let before = problems.len();
+        structure(j, catalog, &starts, &mut problems);
+        let programs = expressions(j, catalog, &mut problems);
+        let failed = problems[before..]
+            .iter()
+            .any(|p| p.severity == crate::problem::Severity::Error);
+        if !failed {
+            compiled.push(CompiledJourney {
+                journey: j.clone(),
+                programs,
+            });
+        }
+    }
+    jump_cycles(&journeys, &mut problems);
+    let report = Report { problems };
+    if report.has_errors() {
+        compiled.clear();
+    }
+    (report, compiled)
+}
+
+fn structure(
+    j: &Journey,
+    catalog: &JourneyCatalog,
+    starts: &BTreeMap<&str, bool>,
+    problems: &mut Vec<Problem>,
+) {
+    let f = &j.file;
+    let ids = || j.nodes.keys().map(String::as_str);
+    let missing = |name: &str, ptr: &str, key: &str| {
+        let mut p = Problem::error("J010", f, ptr, format!("`{key}` names no node `{name}`"));
+        if let Some(s) = jexpr::authoring::closest(name, ids()) {
+            p = p.with_help(format!("did you mean `{s}`?"));
+        } else {
+            p = p.with_help(format!(
+                "the nodes are {}",
+                ids()
+                    .map(|i| format!("`{i}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        p
+    };
+    match j.nodes.get(&j.start) {
+        None => problems.push(missing(&j.start, "/start", "start")),
+        Some(Node::Event { .. } | Node::Audience { .. }) => {}
+        Some(other) => problems.push(
+            Problem::error(
+                "J011",
+                f,
+                "/start",
+                format!(
+                    "the start node `{}` is a `{}` node",
+                    j.start,
+                    other.type_name()
+                ),
+            )
+            .with_help("a journey starts with an `event` or `audience` node"),
+        ),
+    }
+    let known_event = |e: &str| catalog.core.events.contains_key(e);
+    let unknown_event = |e: &str, ptr: String| {
+        let mut p = Problem::error("J050", f, &ptr, format!("unknown event `{e}`"));
+        if let Some(s) =
+            jexpr::authoring::closest(e, catalog.core.events.keys().map(String::as_str))
+        {
+            p = p.with_help(format!("did you mean `{s}`?"));
+        }
+        p
+    };
+    for (id, node) in &j.nodes {
+        let ptr = format!("/nodes/{}", model::escape(id));
+        for (key_ptr, target) in node.successors() {
+            if !j.nodes.contains_key(target) {
+                let key = key_ptr.rsplit('/').next().unwrap_or("next").to_string();
+                problems.push(missing(target, &format!("{ptr}{key_ptr}"), &key));
+            }
+        }
+        if id != &j.start && matches!(node, Node::Event { .. } | Node::Audience { .. }) {
+            problems.push(
+                Problem::error("J011", f, &format!("{ptr}/type"), format!("`{id}` is an entry node but not the start"))
+                    .with_help("only the `start` node may be an `event` or `audience` node; use a `reaction` to wait for an event"),
+            );
+        }
+        match node {
+            Node::Event { event, .. } if !known_event(event) => {
+                problems.push(unknown_event(event, format!("{ptr}/event")))
+            }
+            Node::Reaction { events, .. } => {
+                for (i, e) in events.iter().enumerate() {
+                    if !known_event(&e.event) {
+                        problems.push(unknown_event(&e.event, format!("{ptr}/events/{i}/event")));
+                    }
+                }
+            }
+            Node::Audience { audience, .. } => {
+                if let Some(list) = &catalog.core.audiences {
+                    if !list.contains(audience) {
+                        let mut p = Problem::error(
+                            "J051",
+                            f,
+                            &format!("{ptr}/audience"),
+                            format!("unknown audience `{audience}`"),
+                        );
+                        if let Some(s) =
+                            jexpr::authoring::closest(audience, list.iter().map(String::as_str))
+                        {
+                            p = p.with_help(format!("did you mean `{s}`?"));
+                        }
+                        problems.push(p);
+                    }
+                }
+            }
+            Node::Action { action, params, .. } => match catalog.actions.get(action) {
+                None => {
+                    let mut p = Problem::error(
+                        "J052",
+                        f,
+                        &format!("{ptr}/action"),
+                        format!("unknown action `{action}`"),
+                    );
+                    if let Some(s) = jexpr::authoring::closest(
+                        action,
+                        catalog.actions.keys().map(String::as_str),
+                    ) {
+                        p = p.with_help(format!("did you mean `{s}`?"));
+                    } else if catalog.actions.is_empty() {
+                        p = p.with_help(
+                            "declare actions in the catalog's `actions` (JOURNEYS.md section 2)",
+                        );
+                    }
+                    problems.push(p);
+                }
+                Some(declared) => {
+                    for name in declared.keys() {
+                        if !params.iter().any(|(n, _)| n == name) {
+                            problems.push(Problem::error(
+                                "J053",
+                                f,
+                                &format!("{ptr}/params"),
+                                format!("action `{action}` needs parameter `{name}`"),
+                            ));
+                        }
+                    }
+                    for (name, _) in params {
+                        if !declared.contains_key(name) {
+                            let mut p = Problem::error(
+                                "J054",
+                                f,
+                                &format!("{ptr}/params/{}", model::escape(name)),
+                                format!("action `{action}` has no parameter `{name}`"),
+                            );
+                            if let Some(s) =
+                                jexpr::authoring::closest(name, declared.keys().map(String::as_str))
+                            {
+                                p = p.with_help(format!("did you mean `{s}`?"));
+                            }
+                            problems.push(p);
+                        }
+                    }
+                }
+            },
+            Node::Jump { journey, .. } => match starts.get(journey.as_str()) {
+                None => problems.push(
+                    Problem::error(
+                        "J020",
+                        f,
+                        &format!("{ptr}/journey"),
+                        format!(
+                            "jump to journey `{journey}`, which is not among the journeys given"
+                        ),
+                    )
+                    .with_help("pass the target journey's file too"),
+                ),
+                Some(false) => problems.push(Problem::error(
+                    "J021",
+                    f,
+                    &format!("{ptr}/journey"),
+                    format!(
+                        "jump to journey `{journey}`, which does not start with an `event` node"
+                    ),
+                )),
+                Some(true) => {}
+            },
+            _ => {}
+        }
+    }
+    // Reachability from the start.
+    let mut reached = BTreeSet::new();
+    let mut todo = vec![j.start.as_str()];
+    while let Some(n) = todo.pop() {
+        if !reached.insert(n) {
+            continue;
+        }
+        if let Some(node) = j.nodes.get(n) {
+            todo.extend(node.successors().into_iter().map(|(_, t)| t));
+        }
+    }
+    for id in j.nodes.keys() {
+        if !reached.contains(id.as_str()) {
+            problems.push(
+                Problem::warning(
+                    "J023",
+                    f,
+                    &format!("/nodes/{}", model::escape(id)),
+                    format!("no path reaches node `{id}`"),
+                )
+                .with_help("connect it with a `next`, or remove it"),
+            );
+        }
+    }
+    // A cycle through nodes that never pause would loop without end.
+    if let Some(cycle) = cycle_without_pause(j) {
+        problems.push(
+            Problem::error(
+                "J024",
+                f,
+                &format!("/nodes/{}", model::escape(&cycle[0])),
+                format!(
+                    "the nodes {} form a cycle with no `wait` or `reaction`",
+                    cycle
+                        .iter()
+                        .map(|c| format!("`{c}`"))
+                        .collect::<Vec<_>>()
+                        .join(" → ")
+                ),
+            )
+            .with_help("put a `wait` or `reaction` on the cycle"),
+        );
+    }
+}
+
+fn cycle_without_pause(j: &Journey) -> Option<Vec<String>> {
+    // Iterative depth-first search over non-pausing nodes.
+    let mut state: BTreeMap<&str, u8> = BTreeMap::new();
+    for root in j.nodes.keys() {
+        if state.contains_key(root.as_str()) {
+            continue;
+        }
+        let mut stack: Vec<(&str, Vec<&str>)> = Vec::new();
+        let succ = |n: &str| -> Vec<&str> {
+            match j.nodes.get(n) {
+                Some(node) if !node.pauses() => node
+                    .successors()
+                    .into_iter()
+                    .map(|(_, t)| t)
+                    .filter(|t| j.nodes.contains_key(*t))
+                    .collect(),
+                _ => Vec::new(),
+            }
+        };
+        state.insert(root, 1);
+        stack.push((root, succ(root)));
+        while let Some((node, children)) = stack.last_mut() {
+            let node = *node;
+            match children.pop() {
+                Some(next) => match state.get(next) {
+                    Some(1) => {
+                        let start = stack.iter().position(|(n, _)| *n == next).unwrap_or(0);
+                        let mut cycle: Vec<String> =
+                            stack[start..].iter().map(|(n, _)| n.to_string()).collect();
+                        cycle.push(next.to_string());
+                        return Some(cycle);
+                    }
+                    Some(_) => {}
+                    None => {
+                        state.insert(next, 1);
+                        let s = succ(next);
+                        stack.push((next, s));
+                    }
+                },
+                None => {
+                    state.insert(node, 2);
+                    stack.pop();
+                }
+            }
+        }
+    }
+    None
+}
+
+fn jump_cycles(journeys: &[Journey], problems: &mut Vec<Problem>) {
+    let mut edges: BTreeMap<&str, Vec<(&str, &Journey, String)>> = BTreeMap::new();
+    for j in journeys {
+        for (id, node) in &j.nodes {
+            if let Node::Jump { journey, .. } = node {
+                edges.entry(j.id.as_str()).or_default().push((
+                    journey.as_str(),
+                    j,
+                    format!("/nodes/{}/journey", model::escape(id)),
+                ));
+            }
+        }
+    }
+    let mut reported = BTreeSet::new();
+    for start in edges.keys() {
+        // Paths from `start` back to itself, breadth-first, shortest first.
+        let mut queue = std::collections::VecDeque::from([(*start, vec![*start])]);
+        let mut visited = BTreeSet::new();
+        while let Some((at, path)) = queue.pop_front() {
+            for (to, j, ptr) in edges.get(at).into_iter().flatten() {
+                if *to == *start {
+                    let mut key: Vec<&str> = path.clone();
+                    key.sort();
+                    if reported.insert(key) {
+                        let mut shown = path.clone();
+                        shown.push(start);
+                        problems.push(
+                            Problem::error("J022", &j.file, ptr, format!("jumps form a cycle: {}", shown.join(" → ")))
+                                .with_help("a profile would jump between these journeys without end; remove one jump"),
+                        );
+                    }
+                } else if visited.insert(*to) {
+                    let mut p = path.clone();
+                    p.push(to);
+                    queue.push_back((to, p));
+                }
+            }
+        }
+    }
+}
+
+/// Compiles every expression of `j` and checks its type for its role.
+fn expressions(
+    j: &Journey,
+    catalog: &JourneyCatalog,
+    problems: &mut Vec<Problem>,
+) -> BTreeMap<String, Arc<Program>> {
+    let compiler = Compiler::new(&catalog.core);
+    let mut programs = BTreeMap::new();
+    let mut compile = |e: &ExprSrc, role: Role<'_>| match compiler.compile(&e.source) {
+        Err(ds) => {
+            for d in ds {
+                problems.push(Problem::expression(&j.file, &e.pointer, &e.source, d));
+            }
+        }
+        Ok(p) => {
+            let ty = p.ty();
+            let ok = *ty == Type::Null
+                || match role {
+                    Role::Condition => *ty == Type::Boolean,
+                    Role::Until => matches!(ty, Type::DateTimeOnly | Type::DateTime),
+                    Role::Param(t) => ty == t || (*t == Type::Decimal && *ty == Type::Integer),
+                    Role::Any => true,
+                };
+            if ok {
+                programs.insert(e.pointer.clone(), Arc::new(p));
+            } else {
+                let (want, help) = match role {
+                        Role::Condition => ("`boolean`".to_string(), "a condition must be true or false: compare the value, e.g. `… == \"x\"` or `… is not null`".to_string()),
+                        Role::Until => ("`dateTimeOnly` or `dateTime`".to_string(), "e.g. `setHours(toDateTimeOnly(nowWithDelta(1, \"days\")), 9)`".to_string()),
+                        Role::Param(t) => (format!("`{t}`"), format!("the catalog declares this parameter as `{t}`")),
+                        Role::Any => (String::new(), String::new()),
+                    };
+                let d = Diagnostic::new(
+                    "E0309",
+                    Span::new(0, e.source.len()),
+                    format!("expected a {want} expression, found `{ty}`"),
+                )
+                .with_label(format!("this is `{ty}`"))
+                .with_help(help);
+                problems.push(Problem::expression(&j.file, &e.pointer, &e.source, d));
+            }
+        }
+    };
+    for node in j.nodes.values() {
+        match node {
+            Node::Event { when: Some(w), .. } => compile(w, Role::Condition),
+            Node::Condition { paths, .. } => {
+                paths.iter().for_each(|p| compile(&p.when, Role::Condition))
+            }
+            Node::Wait { until: Some(u), .. } => compile(u, Role::Until),
+            Node::Reaction { events, .. } => events
+                .iter()
+                .filter_map(|e| e.when.as_ref())
+                .for_each(|w| compile(w, Role::Condition)),
+            Node::Action { action, params, .. } => {
+                let declared = catalog.actions.get(action);
+                for (name, e) in params {
+                    match declared.and_then(|d| d.get(name)) {
+                        Some(t) => compile(e, Role::Param(t)),
+                        // Unknown parameter or action: reported above; still check the text.
+                        None => compile(e, Role::Any),
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    programs
+}
+
+#[derive(Clone, Copy)]
+enum Role<'t> {
+    Condition,
+    Until,
+    Param(&'t Type),
+    /// A parameter the catalog does not declare (reported elsewhere).
+    Any,
+}

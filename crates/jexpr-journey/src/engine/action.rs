@@ -1,0 +1,43 @@
+//! `action`: evaluate the parameters and deliver the action (the default
+//! sink records it in the trace).
+
+use super::{Flow, Walk};
+use crate::model::ExprSrc;
+use crate::state::Instance;
+use serde_json::{Map, Value as Json};
+
+pub(super) fn run(
+    walk: &mut Walk<'_>,
+    inst: &mut Instance,
+    node: &str,
+    action: &str,
+    params: &[(String, ExprSrc)],
+    next: &str,
+    on_error: Option<&str>,
+) -> Flow {
+    let mut values = Map::new();
+    for (name, e) in params {
+        match walk.eval(inst, e, None, |v| v.to_json()) {
+            Ok(v) => {
+                values.insert(name.clone(), v);
+            }
+            Err(err) => {
+                return walk.fail_kind(
+                    inst,
+                    node,
+                    &err.message,
+                    Some((e, err.span)),
+                    on_error,
+                    err.kind.name(),
+                )
+            }
+        }
+    }
+    let r = walk
+        .record("action")
+        .with("node", node)
+        .with("action", action)
+        .with("params", Json::Object(values));
+    walk.records.push(r);
+    Flow::Goto(next.to_string())
+}

@@ -1,0 +1,201 @@
+//! Entry nodes (`event`, `audience`): admission with re-entrance rules.
+
+use super::{Flow, PendingJump, Walk};
+use crate::check::CompiledJourney;
+use crate::model::Node;
+use crate::state::{History, Instance, ProfileState};
+use crate::trace::Record;
+use chrono::{DateTime, Utc};
+use serde_json::Value as Json;
+
+/// Why a profile may not enter, if it may not.
+pub(super) fn refusal(
+    cj: &CompiledJourney,
+    in_journey: bool,
+    history: Option<&History>,
+    now: DateTime<Utc>,
+) -> Option<&'static str> {
+    if in_journey {
+        return Some("alreadyIn");
+    }
+    let h = history?;
+    match &cj.journey.reentrance {
+        Some(r) if r.allowed => {
+            let since = (now - h.last_entry).num_milliseconds();
+            (since < r.wait_period).then_some("waitPeriod")
+        }
+        _ => Some("noReentrance"),
+    }
+}
+
+/// Creates the instance, traces `enter` (with `how`) and walks it.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn admit(
+    journeys: &super::Journeys,
+    cj: &CompiledJourney,
+    state: &mut ProfileState,
+    events: std::collections::BTreeMap<String, Json>,
+    how: (&str, Json),
+    now: DateTime<Utc>,
+    records: &mut Vec<Record>,
+    jumps: &mut Vec<PendingJump>,
+) {
+    let j = &cj.journey;
+    let entry = state.history.get(&j.id).map_or(0, |h| h.entries) + 1;
+    state.history.insert(
+        j.id.clone(),
+        History {
+            entries: entry,
+            last_entry: now,
+        },
+    );
+    let mut inst = Instance {
+        id: format!("{}:{entry}:{}", j.id, state.id),
+        journey: j.id.clone(),
+        version: j.version,
+        node: j.start.clone(),
+        previous_node: None,
+        entered_at: now,
+        entry,
+        events,
+        waiting: None,
+        last_error: None,
+    };
+    records.push(
+        Record::new(now, "enter", &j.id, j.version, &state.id)
+            .with("node", j.start.clone())
+            .with(how.0, how.1)
+            .with("instance", inst.id.clone()),
+    );
+    let next = match j.nodes.get(&j.start) {
+        Some(Node::Event { next, .. } | Node::Audience { next, .. }) => next.clone(),
+        _ => return,
+    };
+    let profile = state.profile.clone();
+    let mut walk = Walk {
+        journeys,
+        view: super::View::of(state),
+        cj,
+        profile_id: &state.id,
+        profile: &profile,
+        now,
+        records,
+        jumps,
+    };
+    if walk.advance(&mut inst, Flow::Goto(next)) {
+        state.instances.insert(j.id.clone(), inst);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn by_event(
+    journeys: &super::Journeys,
+    cj: &CompiledJourney,
+    state: &mut ProfileState,
+    name: &str,
+    payload: &Json,
+    now: DateTime<Utc>,
+    records: &mut Vec<Record>,
+    jumps: &mut Vec<PendingJump>,
+) {
+    let j = &cj.journey;
+    let Some(Node::Event { when, .. }) = j.nodes.get(&j.start) else {
+        return;
+    };
+    if let Some(when) = when {
+        let probe = Instance {
+            id: String::new(),
+            journey: j.id.clone(),
+            version: j.version,
+            node: j.start.clone(),
+            previous_node: None,
+            entered_at: now,
+            entry: state.history.get(&j.id).map_or(0, |h| h.entries) + 1,
+            events: Default::default(),
+            waiting: None,
+            last_error: None,
+        };
+        let profile = state.profile.clone();
+        let mut walk = Walk {
+            journeys,
+            view: super::View::of(state),
+            cj,
+            profile_id: &state.id,
+            profile: &profile,
+            now,
+            records,
+            jumps,
+        };
+        match walk.eval(&probe, when, Some((name, payload)), |v| v.truthy()) {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => {
+                let mut p = probe;
+                let _ = walk.fail(&mut p, &j.start, &e.message, Some((when, e.span)), None);
+                // Not entered: the `exit` the failure implies is not traced.
+                return;
+            }
+        }
+    }
+    if let Some(reason) = refusal(
+        cj,
+        state.instances.contains_key(&j.id),
+        state.history.get(&j.id),
+        now,
+    ) {
+        records.push(
+            Record::new(now, "reject", &j.id, j.version, &state.id)
+                .with("event", name)
+                .with("reason", reason),
+        );
+        return;
+    }
+    let events = std::iter::once((name.to_string(), payload.clone())).collect();
+    admit(
+        journeys,
+        cj,
+        state,
+        events,
+        ("event", Json::from(name)),
+        now,
+        records,
+        jumps,
+    );
+}
+
+pub(super) fn by_audience(
+    journeys: &super::Journeys,
+    cj: &CompiledJourney,
+    state: &mut ProfileState,
+    now: DateTime<Utc>,
+    records: &mut Vec<Record>,
+    jumps: &mut Vec<PendingJump>,
+) {
+    let j = &cj.journey;
+    let Some(Node::Audience { audience, .. }) = j.nodes.get(&j.start) else {
+        return;
+    };
+    if let Some(reason) = refusal(
+        cj,
+        state.instances.contains_key(&j.id),
+        state.history.get(&j.id),
+        now,
+    ) {
+        records.push(
+            Record::new(now, "reject", &j.id, j.version, &state.id)
+                .with("audience", audience.clone())
+                .with("reason", reason),
+        );
+        return;
+    }
+    admit(
+        journeys,
+        cj,
+        state,
+        Default::default(),
+        ("audience", Json::from(audience.clone())),
+        now,
+        records,
+        jumps,
+    );
+}

@@ -1,0 +1,91 @@
+//! `jump`: the profile stays and goes on; once its walk has paused or ended,
+//! it also enters the target journey's live version at its start, with this
+//! instance's remembered events and without the target's entry `when`.
+
+use super::{entry, Flow, Journeys, PendingJump, Walk, JUMP_LIMIT};
+use crate::state::{Instance, ProfileState};
+use crate::trace::Record;
+use chrono::{DateTime, Utc};
+use serde_json::Value as Json;
+
+pub(super) fn run(
+    walk: &mut Walk<'_>,
+    inst: &mut Instance,
+    node: &str,
+    target: &str,
+    next: &str,
+    on_error: Option<&str>,
+) -> Flow {
+    let Some(cj) = walk.journeys.live(target, walk.now) else {
+        let message = format!("journey `{target}` has no version live at this time");
+        return walk.fail(inst, node, &message, None, on_error);
+    };
+    if walk.view.in_journeys.contains(target) {
+        let r = walk
+            .record("jump")
+            .with("node", node)
+            .with("to", target)
+            .with("skipped", "alreadyIn");
+        walk.records.push(r);
+        return Flow::Goto(next.to_string());
+    }
+    if let Some(reason) = entry::refusal(cj, false, walk.view.history.get(target), walk.now) {
+        let message = format!("journey `{target}` refuses the profile ({reason})");
+        return walk.fail(inst, node, &message, None, on_error);
+    }
+    let r = walk.record("jump").with("node", node).with("to", target);
+    walk.records.push(r);
+    // Seen as in the target from now on, so a second jump in this walk is skipped.
+    walk.view.in_journeys.insert(target.to_string());
+    walk.jumps.push(PendingJump {
+        target: target.to_string(),
+        from: walk.cj.journey.id.clone(),
+        events: inst.events.clone(),
+    });
+    Flow::Goto(next.to_string())
+}
+
+/// Decides each pending jump (skipped, refused or entered) and enters the
+/// targets, following jumps they make in turn.
+pub(super) fn enter_targets(
+    journeys: &Journeys,
+    state: &mut ProfileState,
+    mut pending: Vec<PendingJump>,
+    now: DateTime<Utc>,
+    records: &mut Vec<Record>,
+) {
+    let mut followed = 0;
+    while !pending.is_empty() {
+        let batch = std::mem::take(&mut pending);
+        for jump in batch {
+            followed += 1;
+            if followed > JUMP_LIMIT {
+                return;
+            }
+            let Some(cj) = journeys.live(&jump.target, now) else {
+                continue;
+            };
+            // Entered meanwhile by another path of this input: nothing to do.
+            if entry::refusal(
+                cj,
+                state.instances.contains_key(&jump.target),
+                state.history.get(&jump.target),
+                now,
+            )
+            .is_some()
+            {
+                continue;
+            }
+            entry::admit(
+                journeys,
+                cj,
+                state,
+                jump.events,
+                ("from", Json::from(jump.from)),
+                now,
+                records,
+                &mut pending,
+            );
+        }
+    }
+}

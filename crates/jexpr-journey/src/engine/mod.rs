@@ -1,0 +1,359 @@
+//! The engine: a pure step function. Given the compiled journeys, one
+//! profile's state, an input and `now`, it returns the new state and the
+//! trace records (actions are records too). It reads no clock and does no
+//! I/O; the runner owns time, input and the store.
+
+mod action;
+mod condition;
+mod context;
+mod entry;
+mod jump;
+mod reaction;
+mod split;
+mod wait;
+
+use crate::check::CompiledJourney;
+use crate::model::{ExprSrc, Node};
+use crate::state::{Instance, LastError, ProfileState, Waiting};
+use crate::trace::Record;
+use chrono::{DateTime, Utc};
+use serde_json::Value as Json;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+pub use split::split_bucket;
+
+/// More steps than this without a pause is an error (section 4).
+pub const STEP_LIMIT: usize = 1000;
+/// Jumps followed in one input, at most (a guard beside the cycle check).
+const JUMP_LIMIT: usize = 100;
+
+/// Every journey version, by id then version.
+#[derive(Clone, Default)]
+pub struct Journeys {
+    by_id: BTreeMap<String, Vec<Arc<CompiledJourney>>>,
+}
+
+impl Journeys {
+    /// Indexes compiled journeys.
+    pub fn new(list: Vec<CompiledJourney>) -> Journeys {
+        let mut by_id: BTreeMap<String, Vec<Arc<CompiledJourney>>> = BTreeMap::new();
+        for cj in list {
+            by_id
+                .entry(cj.journey.id.clone())
+                .or_default()
+                .push(Arc::new(cj));
+        }
+        for versions in by_id.values_mut() {
+            versions.sort_by_key(|cj| cj.journey.version);
+        }
+        Journeys { by_id }
+    }
+
+    /// The live version of `id` at `now`: the highest published at or before now.
+    pub fn live(&self, id: &str, now: DateTime<Utc>) -> Option<&CompiledJourney> {
+        self.by_id
+            .get(id)?
+            .iter()
+            .rev()
+            .find(|cj| cj.journey.published_at <= now)
+            .map(|a| &**a)
+    }
+
+    /// Version `v` of `id`.
+    pub fn version(&self, id: &str, v: i64) -> Option<&CompiledJourney> {
+        self.by_id
+            .get(id)?
+            .iter()
+            .find(|cj| cj.journey.version == v)
+            .map(|a| &**a)
+    }
+
+    /// Journey ids in order.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.by_id.keys().map(String::as_str)
+    }
+
+    /// Every version, by id then version.
+    pub fn all(&self) -> impl Iterator<Item = &CompiledJourney> {
+        self.by_id.values().flatten().map(|a| &**a)
+    }
+}
+
+/// What happened to a profile.
+pub enum Input<'a> {
+    /// An event of this profile.
+    Event {
+        /// Catalog event name.
+        name: &'a str,
+        /// Its payload.
+        payload: &'a Json,
+    },
+    /// The timer of this profile's instance in journey `journey` is due.
+    Timer {
+        /// Journey id.
+        journey: &'a str,
+    },
+    /// Version `version` of journey `journey` reads its audience and this
+    /// profile is in it.
+    Audience {
+        /// Journey id.
+        journey: &'a str,
+        /// Version.
+        version: i64,
+    },
+}
+
+/// Applies `input` to one profile at `now`: the new state and the records.
+pub fn step(
+    journeys: &Journeys,
+    mut state: ProfileState,
+    input: Input<'_>,
+    now: DateTime<Utc>,
+) -> (ProfileState, Vec<Record>) {
+    let mut records = Vec::new();
+    let mut jumps = Vec::new();
+    match input {
+        Input::Event { name, payload } => {
+            let resumed = reaction::on_event(
+                journeys,
+                &mut state,
+                name,
+                payload,
+                now,
+                &mut records,
+                &mut jumps,
+            );
+            for id in journeys.ids() {
+                if resumed.iter().any(|r| r == id) {
+                    continue;
+                }
+                if let Some(cj) = journeys.live(id, now) {
+                    if matches!(cj.journey.nodes.get(&cj.journey.start), Some(Node::Event { event, .. }) if event == name)
+                    {
+                        entry::by_event(
+                            journeys,
+                            cj,
+                            &mut state,
+                            name,
+                            payload,
+                            now,
+                            &mut records,
+                            &mut jumps,
+                        );
+                    }
+                }
+            }
+        }
+        Input::Timer { journey } => {
+            wait::on_timer(journeys, &mut state, journey, now, &mut records, &mut jumps)
+        }
+        Input::Audience { journey, version } => {
+            if let Some(cj) = journeys.version(journey, version) {
+                entry::by_audience(journeys, cj, &mut state, now, &mut records, &mut jumps);
+            }
+        }
+    }
+    jump::enter_targets(journeys, &mut state, jumps, now, &mut records);
+    (state, records)
+}
+
+/// A jump waiting for its origin to move on: the target and the payloads.
+pub(crate) struct PendingJump {
+    target: String,
+    from: String,
+    events: BTreeMap<String, Json>,
+}
+
+/// What a walk may know of the profile's other journeys.
+pub(crate) struct View {
+    pub in_journeys: std::collections::BTreeSet<String>,
+    pub history: BTreeMap<String, crate::state::History>,
+}
+
+impl View {
+    pub fn of(state: &ProfileState) -> View {
+        View {
+            in_journeys: state.instances.keys().cloned().collect(),
+            history: state.history.clone(),
+        }
+    }
+}
+
+/// Where a node sends the instance.
+pub(crate) enum Flow {
+    Goto(String),
+    Pause(Waiting),
+    Exit(&'static str),
+}
+
+/// One instance moving through its journey within one input.
+pub(crate) struct Walk<'a> {
+    pub journeys: &'a Journeys,
+    /// The profile's other journeys and entry history, as the walk began.
+    pub view: View,
+    pub cj: &'a CompiledJourney,
+    pub profile_id: &'a str,
+    pub profile: &'a crate::state::Profile,
+    pub now: DateTime<Utc>,
+    pub records: &'a mut Vec<Record>,
+    pub jumps: &'a mut Vec<PendingJump>,
+}
+
+impl Walk<'_> {
+    pub fn record(&self, kind: &str) -> Record {
+        Record::new(
+            self.now,
+            kind,
+            &self.cj.journey.id,
+            self.cj.journey.version,
+            self.profile_id,
+        )
+    }
+
+    /// Moves `inst` from its node (already entered) until it pauses or exits;
+    /// returns whether it is still in the journey.
+    pub fn advance(&mut self, inst: &mut Instance, first: Flow) -> bool {
+        let mut flow = first;
+        let mut steps = 0usize;
+        loop {
+            match flow {
+                Flow::Pause(w) => {
+                    inst.waiting = Some(w);
+                    return true;
+                }
+                Flow::Exit(reason) => {
+                    let r = self
+                        .record("exit")
+                        .with("node", inst.node.clone())
+                        .with("reason", reason);
+                    self.records.push(r);
+                    inst.waiting = None;
+                    return false;
+                }
+                Flow::Goto(next) => {
+                    steps += 1;
+                    inst.previous_node = Some(std::mem::replace(&mut inst.node, next));
+                    if steps > STEP_LIMIT {
+                        flow = Flow::Exit("stepLimit");
+                        continue;
+                    }
+                    flow = self.run_node(inst);
+                }
+            }
+        }
+    }
+
+    fn run_node(&mut self, inst: &mut Instance) -> Flow {
+        let cj = self.cj;
+        let id = inst.node.clone();
+        let Some(node) = cj.journey.nodes.get(&id) else {
+            return self.fail(inst, &id, "the node does not exist", None, None);
+        };
+        match node {
+            Node::Condition {
+                paths,
+                otherwise,
+                on_error,
+            } => condition::run(
+                self,
+                inst,
+                &id,
+                paths,
+                otherwise.as_deref(),
+                on_error.as_deref(),
+            ),
+            Node::Split { paths } => split::run(self, inst, &id, paths),
+            Node::Wait {
+                duration,
+                until,
+                next,
+                on_error,
+            } => wait::run(
+                self,
+                inst,
+                &id,
+                *duration,
+                until.as_ref(),
+                next,
+                on_error.as_deref(),
+            ),
+            Node::Reaction {
+                events, timeout, ..
+            } => reaction::run(self, &id, events, *timeout),
+            Node::Action {
+                action,
+                params,
+                next,
+                on_error,
+            } => action::run(self, inst, &id, action, params, next, on_error.as_deref()),
+            Node::Jump {
+                journey,
+                next,
+                on_error,
+            } => jump::run(self, inst, &id, journey, next, on_error.as_deref()),
+            Node::End => Flow::Exit("end"),
+            // Entry nodes are only ever the start; reaching one again ends the walk.
+            Node::Event { next, .. } | Node::Audience { next, .. } => Flow::Goto(next.clone()),
+        }
+    }
+
+    /// Records an error at `node` and sends the instance to `on_error`, or out.
+    pub fn fail(
+        &mut self,
+        inst: &mut Instance,
+        node: &str,
+        message: &str,
+        expr: Option<(&ExprSrc, jexpr::Span)>,
+        on_error: Option<&str>,
+    ) -> Flow {
+        self.fail_kind(inst, node, message, expr, on_error, "error")
+    }
+
+    pub fn fail_kind(
+        &mut self,
+        inst: &mut Instance,
+        node: &str,
+        message: &str,
+        expr: Option<(&ExprSrc, jexpr::Span)>,
+        on_error: Option<&str>,
+        code: &str,
+    ) -> Flow {
+        let mut r = self
+            .record("error")
+            .with("node", node)
+            .with("message", message);
+        if let Some((e, span)) = expr {
+            r = r
+                .with("field", e.pointer.clone())
+                .with("span", serde_json::json!([span.start, span.end]));
+        }
+        self.records.push(r);
+        let node_type = self
+            .cj
+            .journey
+            .nodes
+            .get(node)
+            .map_or("", |n| n.type_name());
+        inst.last_error = Some(LastError {
+            node: node.to_string(),
+            node_type: node_type.to_string(),
+            code: code.to_string(),
+        });
+        match on_error {
+            Some(next) => Flow::Goto(next.to_string()),
+            None => Flow::Exit("error"),
+        }
+    }
+
+    /// Evaluates `e` for `inst`; with `extra`, one more event payload is visible.
+    pub fn eval<T>(
+        &self,
+        inst: &Instance,
+        e: &ExprSrc,
+        extra: Option<(&str, &Json)>,
+        read: impl FnOnce(&jexpr::Value<'_>) -> T,
+    ) -> Result<T, jexpr::EvalError> {
+        context::eval(self, inst, e, extra, read)
+    }
+}

@@ -1,0 +1,171 @@
+//! `wait` (a duration, or until a time) and the timers that end waits,
+//! reactions and the 91-day stay.
+
+use super::{Flow, Journeys, PendingJump, Walk};
+use crate::model::{ExprSrc, Node, MAX_WAIT_MS};
+use crate::state::{Instance, ProfileState, Waiting, JOURNEY_TIMEOUT_MS};
+use crate::trace::Record;
+use chrono::{DateTime, Duration, Utc};
+use jexpr::Value;
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn run(
+    walk: &mut Walk<'_>,
+    inst: &mut Instance,
+    node: &str,
+    duration: Option<i64>,
+    until: Option<&ExprSrc>,
+    next: &str,
+    on_error: Option<&str>,
+) -> Flow {
+    let now = walk.now;
+    let due = match (duration, until) {
+        (Some(ms), _) => now + Duration::milliseconds(ms),
+        (None, Some(e)) => {
+            let zone = walk.cj.journey.time_zone;
+            let target = walk.eval(inst, e, None, |v| match v {
+                Value::DateTime(z) => Ok(z.instant),
+                Value::DateTimeOnly(local) => zone
+                    .from_local(local)
+                    .ok_or_else(|| format!("`{local}` has no instant in the journey's time zone")),
+                Value::Null => Err("the wait's `until` evaluated to null".to_string()),
+                other => Err(format!(
+                    "the wait's `until` is not a date-time: {}",
+                    other.display()
+                )),
+            });
+            let target = match target {
+                Ok(Ok(t)) => t,
+                Ok(Err(message)) => {
+                    return walk.fail(
+                        inst,
+                        node,
+                        &message,
+                        Some((e, jexpr::Span::new(0, e.source.len()))),
+                        on_error,
+                    )
+                }
+                Err(err) => {
+                    return walk.fail_kind(
+                        inst,
+                        node,
+                        &err.message,
+                        Some((e, err.span)),
+                        on_error,
+                        err.kind.name(),
+                    )
+                }
+            };
+            if (target - now).num_milliseconds() > MAX_WAIT_MS {
+                let message = format!(
+                    "the wait until {} is longer than 90 days",
+                    jexpr::time::format_instant(&target)
+                );
+                return walk.fail(
+                    inst,
+                    node,
+                    &message,
+                    Some((e, jexpr::Span::new(0, e.source.len()))),
+                    on_error,
+                );
+            }
+            target.max(now)
+        }
+        (None, None) => {
+            return walk.fail(
+                inst,
+                node,
+                "internal error: a wait without a duration",
+                None,
+                on_error,
+            )
+        }
+    };
+    let r = walk
+        .record("wait")
+        .with("node", node)
+        .with("until", jexpr::time::format_instant(&due));
+    walk.records.push(r);
+    if due <= now {
+        // A target in the past or now resumes at once.
+        let r = walk
+            .record("resume")
+            .with("node", node)
+            .with("cause", "timer");
+        walk.records.push(r);
+        return Flow::Goto(next.to_string());
+    }
+    Flow::Pause(Waiting {
+        due,
+        reaction: false,
+    })
+}
+
+/// The timer of the profile's instance in `journey` fired.
+pub(super) fn on_timer(
+    journeys: &Journeys,
+    state: &mut ProfileState,
+    journey: &str,
+    now: DateTime<Utc>,
+    records: &mut Vec<Record>,
+    jumps: &mut Vec<PendingJump>,
+) {
+    let Some(mut inst) = state.instances.remove(journey) else {
+        return;
+    };
+    let Some(cj) = journeys.version(journey, inst.version) else {
+        return;
+    };
+    if inst.due().is_none_or(|d| d > now) {
+        // Not due (a stale timer): keep waiting.
+        state.instances.insert(journey.to_string(), inst);
+        return;
+    }
+    let profile = state.profile.clone();
+    let mut walk = Walk {
+        journeys,
+        view: super::View::of(state),
+        cj,
+        profile_id: &state.id,
+        profile: &profile,
+        now,
+        records,
+        jumps,
+    };
+    let timed_out = (now - inst.entered_at).num_milliseconds() >= JOURNEY_TIMEOUT_MS;
+    let flow = if timed_out {
+        Flow::Exit("timeout")
+    } else {
+        let reaction = inst.waiting.as_ref().is_some_and(|w| w.reaction);
+        let node = inst.node.clone();
+        match cj.journey.nodes.get(&node) {
+            Some(Node::Reaction { on_timeout, .. }) if reaction => {
+                let r = walk
+                    .record("resume")
+                    .with("node", node.clone())
+                    .with("cause", "timeout");
+                walk.records.push(r);
+                Flow::Goto(on_timeout.clone())
+            }
+            Some(Node::Wait { next, .. }) => {
+                let r = walk
+                    .record("resume")
+                    .with("node", node.clone())
+                    .with("cause", "timer");
+                walk.records.push(r);
+                Flow::Goto(next.clone())
+            }
+            _ => walk.fail(
+                &mut inst,
+                &node,
+                "internal error: a timer for a node that does not wait",
+                None,
+                None,
+            ),
+        }
+    };
+    inst.waiting = None;
+    if walk.advance(&mut inst, flow) {
+        state.instances.insert(journey.to_string(), inst);
+    }
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env python3
+"""Generates profiles.jsonl and events.jsonl for the example journeys.
+
+Deterministic (a fixed seed), so the committed files can be regenerated:
+    python3 examples/journeys/generate.py examples/journeys
+"""
+import json, random, sys
+from datetime import datetime, timedelta, timezone
+
+out = sys.argv[1] if len(sys.argv) > 1 else "."
+rng = random.Random(42)
+start = datetime(2024, 5, 1, 8, 0, tzinfo=timezone.utc)
+profiles = [f"user{i:04d}@example.com" for i in range(600)]
+countries = ["FR", "DE", "ES", "US", "GB", "IT"]
+tiers = ["gold", "silver", "bronze", None]
+
+with open(f"{out}/profiles.jsonl", "w") as f:
+    for p in profiles:
+        tier = rng.choice(tiers)
+        data = {"ExperiencePlatform": {"Profile": {"person": {"name": {"firstName": p.split("@")[0].title()}},
+                                                    "homeAddress": {"country": rng.choice(countries)}}}}
+        if tier:
+            data["ExperiencePlatform"]["Profile"]["loyalty"] = {"tier": tier, "points": rng.randrange(0, 5000)}
+        audiences = {}
+        if rng.random() < 0.15:
+            audiences["lapsed customers"] = "realized"
+        f.write(json.dumps({"profileId": p, "dataSources": data, "audiences": audiences}) + "\n")
+
+def ts(t):
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+lines = []
+t = start
+for i in range(4000):
+    t += timedelta(seconds=rng.randrange(20, 400))
+    p = rng.choice(profiles)
+    r = rng.random()
+    if r < 0.30:
+        lines.append({"time": ts(t), "event": "Subscribed", "payload": {"email": p, "consent": rng.random() < 0.9, "country": rng.choice(countries)}})
+    elif r < 0.50:
+        lines.append({"time": ts(t), "event": "EmailOpened", "payload": {"email": p, "campaign": "welcome"}})
+    elif r < 0.78:
+        items = [{"sku": f"SKU-{rng.randrange(100)}", "price": round(rng.uniform(5, 120), 2), "qty": rng.randrange(1, 4)} for _ in range(rng.randrange(1, 5))]
+        lines.append({"time": ts(t), "event": "CartUpdated", "payload": {"email": p, "total": round(sum(x["price"] * x["qty"] for x in items), 2), "items": items}})
+    elif r < 0.95:
+        lines.append({"time": ts(t), "event": "OrderPlaced", "payload": {"email": p, "orderId": f"o{i}", "total": round(rng.uniform(10, 300), 2)}})
+    else:
+        lines.append({"time": ts(t), "profileId": p, "audiences": {"lapsed customers": rng.choice(["realized", "exited"])}})
+with open(f"{out}/events.jsonl", "w") as f:
+    for l in lines:
+        f.write(json.dumps(l) + "\n")
