@@ -425,15 +425,15 @@ fn expressions(
                 programs.insert(e.pointer.clone(), Arc::new(p));
             } else {
                 let (want, help) = match role {
-                        Role::Condition => ("`boolean`".to_string(), "a condition must be true or false: compare the value, e.g. `… == \"x\"` or `… is not null`".to_string()),
-                        Role::Until => ("`dateTimeOnly` or `dateTime`".to_string(), "e.g. `setHours(toDateTimeOnly(nowWithDelta(1, \"days\")), 9)`".to_string()),
-                        Role::Param(t) => (format!("`{t}`"), format!("the catalog declares this parameter as `{t}`")),
+                        Role::Condition => ("a `boolean`".to_string(), "a condition must be true or false: compare the value, e.g. `… == \"x\"` or `… is not null`".to_string()),
+                        Role::Until => ("a `dateTimeOnly` or `dateTime`".to_string(), "e.g. `setHours(toDateTimeOnly(nowWithDelta(1, \"days\")), 9)`".to_string()),
+                        Role::Param(t) => (format!("{} `{t}`", article(&t.to_string())), format!("the catalog declares this parameter as `{t}`")),
                         Role::Any => (String::new(), String::new()),
                     };
                 let d = Diagnostic::new(
                     "E0309",
                     Span::new(0, e.source.len()),
-                    format!("expected a {want} expression, found `{ty}`"),
+                    format!("expected {want} expression, found `{ty}`"),
                 )
                 .with_label(format!("this is `{ty}`"))
                 .with_help(help);
@@ -475,4 +475,12 @@ enum Role<'t> {
     Param(&'t Type),
     /// A parameter the catalog does not declare (reported elsewhere).
     Any,
+}
+
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
 }

@@ -383,7 +383,7 @@ pub fn read(file: &str, doc: &Json, problems: &mut Vec<Problem>) -> Option<Journ
             }
         }
     }
-    if problems.len() > before {
+    if blocking(&problems[before..]) {
         return None;
     }
     Some(Journey {
@@ -590,7 +590,12 @@ impl Reader<'_> {
                 return None;
             }
         };
-        self.keys(o, ptr, allowed, &format!("a `{ty}` node"));
+        let article = if ty.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
+        self.keys(o, ptr, allowed, &format!("{article} `{ty}` node"));
         let before = self.problems.len();
         let next = |r: &mut Self| r.string(o, ptr, "next", true).unwrap_or_default();
         let on_error = |r: &mut Self| r.string(o, ptr, "onError", false);
@@ -771,7 +776,7 @@ impl Reader<'_> {
             },
             _ => Node::End,
         };
-        (self.problems.len() == before).then_some(node)
+        (!blocking(&self.problems[before..])).then_some(node)
     }
 
     fn list<'j>(&mut self, o: &'j Map<String, Json>, ptr: &str, key: &str) -> &'j [Json] {
@@ -812,6 +817,15 @@ impl Reader<'_> {
             }
         }
     }
+}
+
+/// Whether these problems leave the model unusable (a missing or malformed
+/// value, an unknown node type); others (bounds, labels, unknown keys) are
+/// reported and checking goes on.
+fn blocking(problems: &[Problem]) -> bool {
+    problems
+        .iter()
+        .any(|p| p.code == "J002" || p.code == "J004")
 }
 
 const TYPES: &[&str] = &[

@@ -1,0 +1,90 @@
+//! Runs scenario files: sections `--- catalog`, `--- journey` (repeatable),
+//! `--- profiles`, `--- events`, `--- until` in one text file.
+
+use jexpr_journey::engine::Journeys;
+use jexpr_journey::runner::Runner;
+use jexpr_journey::store::MemoryStore;
+use jexpr_journey::JourneyCatalog;
+use std::path::Path;
+
+pub struct Scenario {
+    pub catalog: String,
+    pub journeys: Vec<String>,
+    pub profiles: String,
+    pub events: String,
+    pub until: Option<String>,
+}
+
+pub fn parse(text: &str) -> Scenario {
+    let mut s = Scenario {
+        catalog: "{}".into(),
+        journeys: Vec::new(),
+        profiles: String::new(),
+        events: String::new(),
+        until: None,
+    };
+    let mut section = String::new();
+    let mut body = String::new();
+    let flush = |section: &str, body: &mut String, s: &mut Scenario| {
+        let b = std::mem::take(body);
+        match section {
+            "catalog" => s.catalog = b,
+            "journey" => s.journeys.push(b),
+            "profiles" => s.profiles = b,
+            "events" => s.events = b,
+            "until" => s.until = Some(b.trim().to_string()),
+            _ => {}
+        }
+    };
+    for line in text.lines() {
+        if let Some(name) = line.strip_prefix("--- ") {
+            flush(&section, &mut body, &mut s);
+            section = name.trim().to_string();
+        } else {
+            body.push_str(line);
+            body.push('\n');
+        }
+    }
+    flush(&section, &mut body, &mut s);
+    s
+}
+
+/// The trace of a run, or the check report when the journeys are invalid.
+pub fn run(s: &Scenario) -> String {
+    let doc: serde_json::Value =
+        serde_json::from_str(&s.catalog).expect("scenario catalog is JSON");
+    let catalog = JourneyCatalog::from_json(&doc, Path::new("catalog.json")).unwrap_or_else(|p| {
+        panic!(
+            "catalog: {}",
+            p.iter().map(|p| p.render()).collect::<String>()
+        )
+    });
+    let files: Vec<(String, String)> = s
+        .journeys
+        .iter()
+        .enumerate()
+        .map(|(i, j)| (format!("journey{}.json", i + 1), j.clone()))
+        .collect();
+    let (report, compiled) = jexpr_journey::check(&files, &catalog);
+    if report.has_errors() {
+        return report.render();
+    }
+    let mut out = Vec::new();
+    let until = s
+        .until
+        .as_deref()
+        .map(|u| jexpr::time::parse_instant(u).expect("until"));
+    let mut runner = Runner::new(
+        Journeys::new(compiled),
+        &catalog,
+        MemoryStore::default(),
+        &mut out,
+    );
+    runner
+        .load_profiles(s.profiles.as_bytes())
+        .expect("profiles");
+    let summary = runner.run(s.events.as_bytes(), until).expect("run");
+    let mut text = String::from_utf8(out).expect("utf-8 trace");
+    text.push_str(&format!("# summary: {}\n", summary.to_json()));
+    text
+}
