@@ -15,6 +15,7 @@ pub struct Scenario {
     pub until: Option<String>,
 }
 
+#[allow(dead_code)] // used by the scenario test, not the property test
 pub fn parse(text: &str) -> Scenario {
     let mut s = Scenario {
         catalog: "{}".into(),
