@@ -327,7 +327,7 @@ pub fn read(file: &str, doc: &Json, problems: &mut Vec<Problem>) -> Option<Journ
             Some(Json::Bool(b)) => *b,
             Some(other) => {
                 r.error(
-                    "J002",
+                    "J003",
                     "/reentrance/allowed",
                     format!("`allowed` must be true or false, found {other}"),
                 );

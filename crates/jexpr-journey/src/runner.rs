@@ -9,7 +9,7 @@ use crate::model::Node;
 use crate::state::{Fetch, Profile, ProfileState};
 use crate::store::{Commit, Store, StoreError, TimerKey};
 use crate::trace::Record;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::{Map, Value as Json};
 use std::io::{BufRead, Write};
 
@@ -370,12 +370,8 @@ impl<'a, S: Store> Runner<'a, S> {
             .live(&key.journey, now)
             .is_some_and(|l| l.journey.version == key.version);
         let mut next = Vec::new();
-        if let Some(every) = every {
-            next.push(read_key(
-                now + Duration::milliseconds(every),
-                &key.journey,
-                key.version,
-            ));
+        if let Some(due) = every.and_then(|every| crate::state::later(now, every)) {
+            next.push(read_key(due, &key.journey, key.version));
         }
         // The read itself is done once scheduled again; members enter below.
         self.store.commit(Commit {

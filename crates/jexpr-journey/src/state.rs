@@ -102,7 +102,15 @@ pub const JOURNEY_TIMEOUT_MS: i64 = 91 * 24 * 3600 * 1000;
 impl Instance {
     /// When this instance's timer fires: its wait, or the 91-day timeout.
     pub fn due(&self) -> Option<DateTime<Utc>> {
-        let limit = self.entered_at + chrono::Duration::milliseconds(JOURNEY_TIMEOUT_MS);
+        let limit = later(self.entered_at, JOURNEY_TIMEOUT_MS).unwrap_or(DateTime::<Utc>::MAX_UTC);
         self.waiting.as_ref().map(|w| w.due.min(limit))
     }
+}
+
+/// `t` plus `ms` milliseconds, or `None` past the end of the calendar that
+/// RFC 3339 can write (year 9999): a trace never shows a time it cannot parse.
+pub fn later(t: DateTime<Utc>, ms: i64) -> Option<DateTime<Utc>> {
+    let end = DateTime::<Utc>::from_timestamp_millis(253_402_300_799_999)?;
+    t.checked_add_signed(chrono::TimeDelta::try_milliseconds(ms)?)
+        .filter(|d| *d <= end)
 }

@@ -15,11 +15,11 @@ fn problems() {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let mut files = vec![(name, text)];
-        // A jump target for the jump cases.
-        files.push((
-            "target.json".into(),
-            std::fs::read_to_string(root.join("target.json")).expect("target"),
-        ));
+        // Jump targets: one starting with an event, one with an audience.
+        for target in ["target.json", "aud.json"] {
+            let text = std::fs::read_to_string(root.join(target)).expect("target");
+            files.push((target.into(), text));
+        }
         let (report, compiled) = jexpr_journey::check(&files, &catalog);
         assert!(
             report.has_errors() || !report.problems.is_empty(),
@@ -30,4 +30,19 @@ fn problems() {
         let json = serde_json::to_string_pretty(&report.to_json()).expect("json");
         insta::assert_snapshot!(format!("{}\n{json}", report.render()));
     });
+}
+
+#[test]
+fn catalog_problems() {
+    let doc = serde_json::json!({
+        "events": {"E": {"fields": {"n": "integer"}, "profileId": "@{E.n}"},
+                   "F": {"fields": {"n": "integer"}, "profileId": "@{E.m}"}},
+        "actions": {"email": {"params": {"to": "strng"}}}
+    });
+    let problems = match jexpr_journey::JourneyCatalog::from_json(&doc, Path::new("catalog.json")) {
+        Ok(_) => panic!("the catalog has problems"),
+        Err(p) => p,
+    };
+    let report = jexpr_journey::Report { problems };
+    insta::assert_snapshot!(report.render());
 }

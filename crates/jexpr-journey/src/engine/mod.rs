@@ -280,7 +280,7 @@ impl Walk<'_> {
             ),
             Node::Reaction {
                 events, timeout, ..
-            } => reaction::run(self, &id, events, *timeout),
+            } => reaction::run(self, inst, &id, events, *timeout),
             Node::Action {
                 action,
                 params,

@@ -4,11 +4,25 @@ use super::{Flow, Journeys, PendingJump, Walk};
 use crate::model::{Node, ReactionEvent};
 use crate::state::{ProfileState, Waiting};
 use crate::trace::Record;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::{json, Value as Json};
 
-pub(super) fn run(walk: &mut Walk<'_>, node: &str, events: &[ReactionEvent], timeout: i64) -> Flow {
-    let due = walk.now + Duration::milliseconds(timeout);
+pub(super) fn run(
+    walk: &mut Walk<'_>,
+    inst: &mut crate::state::Instance,
+    node: &str,
+    events: &[ReactionEvent],
+    timeout: i64,
+) -> Flow {
+    let Some(due) = crate::state::later(walk.now, timeout) else {
+        return walk.fail(
+            inst,
+            node,
+            "the reaction's timeout falls after the last date the calendar has",
+            None,
+            None,
+        );
+    };
     let names: Vec<&str> = events.iter().map(|e| e.event.as_str()).collect();
     let r = walk
         .record("wait")

@@ -5,7 +5,7 @@ use super::{Flow, Journeys, PendingJump, Walk};
 use crate::model::{ExprSrc, Node, MAX_WAIT_MS};
 use crate::state::{Instance, ProfileState, Waiting, JOURNEY_TIMEOUT_MS};
 use crate::trace::Record;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use jexpr::Value;
 
 #[allow(clippy::too_many_arguments)]
@@ -20,7 +20,18 @@ pub(super) fn run(
 ) -> Flow {
     let now = walk.now;
     let due = match (duration, until) {
-        (Some(ms), _) => now + Duration::milliseconds(ms),
+        (Some(ms), _) => match crate::state::later(now, ms) {
+            Some(t) => t,
+            None => {
+                return walk.fail(
+                    inst,
+                    node,
+                    "the wait would end after the last date the calendar has",
+                    None,
+                    on_error,
+                )
+            }
+        },
         (None, Some(e)) => {
             let zone = walk.cj.journey.time_zone;
             let target = walk.eval(inst, e, None, |v| match v {

@@ -1,0 +1,177 @@
+//! `jexpr journey check` and `jexpr run` through the binary (JOURNEYS.md
+//! sections 3 and 6): exit codes, JSON shapes, and the example run.
+
+use std::process::{Command, Output};
+
+fn jexpr(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_jexpr"))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .args(args)
+        .output()
+        .expect("run jexpr")
+}
+
+const EXAMPLES: [&str; 3] = [
+    "examples/journeys/cart.journey.json",
+    "examples/journeys/welcome.journey.json",
+    "examples/journeys/winback.journey.json",
+];
+
+#[test]
+fn the_examples_check_clean() {
+    let mut args = vec!["journey", "check"];
+    args.extend(EXAMPLES);
+    args.extend([
+        "--catalog",
+        "examples/journeys/catalog.json",
+        "--format",
+        "json",
+    ]);
+    let out = jexpr(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v, serde_json::json!({"errors": [], "warnings": []}));
+}
+
+#[test]
+fn a_broken_journey_is_exit_1_with_pointers_and_spans() {
+    let dir = std::env::temp_dir().join(format!("jexpr-journey-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("broken.json");
+    std::fs::write(
+        &file,
+        r#"{"id": "b", "version": 1, "start": "s", "nodes": {
+            "s": {"type": "event", "event": "Subscribed", "when": "@{Subscribed.consnt}", "next": "x"},
+            "e": {"type": "end"}}}"#,
+    )
+    .expect("write");
+    let path = file.to_string_lossy().into_owned();
+    let out = jexpr(&[
+        "journey",
+        "check",
+        &path,
+        "--catalog",
+        "examples/journeys/catalog.json",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let errors = v["errors"].as_array().expect("errors");
+    let by_code = |c: &str| {
+        errors
+            .iter()
+            .find(|e| e["code"] == c)
+            .unwrap_or_else(|| panic!("no {c} in {v}"))
+    };
+    assert_eq!(by_code("J010")["pointer"], "/nodes/s/next");
+    assert_eq!(by_code("E0205")["pointer"], "/nodes/s/when");
+    assert_eq!(by_code("E0205")["span"], serde_json::json!([13, 19]));
+    assert_eq!(v["warnings"][0]["code"], "J023");
+    // Text goes to stderr with the expression's snippet.
+    let out = jexpr(&[
+        "journey",
+        "check",
+        &path,
+        "--catalog",
+        "examples/journeys/catalog.json",
+    ]);
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("broken.json#/nodes/s/when:1:14"), "{text}");
+    assert!(text.contains("did you mean `consent`?"), "{text}");
+    // `run` refuses it too, with the same exit code.
+    let out = jexpr(&[
+        "run",
+        &path,
+        "--catalog",
+        "examples/journeys/catalog.json",
+        "--events",
+        "examples/journeys/events.jsonl",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_example_run_is_deterministic_and_summarised() {
+    let run = || {
+        let mut args = vec!["run"];
+        args.extend(EXAMPLES);
+        args.extend([
+            "--catalog",
+            "examples/journeys/catalog.json",
+            "--profiles",
+            "examples/journeys/profiles.jsonl",
+            "--events",
+            "examples/journeys/events.jsonl",
+            "--until",
+            "2024-06-15T00:00:00Z",
+        ]);
+        jexpr(&args)
+    };
+    let first = run();
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert_eq!(
+        first.stdout,
+        run().stdout,
+        "two runs of the same input differ"
+    );
+    let summary = String::from_utf8_lossy(&first.stderr);
+    assert!(summary.contains("read 4000 lines"), "{summary}");
+    let records = first
+        .stdout
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .count();
+    assert!(
+        summary.contains(&format!("wrote {records} trace records")),
+        "{summary}"
+    );
+    // Every record is JSON with the fields of section 5.
+    for line in first
+        .stdout
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+    {
+        let v: serde_json::Value = serde_json::from_slice(line).expect("record");
+        assert!(
+            v["time"]
+                .as_str()
+                .is_some_and(|t| t.ends_with('Z') && t.len() == 24),
+            "{v}"
+        );
+        assert!(v["kind"].is_string());
+    }
+}
+
+#[test]
+fn an_unreadable_events_file_is_a_usage_error() {
+    let out = jexpr(&[
+        "run",
+        EXAMPLES[1],
+        "--catalog",
+        "examples/journeys/catalog.json",
+        "--events",
+        "nope.jsonl",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("nope.jsonl")),
+        "{v}"
+    );
+}

@@ -1,0 +1,243 @@
+//! Hostile journeys and inputs: no panic, bounded work, a clear error or
+//! record for each.
+
+mod common;
+
+use jexpr_journey::engine::Journeys;
+use jexpr_journey::runner::Runner;
+use jexpr_journey::store::MemoryStore;
+use jexpr_journey::JourneyCatalog;
+use serde_json::json;
+use std::io::Read;
+use std::path::Path;
+
+fn catalog() -> JourneyCatalog {
+    let doc = json!({"events": {"E": {"fields": {"s": "string"}}}});
+    JourneyCatalog::from_json(&doc, Path::new("catalog.json")).expect("catalog")
+}
+
+fn chain(len: usize, cyclic: bool) -> String {
+    let mut nodes = serde_json::Map::new();
+    nodes.insert(
+        "s".into(),
+        json!({"type": "event", "event": "E", "next": "n0"}),
+    );
+    for i in 0..len {
+        let next = if i + 1 < len {
+            format!("n{}", i + 1)
+        } else if cyclic {
+            "n0".into()
+        } else {
+            "end".into()
+        };
+        nodes.insert(format!("n{i}"), json!({"type": "condition", "paths": [{"when": "false", "next": "end"}], "otherwise": next}));
+    }
+    nodes.insert("end".into(), json!({"type": "end"}));
+    json!({"id": "chain", "version": 1, "start": "s", "nodes": nodes}).to_string()
+}
+
+fn run(journeys: Vec<String>, events: impl std::io::BufRead) -> String {
+    let catalog = catalog();
+    let files: Vec<(String, String)> = journeys
+        .into_iter()
+        .enumerate()
+        .map(|(i, j)| (format!("j{i}.json"), j))
+        .collect();
+    let (report, compiled) = jexpr_journey::check(&files, &catalog);
+    assert!(!report.has_errors(), "{}", report.render());
+    let mut out = Vec::new();
+    let runner = Runner::new(
+        Journeys::new(compiled),
+        &catalog,
+        MemoryStore::default(),
+        &mut out,
+    );
+    runner.run(events, None).expect("run");
+    String::from_utf8(out).expect("utf-8")
+}
+
+#[test]
+fn ten_thousand_nodes_stop_at_the_step_limit() {
+    let trace = run(
+        vec![chain(10_000, false)],
+        &b"{\"time\": \"2024-05-01T10:00:00Z\", \"event\": \"E\", \"profileId\": \"p\"}\n"[..],
+    );
+    let last = trace.lines().last().unwrap_or("");
+    assert!(last.contains("\"reason\":\"stepLimit\""), "{last}");
+    assert_eq!(
+        trace
+            .lines()
+            .filter(|l| l.contains("\"kind\":\"path\""))
+            .count(),
+        1000
+    );
+}
+
+#[test]
+fn a_ten_thousand_node_cycle_is_reported_not_followed() {
+    let (report, _) = jexpr_journey::check(&[("c.json".into(), chain(10_000, true))], &catalog());
+    assert!(
+        report.problems.iter().any(|p| p.code == "J024"),
+        "{}",
+        report.render()
+    );
+}
+
+#[test]
+fn a_deep_chain_of_jumps_is_bounded() {
+    let journeys: Vec<String> = (0..300)
+        .map(|i| {
+            json!({"id": format!("j{i:03}"), "version": 1, "start": "s", "nodes": {
+                "s": {"type": "event", "event": "E", "when": "false", "next": "jump"},
+                "jump": {"type": "jump", "journey": format!("j{:03}", (i + 1) % 300), "next": "w"},
+                "w": {"type": "wait", "duration": "PT1H", "next": "end"},
+                "end": {"type": "end"}}})
+            .to_string()
+        })
+        .collect();
+    // A cycle of 300 jumps is a check error …
+    let files: Vec<(String, String)> = journeys
+        .iter()
+        .enumerate()
+        .map(|(i, j)| (format!("j{i}.json"), j.clone()))
+        .collect();
+    let (report, _) = jexpr_journey::check(&files, &catalog());
+    assert!(report.problems.iter().any(|p| p.code == "J022"));
+    // … and a chain of 300 (the last one jumps nowhere) runs, bounded.
+    let mut chain = journeys;
+    chain[299] = json!({"id": "j299", "version": 1, "start": "s", "nodes": {
+        "s": {"type": "event", "event": "E", "when": "false", "next": "end"}, "end": {"type": "end"}}})
+    .to_string();
+    chain[0] = chain[0].replace("\"when\":\"false\",", "");
+    let trace = run(
+        chain,
+        &b"{\"time\": \"2024-05-01T10:00:00Z\", \"event\": \"E\", \"profileId\": \"p\"}\n"[..],
+    );
+    let entered = trace
+        .lines()
+        .filter(|l| l.contains("\"kind\":\"enter\""))
+        .count();
+    assert!(entered > 50 && entered <= 101, "{entered} entries");
+}
+
+/// A reader of `n` lines produced on demand: a 100 MB stream is never held whole.
+struct Lines {
+    line: Vec<u8>,
+    left: usize,
+    pos: usize,
+}
+
+impl Read for Lines {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            return Ok(0);
+        }
+        let rest = &self.line[self.pos..];
+        let n = rest.len().min(buf.len());
+        buf[..n].copy_from_slice(&rest[..n]);
+        self.pos += n;
+        if self.pos == self.line.len() {
+            self.pos = 0;
+            self.left -= 1;
+        }
+        Ok(n)
+    }
+}
+
+#[test]
+fn a_hundred_megabyte_stream_of_ten_megabyte_lines() {
+    let big = "x".repeat(10 * 1024 * 1024);
+    let line = format!("{{\"time\": \"2024-05-01T10:00:00Z\", \"event\": \"E\", \"profileId\": \"p\", \"payload\": {{\"s\": \"{big}\"}}}}\n");
+    let reader = std::io::BufReader::new(Lines {
+        line: line.into_bytes(),
+        left: 10,
+        pos: 0,
+    });
+    let journey = json!({"id": "j", "version": 1, "start": "s", "nodes": {
+        "s": {"type": "event", "event": "E", "when": "length(@{E.s}) > 5", "next": "w"},
+        "w": {"type": "wait", "duration": "P1D", "next": "end"}, "end": {"type": "end"}}})
+    .to_string();
+    let trace = run(vec![journey], reader);
+    assert_eq!(
+        trace
+            .lines()
+            .filter(|l| l.contains("\"kind\":\"enter\""))
+            .count(),
+        1
+    );
+    assert_eq!(
+        trace
+            .lines()
+            .filter(|l| l.contains("\"reason\":\"alreadyIn\""))
+            .count(),
+        9
+    );
+}
+
+#[test]
+fn over_long_lines_and_bad_bytes_are_input_errors() {
+    let mut input = Vec::new();
+    input.extend_from_slice(b"{\"time\": \"2024-05-01T10:00:00Z\", \"event\": \"E\", \"profileId\": \"p\", \"payload\": {\"s\": \"");
+    input.extend(std::iter::repeat_n(b'y', 17 * 1024 * 1024));
+    input.extend_from_slice(b"\"}}\n");
+    input.extend_from_slice(
+        b"{\"time\": \"2024-05-01T10:00:00Z\", \"event\": \"E\", \"profileId\": \"\xff\xfe\"}\n",
+    );
+    input.extend_from_slice(b"\x00\x01\x02\n");
+    input.extend_from_slice(
+        b"{\"time\": \"2024-05-01T10:00:01Z\", \"event\": \"E\", \"profileId\": \"ok\"}\n",
+    );
+    let journey = json!({"id": "j", "version": 1, "start": "s", "nodes": {
+        "s": {"type": "event", "event": "E", "next": "end"}, "end": {"type": "end"}}})
+    .to_string();
+    let trace = run(vec![journey], &input[..]);
+    let kinds: Vec<String> = trace
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("record");
+            format!(
+                "{}{}",
+                v["kind"].as_str().unwrap_or(""),
+                v["line"]
+                    .as_u64()
+                    .map(|n| format!("@{n}"))
+                    .unwrap_or_default()
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "inputError@1",
+            "inputError@2",
+            "inputError@3",
+            "enter",
+            "exit"
+        ]
+    );
+    assert!(trace.contains("longer than 16 MiB"));
+}
+
+#[test]
+fn timestamps_at_the_ends_of_the_calendar() {
+    let journey = json!({"id": "j", "version": 1, "start": "s", "reentrance": {"allowed": true}, "nodes": {
+        "s": {"type": "event", "event": "E", "next": "w"},
+        "w": {"type": "wait", "duration": "P3D", "next": "r"},
+        "r": {"type": "reaction", "events": [{"event": "E", "next": "end"}], "timeout": "P90D", "onTimeout": "end"},
+        "end": {"type": "end"}}})
+    .to_string();
+    let input =
+        b"{\"time\": \"0001-01-01T00:00:00Z\", \"event\": \"E\", \"profileId\": \"early\"}\n\
+{\"time\": \"9999-12-31T23:59:59Z\", \"event\": \"E\", \"profileId\": \"late\"}\n";
+    let trace = run(vec![journey], &input[..]);
+    // The early profile waits, reacts, and leaves after 91 days in the journey.
+    assert!(
+        trace.contains(r#"{"time":"0001-04-02T00:00:00.000Z","kind":"exit","journey":"j","version":1,"profileId":"early","node":"r","reason":"timeout"}"#),
+        "{trace}"
+    );
+    // A late wait past the calendar's end is an error at the node, not a crash.
+    assert!(
+        trace.contains("\"profileId\":\"late\",\"node\":\"w\",\"message\""),
+        "{trace}"
+    );
+}
