@@ -54,8 +54,9 @@
 //!
 //! # Data sources and the clock
 //!
-//! `#{Source.Group.path}` reads through the [`DataSource`] trait, so an
-//! embedder can fetch lazily (see the trait for a caching example); `now()`
+//! `#{Source.Group.path}` reads through the [`DataSource`] trait, which may
+//! lend data it holds or share an `Arc`, so an embedder can fetch lazily and
+//! cache (see the trait for an example that runs); `now()`
 //! reads the context's clock, which a journey runner sets to its virtual time.
 
 #![warn(missing_docs)]
@@ -117,7 +118,7 @@ pub fn parse(src: &str) -> Result<ast::Expr, Diagnostics> {
 }
 pub use types::Type;
 pub use value::Value;
-pub use vm::context::{ContextBuilder, DataSource, StaticData, DEFAULT_FUEL};
+pub use vm::context::{ContextBuilder, DataSource, FetchError, Fetched, StaticData, DEFAULT_FUEL};
 pub use vm::{Context, EvalError, EvalErrorKind};
 
 /// The result of [`check`]: the expression's type and where it is.

@@ -325,10 +325,7 @@ fn random_and_uuid_are_seeded() {
         .compile("[toString(random()), uuid(), uuid()]")
         .expect("compiles");
     let run = |seed: u64| {
-        let ctx = Context {
-            seed,
-            ..Context::default()
-        };
+        let ctx = Context::builder().seed(seed).build();
         program.eval(&ctx).expect("runs").display()
     };
     assert_eq!(run(7), run(7));

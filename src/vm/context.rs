@@ -6,20 +6,116 @@ use crate::temporal::{self, Zone};
 use crate::value::Value;
 use chrono::{DateTime, Utc};
 use serde_json::Value as Json;
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::Arc;
 
-/// Reads data-source field groups. Implementations cache as they see fit;
-/// the returned data must stay valid while the context is borrowed.
+/// Reads data-source field groups. The data may be borrowed from the source
+/// (data it holds) or shared (`Arc`), so a source can fetch lazily and cache:
+///
+/// ```
+/// use jexpr::{Catalog, Compiler, Context, DataSource, FetchError, Fetched, Value};
+/// use serde_json::{json, Value as Json};
+/// use std::cell::{Cell, RefCell};
+/// use std::collections::HashMap;
+/// use std::rc::Rc;
+/// use std::sync::Arc;
+///
+/// /// Fetches a field group on first use (here: builds it) and keeps it.
+/// struct Lazy {
+///     cache: RefCell<HashMap<(String, String), Arc<Json>>>,
+///     fetches: Rc<Cell<u32>>,
+/// }
+///
+/// impl DataSource for Lazy {
+///     fn fetch(&self, source: &str, group: &str, _: &[(&str, Value<'_>)]) -> Result<Option<Fetched<'_>>, FetchError> {
+///         if source != "Crm" {
+///             return Err(FetchError::new(format!("no connection to `{source}`")));
+///         }
+///         let key = (source.to_string(), group.to_string());
+///         let data = self.cache.borrow_mut().entry(key).or_insert_with(|| {
+///             self.fetches.set(self.fetches.get() + 1);
+///             Arc::new(json!({"tier": "gold", "points": 1200}))
+///         }).clone();
+///         Ok(Some(Fetched::Shared(data)))
+///     }
+/// }
+///
+/// let catalog = Catalog::from_json(
+///     &json!({"dataSources": {"Crm": {"Profile": {"fields": {"tier": "string", "points": "integer"}}}}}),
+///     std::path::Path::new("catalog.json"),
+/// ).unwrap();
+/// let program = Compiler::new(&catalog)
+///     .compile(r#"#{Crm.Profile.tier} == "gold" and #{Crm.Profile.points} > 1000"#)
+///     .unwrap();
+/// let fetches = Rc::new(Cell::new(0));
+/// let source = Lazy { cache: RefCell::new(HashMap::new()), fetches: fetches.clone() };
+/// let ctx = Context::builder().data(source).build();
+/// for _ in 0..3 {
+///     assert!(program.eval_condition(&ctx).unwrap());
+/// }
+/// assert_eq!(fetches.get(), 1); // fetched once, then served from the cache
+/// ```
 pub trait DataSource {
     /// The data of `source`/`group` for these parameters; `Ok(None)` when
     /// there is none (every path into it evaluates to null); `Err` when the
-    /// fetch failed (an evaluation error, located at the field reference).
+    /// fetch failed (an evaluation error of kind `dataSource`, located at the
+    /// field reference).
     fn fetch(
         &self,
         source: &str,
         group: &str,
         params: &[(&str, Value<'_>)],
-    ) -> Result<Option<&Json>, String>;
+    ) -> Result<Option<Fetched<'_>>, FetchError>;
+}
+
+/// Data returned by a [`DataSource`].
+pub enum Fetched<'a> {
+    /// Data the source holds.
+    Borrowed(&'a Json),
+    /// Data shared with the source (a cache entry, a fresh fetch).
+    Shared(Arc<Json>),
+}
+
+/// Why a data source could not fetch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FetchError(String);
+
+impl FetchError {
+    /// A failure described by `message`.
+    pub fn new(message: impl Into<String>) -> FetchError {
+        FetchError(message.into())
+    }
+}
+
+impl std::fmt::Display for FetchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for FetchError {}
+
+/// Shared data fetched during evaluations with one context, kept alive as
+/// long as the context so values can borrow from it. Each `Arc` is kept once.
+#[derive(Default)]
+pub(crate) struct KeptData(RefCell<Vec<Arc<Json>>>);
+
+impl KeptData {
+    /// Keeps `data` and lends it for as long as `self` lives.
+    pub(crate) fn keep(&self, data: Arc<Json>) -> &Json {
+        let ptr: *const Json = Arc::as_ptr(&data);
+        let mut kept = self.0.borrow_mut();
+        if !kept.iter().rev().any(|k| Arc::ptr_eq(k, &data)) {
+            kept.push(data);
+        }
+        // SAFETY: `ptr` points into an `Arc` allocation now owned by `kept`.
+        // Entries are only ever pushed, never removed or replaced, until
+        // `self` is dropped, and moving an `Arc` within the vector does not
+        // move the `Json` it points to; so the data outlives the returned
+        // borrow of `self`. (The same reasoning as `elsa::FrozenVec`.)
+        unsafe { &*ptr }
+    }
 }
 
 /// Data sources given as a JSON object `{source: {group: data}}` (section 9);
@@ -32,11 +128,12 @@ impl DataSource for StaticData<'_> {
         source: &str,
         group: &str,
         _: &[(&str, Value<'_>)],
-    ) -> Result<Option<&Json>, String> {
+    ) -> Result<Option<Fetched<'_>>, FetchError> {
         Ok(self
             .0
             .and_then(|m| m.get(source))
-            .and_then(|s| s.get(group)))
+            .and_then(|s| s.get(group))
+            .map(Fetched::Borrowed))
     }
 }
 
@@ -49,7 +146,7 @@ impl DataSource for Borrowed<'_> {
         source: &str,
         group: &str,
         params: &[(&str, Value<'_>)],
-    ) -> Result<Option<&Json>, String> {
+    ) -> Result<Option<Fetched<'_>>, FetchError> {
         self.0.fetch(source, group, params)
     }
 }
@@ -78,6 +175,8 @@ pub struct Context<'a> {
     pub seed: u64,
     /// Work limit: instructions executed plus collection elements visited.
     pub fuel: u64,
+    /// Shared data fetched so far (values borrow from it).
+    pub(crate) kept: KeptData,
 }
 
 /// Builds a [`Context`] step by step; unset parts are empty, the clock is
@@ -182,12 +281,13 @@ impl DataSource for Sources<'_> {
         source: &str,
         group: &str,
         _: &[(&str, Value<'_>)],
-    ) -> Result<Option<&Json>, String> {
+    ) -> Result<Option<Fetched<'_>>, FetchError> {
         Ok(self
             .0
             .iter()
             .find(|(n, _)| *n == source)
-            .and_then(|(_, groups)| groups.get(group)))
+            .and_then(|(_, groups)| groups.get(group))
+            .map(Fetched::Borrowed))
     }
 }
 
@@ -202,6 +302,7 @@ impl Default for Context<'_> {
             time_zone: Zone::utc(),
             seed: 0,
             fuel: DEFAULT_FUEL,
+            kept: KeptData::default(),
         }
     }
 }

@@ -152,6 +152,7 @@ impl Program {
             time_zone: ctx.time_zone,
             seed: ctx.seed,
             fuel: ctx.fuel,
+            kept: Default::default(),
         };
         self.eval(&with_event).map(|v| v.to_json())
     }
@@ -311,7 +312,13 @@ impl<'c> Machine<'c, '_> {
                                 format!("data source `{}.{}` failed: {e}", read.source, read.group),
                             )
                         })?;
-                    self.push(pc - 1, fetched.map_or(Value::Null, Value::Json))?;
+                    let ctx: &'c Context<'c> = self.ctx;
+                    let v = match fetched {
+                        None => Value::Null,
+                        Some(context::Fetched::Borrowed(json)) => Value::Json(json),
+                        Some(context::Fetched::Shared(data)) => Value::Json(ctx.kept.keep(data)),
+                    };
+                    self.push(pc - 1, v)?;
                 }
                 Instruction::Journey(p) => {
                     let name = program.journey.get(p as usize).map_or("", |s| s);

@@ -1,7 +1,6 @@
 //! Hostile journeys and inputs: no panic, bounded work, a clear error or
 //! record for each.
 
-
 use jexpr_journey::engine::Journeys;
 use jexpr_journey::runner::Runner;
 use jexpr_journey::store::MemoryStore;

@@ -5,7 +5,7 @@
 use super::Walk;
 use crate::model::ExprSrc;
 use crate::state::{Instance, Profile};
-use jexpr::{Context, DataSource, EvalError, EvalErrorKind, Span, Value};
+use jexpr::{Context, DataSource, EvalError, EvalErrorKind, FetchError, Fetched, Span, Value};
 use serde_json::{json, Value as Json};
 
 /// The profile's data sources; a read with `params` is answered from the
@@ -18,9 +18,14 @@ impl DataSource for ProfileData<'_> {
         source: &str,
         group: &str,
         params: &[(&str, Value<'_>)],
-    ) -> Result<Option<&Json>, String> {
+    ) -> Result<Option<Fetched<'_>>, FetchError> {
         if params.is_empty() {
-            return Ok(self.0.data_sources.get(source).and_then(|s| s.get(group)));
+            return Ok(self
+                .0
+                .data_sources
+                .get(source)
+                .and_then(|s| s.get(group))
+                .map(Fetched::Borrowed));
         }
         let found = self.0.fetches.iter().find(|f| {
             f.data_source == source
@@ -30,7 +35,7 @@ impl DataSource for ProfileData<'_> {
                     .iter()
                     .all(|(name, v)| f.params.get(*name) == Some(&v.to_json()))
         });
-        Ok(found.map(|f| &f.data))
+        Ok(found.map(|f| Fetched::Borrowed(&f.data)))
     }
 }
 
