@@ -48,6 +48,20 @@ impl Type {
         Type::Object(Arc::new(fields))
     }
 
+    /// Whether values of this type have an order (`<`, `sort`, `max`, …):
+    /// numbers, dates and durations.
+    pub fn is_ordered(&self) -> bool {
+        matches!(
+            self,
+            Type::Integer
+                | Type::Decimal
+                | Type::DateTime
+                | Type::DateTimeOnly
+                | Type::DateOnly
+                | Type::Duration
+        )
+    }
+
     /// `integer` or `decimal`.
     pub fn is_numeric(&self) -> bool {
         matches!(self, Type::Integer | Type::Decimal)

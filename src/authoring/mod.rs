@@ -39,25 +39,6 @@ pub fn needs_more(text: &str) -> bool {
     }
     depth > 0
         || ifs > 0
-        || matches!(
-            last,
-            "and"
-                | "or"
-                | "not"
-                | "if"
-                | "then"
-                | "else"
-                | ","
-                | "+"
-                | "-"
-                | "*"
-                | "/"
-                | "%"
-                | "=="
-                | "!="
-                | "<"
-                | "<="
-                | ">"
-                | ">="
-        )
+        || matches!(last, "not" | "if" | "then" | "else" | ",")
+        || crate::syntax::BINARY_OPERATORS.contains(&last)
 }

@@ -124,8 +124,10 @@ impl Ty {
             Ty::ListObject => elem.is_some_and(|e| matches!(e, Type::Object(_) | Type::Null)),
             Ty::T => bind(arg),
             Ty::ListT => elem.is_some_and(&mut bind),
-            Ty::Ordered => is_ordered(arg) && bind(arg),
-            Ty::ListOrdered => elem.is_some_and(|e| (*e == Type::Null || is_ordered(e)) && bind(e)),
+            Ty::Ordered => arg.is_ordered() && bind(arg),
+            Ty::ListOrdered => {
+                elem.is_some_and(|e| (*e == Type::Null || e.is_ordered()) && bind(e))
+            }
             Ty::ListNum => elem.is_some_and(|e| {
                 matches!(e, Type::Integer | Type::Decimal | Type::Null) && bind(e)
             }),
@@ -147,18 +149,6 @@ impl Ty {
             fixed => fixed.fixed().unwrap_or(Type::Null),
         }
     }
-}
-
-fn is_ordered(t: &Type) -> bool {
-    matches!(
-        t,
-        Type::Integer
-            | Type::Decimal
-            | Type::Duration
-            | Type::DateTime
-            | Type::DateTimeOnly
-            | Type::DateOnly
-    )
 }
 
 impl fmt::Display for Ty {

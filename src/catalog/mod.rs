@@ -114,6 +114,23 @@ impl Catalog {
         Catalog::from_json(&doc, file)
     }
 
+    /// Builds a catalog from JSON text; schema files it names are read
+    /// relative to the current directory.
+    ///
+    /// ```
+    /// let catalog: jexpr::Catalog = r#"{"events": {"E": {"fields": {"n": "integer"}}}}"#.parse().unwrap();
+    /// assert!(jexpr::check("@{E.n} > 1", &catalog).is_ok());
+    /// ```
+    pub fn from_text(text: &str) -> Result<Catalog, CatalogError> {
+        let file = Path::new("catalog.json");
+        let doc = serde_json::from_str(text).map_err(|e| CatalogError {
+            file: file.to_path_buf(),
+            json_path: String::new(),
+            message: format!("not valid JSON: {e}"),
+        })?;
+        Catalog::from_json(&doc, file)
+    }
+
     /// Builds a catalog from its JSON; `file` locates errors and relative schema paths.
     pub fn from_json(doc: &serde_json::Value, file: &Path) -> Result<Catalog, CatalogError> {
         let err = |json_path: &str, message: String| CatalogError {
@@ -307,4 +324,12 @@ pub(crate) fn pointer_escape(key: &str) -> String {
 /// The `xdm:` prefix is not part of the name users write (section 8).
 pub fn field_name(key: &str) -> &str {
     key.strip_prefix("xdm:").unwrap_or(key)
+}
+
+impl std::str::FromStr for Catalog {
+    type Err = CatalogError;
+
+    fn from_str(text: &str) -> Result<Catalog, CatalogError> {
+        Catalog::from_text(text)
+    }
 }

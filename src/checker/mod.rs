@@ -91,18 +91,6 @@ fn a(t: &Type) -> String {
     format!("{article} `{name}`")
 }
 
-fn is_orderable(t: &Type) -> bool {
-    matches!(
-        t,
-        Type::Integer
-            | Type::Decimal
-            | Type::DateTime
-            | Type::DateTimeOnly
-            | Type::DateOnly
-            | Type::Duration
-    )
-}
-
 impl Checker<'_> {
     fn error(&mut self, d: Diagnostic) {
         self.errors.push(d);
@@ -324,9 +312,9 @@ impl Checker<'_> {
     fn ordering(&mut self, op: BinaryOp, l: &TExpr, r: &TExpr) {
         let (lt, rt) = (&l.ty, &r.ty);
         let ok = match (lt, rt) {
-            (Type::Null, t) | (t, Type::Null) => *t == Type::Null || is_orderable(t),
+            (Type::Null, t) | (t, Type::Null) => *t == Type::Null || t.is_ordered(),
             (a, b) if a.is_numeric() && b.is_numeric() => true,
-            (a, b) => a == b && is_orderable(a),
+            (a, b) => a == b && a.is_ordered(),
         };
         if ok {
             return;

@@ -7,8 +7,8 @@ use crate::catalog::Catalog;
 use crate::checker::{self, Const, Root, TExpr, TKind, TStep};
 use crate::diagnostic::Diagnostics;
 use crate::program::{
-    BinOp, Callee, Comparison, Constant, FieldName, Instruction, Path, PathRoot, Predicate,
-    Program, SourceRead,
+    BinOp, Callee, Constant, FieldName, Instruction, Instructions, Path, PathRoot, Program,
+    SourceRead,
 };
 use crate::span::Span;
 use crate::syntax::{self, ast::BinaryOp, ast::UnaryOp};
@@ -65,8 +65,7 @@ impl<'c> Compiler<'c> {
             fold: self.fold,
             barrier: 0,
             program: Program {
-                code: Vec::new(),
-                spans: Vec::new(),
+                code: Instructions::default(),
                 constants: Vec::new(),
                 names: Vec::new(),
                 paths: Vec::new(),
@@ -99,6 +98,9 @@ impl<'c> Compiler<'c> {
     }
 }
 
+mod fold;
+mod fuse;
+
 struct Emitter {
     fold: bool,
     program: Program,
@@ -121,14 +123,11 @@ impl Emitter {
     }
 
     fn push(&mut self, ins: Instruction, span: Span) {
-        self.program.code.push(ins);
-        self.program.spans.push(span);
+        self.program.code.push(ins, span);
     }
 
     fn patch(&mut self, at: u32, ins: Instruction) {
-        if let Some(slot) = self.program.code.get_mut(at as usize) {
-            *slot = ins;
-        }
+        self.program.code.patch(at as usize, ins);
     }
 
     /// Marks the current position as a jump target.
@@ -161,42 +160,6 @@ impl Emitter {
 
     fn type_index(&mut self, t: &Type) -> u32 {
         intern(&mut self.program.types, t.clone())
-    }
-
-    /// The constants the last `n` instructions push, if they are all `Const`.
-    fn trailing_constants(&self, n: usize) -> Option<Vec<Constant>> {
-        if !self.fold || self.program.code.len() < n + self.barrier {
-            return None;
-        }
-        let tail = &self.program.code[self.program.code.len() - n..];
-        tail.iter()
-            .map(|ins| match ins {
-                Instruction::Const(k) => self.program.constants.get(*k as usize).cloned(),
-                _ => None,
-            })
-            .collect()
-    }
-
-    /// Replaces the last `n` constant pushes by the constant `f` computes
-    /// from them. A failure is left for the VM to report at run time.
-    fn try_fold(
-        &mut self,
-        n: usize,
-        span: Span,
-        f: impl FnOnce(Vec<Value<'_>>) -> Result<Value<'_>, String>,
-    ) -> bool {
-        let Some(consts) = self.trailing_constants(n) else {
-            return false;
-        };
-        let values: Vec<Value<'_>> = consts.iter().map(Constant::to_value).collect();
-        let Some(folded) = f(values).ok().as_ref().and_then(Constant::from_value) else {
-            return false;
-        };
-        let keep = self.program.code.len() - n;
-        self.program.code.truncate(keep);
-        self.program.spans.truncate(keep);
-        self.constant(folded, span);
-        true
     }
 
     fn expr(&mut self, e: &TExpr) {
@@ -310,62 +273,6 @@ impl Emitter {
         }
     }
 
-    /// `Load p, Const k, <comparison>` becomes `Compare`: the VM compares the
-    /// data with the constant without building intermediate values.
-    fn fuse_comparison(&mut self, op: BinOp, span: Span) -> bool {
-        if !matches!(
-            op,
-            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
-        ) {
-            return false;
-        }
-        let Some((path, constant)) = self.take_load_const() else {
-            return false;
-        };
-        let c = u32::try_from(self.program.comparisons.len()).unwrap_or(u32::MAX);
-        self.program
-            .comparisons
-            .push(Comparison { path, op, constant });
-        self.push(Instruction::Compare(c), span);
-        true
-    }
-
-    /// `Load p, Const k, Call f` of a pure boolean builtin becomes `Predicate`.
-    fn fuse_predicate(&mut self, callee: Callee, span: Span) -> bool {
-        let returns_boolean = callee
-            .builtin
-            .overloads
-            .get(callee.overload)
-            .is_some_and(|o| o.ret == crate::builtins::Ty::Boolean && o.params.len() == 2);
-        if !callee.builtin.pure || callee.builtin.nulls != Nulls::Propagate || !returns_boolean {
-            return false;
-        }
-        let Some((path, constant)) = self.take_load_const() else {
-            return false;
-        };
-        let p = u32::try_from(self.program.predicates.len()).unwrap_or(u32::MAX);
-        self.program.predicates.push(Predicate {
-            path,
-            callee,
-            constant,
-        });
-        self.push(Instruction::Predicate(p), span);
-        true
-    }
-
-    /// Removes a trailing `Load p, Const k` (after the last jump target) and
-    /// returns `(p, k)`, for fusing it into one instruction.
-    fn take_load_const(&mut self) -> Option<(u32, u32)> {
-        let tail = self.program.code.get(self.barrier..)?;
-        let [.., Instruction::Load(path), Instruction::Const(constant)] = *tail else {
-            return None;
-        };
-        let keep = self.program.code.len() - 2;
-        self.program.code.truncate(keep);
-        self.program.spans.truncate(keep);
-        Some((path, constant))
-    }
-
     fn argument(&mut self, arg: &TExpr, check: Check) {
         let text = match &arg.kind {
             TKind::Const(Const::String(s)) => Some(s.clone()),
@@ -389,9 +296,7 @@ impl Emitter {
         self.expr(l);
         if let Some(consts) = self.trailing_constants(1) {
             let left = consts.first().is_some_and(|c| c.to_value().truthy());
-            let keep = self.program.code.len() - 1;
-            self.program.code.truncate(keep);
-            self.program.spans.truncate(keep);
+            self.program.code.pop_n(1);
             if left != is_and {
                 // `false and …` / `true or …`: the right side is never evaluated.
                 self.constant(Constant::Bool(left), span);
@@ -429,9 +334,7 @@ impl Emitter {
             } else {
                 other
             };
-            let keep = self.program.code.len() - 1;
-            self.program.code.truncate(keep);
-            self.program.spans.truncate(keep);
+            self.program.code.pop_n(1);
             self.branch(taken, ty);
             return;
         }

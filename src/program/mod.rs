@@ -2,11 +2,13 @@
 //! compiler, read by the VM; immutable and `Send + Sync`, so one `Program`
 //! serves every evaluation on every thread.
 
+mod instructions;
 pub(crate) mod raw;
 pub(crate) mod selective;
 
+pub(crate) use instructions::Instructions;
+
 use crate::builtins::Builtin;
-use crate::span::Span;
 use crate::syntax::ast::{FilterKind, TestOp};
 use crate::temporal::{self, Zone, ZonedDateTime};
 use crate::types::Type;
@@ -196,9 +198,8 @@ pub struct Callee {
 /// A compiled expression: immutable, `Send + Sync`, evaluated with [`Program::eval`](crate::Program::eval).
 #[derive(Clone, Debug)]
 pub struct Program {
-    pub(crate) code: Vec<Instruction>,
-    /// The span of the expression each instruction belongs to, for errors.
-    pub(crate) spans: Vec<Span>,
+    /// The code, each instruction with the span of its expression (for errors).
+    pub(crate) code: Instructions,
     pub(crate) constants: Vec<Constant>,
     pub(crate) names: Vec<FieldName>,
     pub(crate) paths: Vec<Path>,
@@ -240,13 +241,13 @@ impl Program {
 
     /// Whether the program has no instructions.
     pub fn is_empty(&self) -> bool {
-        self.code.is_empty()
+        self.code.len() == 0
     }
 
     /// Computes the selection of event number `e` (once, at compile time).
     pub(crate) fn compute_selection(&self, e: usize) -> crate::program::selective::Selection {
         let e = u32::try_from(e).unwrap_or(u32::MAX);
-        if self.code.contains(&Instruction::Event(e)) {
+        if self.code.as_slice().contains(&Instruction::Event(e)) {
             return crate::program::selective::Selection::All;
         }
         let mut selection = crate::program::selective::Selection::nothing();
@@ -291,7 +292,7 @@ impl Program {
 
     /// Whether every instruction is one the boolean register machine runs.
     pub(crate) fn fits_register(&self) -> bool {
-        self.code.iter().all(|ins| match ins {
+        self.code.as_slice().iter().all(|ins| match ins {
             Instruction::Compare(_)
             | Instruction::Predicate(_)
             | Instruction::OrJump(_)
@@ -311,7 +312,7 @@ impl Program {
     pub(crate) fn stack_bound(&self) -> usize {
         let mut depth: i64 = 0;
         let mut max: i64 = 1;
-        for ins in &self.code {
+        for ins in self.code.as_slice() {
             depth += match *ins {
                 Instruction::Const(_)
                 | Instruction::Event(_)
@@ -371,7 +372,7 @@ impl Program {
     pub fn disassemble(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "; {} → {}", self.source_text, self.ty);
-        for (pc, ins) in self.code.iter().enumerate() {
+        for (pc, ins) in self.code.as_slice().iter().enumerate() {
             let _ = write!(out, "{pc:4}  ");
             let name = |i: u32| self.names.get(i as usize).map_or("?", |n| &*n.name);
             let _ = match *ins {

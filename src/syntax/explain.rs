@@ -11,9 +11,18 @@ use crate::diagnostic::Diagnostic;
 use crate::span::Span;
 use pest::error::{Error, ErrorVariant, InputLocation};
 
-const BINARY_OPERATORS: &[&str] = &[
-    "and", "or", "==", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%",
-];
+use super::BINARY_OPERATORS;
+
+/// E0106 for a test after a comparison or a test (`a == b is null`).
+pub(super) fn test_after_test(span: Span) -> Diagnostic {
+    Diagnostic::new(
+        "E0106",
+        span,
+        "a test cannot follow a comparison or another test",
+    )
+    .with_label("add parentheses around what this tests")
+    .with_help("write e.g. `(a == b) is null`")
+}
 
 pub fn pest_error(src: &str, err: &Error<Rule>) -> Diagnostic {
     let at = match err.location {
@@ -161,13 +170,7 @@ impl Ctx<'_> {
         if matches!(next, "is" | "has")
             && (self.expects(Rule::op_and) || self.expects(Rule::op_or) || self.expects(Rule::EOI))
         {
-            return Diagnostic::new(
-                "E0106",
-                next_span,
-                "a test cannot follow a comparison or another test",
-            )
-            .with_label("add parentheses around what this tests")
-            .with_help("write e.g. `(a == b) is null`");
+            return test_after_test(next_span);
         }
 
         // `if` / `then` / `else` without parentheses.

@@ -14,3 +14,8 @@ pub const KEYWORDS: &[&str] = &[
     "and", "or", "not", "if", "then", "else", "is", "null", "has", "numeric", "integer", "decimal",
     "true", "false",
 ];
+
+/// The binary operators, as written.
+pub const BINARY_OPERATORS: &[&str] = &[
+    "and", "or", "==", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%",
+];

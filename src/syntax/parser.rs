@@ -340,15 +340,7 @@ impl Builder<'_> {
                 }
                 let Some(test) = items.next() else { break };
                 if bare {
-                    self.error(
-                        Diagnostic::new(
-                            "E0106",
-                            next_span,
-                            "a test cannot follow a comparison or another test",
-                        )
-                        .with_label("add parentheses around what this tests")
-                        .with_help("write e.g. `(a == b) is null`"),
-                    );
+                    self.error(explain::test_after_test(next_span));
                 }
                 let op = match test.into_inner().next().map(|p| p.as_rule()) {
                     Some(Rule::is_not_null) => TestOp::IsNotNull,

@@ -223,7 +223,7 @@ impl<'c> Machine<'c, '_> {
         EvalError {
             kind,
             message: message.into(),
-            span: self.program.spans.get(pc).copied().unwrap_or_default(),
+            span: self.program.code.span(pc),
         }
     }
 
@@ -274,7 +274,7 @@ impl<'c> Machine<'c, '_> {
         let mut pc = start;
         while pc < end {
             self.burn(pc, 1)?;
-            let Some(&ins) = program.code.get(pc) else {
+            let Some(ins) = program.code.get(pc) else {
                 break;
             };
             pc += 1;

@@ -31,7 +31,7 @@ pub fn run<'d>(
     // The register holds true, false or null; jumps and `not` read null as false.
     let mut acc: Option<bool> = Some(false);
     let mut pc = 0;
-    while let Some(ins) = program.code.get(pc) {
+    while let Some(ins) = program.code.as_slice().get(pc) {
         let truthy = acc == Some(true);
         match *ins {
             Instruction::Compare(c) => {
