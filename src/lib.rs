@@ -118,7 +118,9 @@ pub fn parse(src: &str) -> Result<ast::Expr, Diagnostics> {
 }
 pub use types::Type;
 pub use value::Value;
-pub use vm::context::{ContextBuilder, DataSource, FetchError, Fetched, StaticData, DEFAULT_FUEL};
+pub use vm::context::{
+    ContextBuilder, ContextError, DataSource, FetchError, Fetched, StaticData, DEFAULT_FUEL,
+};
 pub use vm::{Context, EvalError, EvalErrorKind};
 
 /// The result of [`check`]: the expression's type and where it is.

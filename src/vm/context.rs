@@ -314,7 +314,7 @@ impl<'a> Context<'a> {
     }
 
     /// A context from its JSON form (section 9), borrowing the data.
-    pub fn from_json(doc: &'a Json) -> Result<Context<'a>, String> {
+    pub fn from_json(doc: &'a Json) -> Result<Context<'a>, ContextError> {
         let root = doc
             .as_object()
             .ok_or("a context is a JSON object (LANGUAGE.md section 9)")?;
@@ -331,7 +331,7 @@ impl<'a> Context<'a> {
                     | "seed"
                     | "fuel"
             ) {
-                return Err(format!("unknown context key `{key}`"));
+                return Err(format!("unknown context key `{key}`").into());
             }
         }
         let object = |key: &str| -> Result<Option<&'a serde_json::Map<String, Json>>, String> {
@@ -393,8 +393,36 @@ impl<'a> Context<'a> {
 }
 
 /// Parses a clock value: RFC 3339 with an offset or `Z`.
-pub fn parse_now(text: &str) -> Result<DateTime<Utc>, String> {
+pub fn parse_now(text: &str) -> Result<DateTime<Utc>, ContextError> {
     temporal::parse_date_time(text)
         .map(|d| d.instant)
-        .ok_or_else(|| format!("`{text}` is not an RFC 3339 date-time (e.g. 2024-05-01T10:00:00Z)"))
+        .ok_or_else(|| {
+            ContextError::from(format!(
+                "`{text}` is not an RFC 3339 date-time (e.g. 2024-05-01T10:00:00Z)"
+            ))
+        })
+}
+
+/// A context (or clock value) that is not what LANGUAGE.md section 9 describes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContextError(String);
+
+impl std::fmt::Display for ContextError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ContextError {}
+
+impl From<String> for ContextError {
+    fn from(message: String) -> ContextError {
+        ContextError(message)
+    }
+}
+
+impl From<&str> for ContextError {
+    fn from(message: &str) -> ContextError {
+        ContextError(message.to_string())
+    }
 }

@@ -228,7 +228,7 @@ impl<'a, S: Store> Runner<'a, S> {
         let time = match doc.get("time").and_then(Json::as_str) {
             Some(t) => match jexpr::time::parse_instant(t) {
                 Ok(t) => t,
-                Err(e) => return self.input_error(n, &e),
+                Err(e) => return self.input_error(n, &e.to_string()),
             },
             None => return self.input_error(n, "missing `time` (an RFC 3339 date-time)"),
         };

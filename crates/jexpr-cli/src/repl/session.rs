@@ -110,7 +110,7 @@ impl Session {
                         time::format_zoned(&time::ZonedDateTime::utc(t))
                     );
                 }
-                Err(e) => error(out, &e),
+                Err(e) => error(out, &e.to_string()),
             },
             "tz" => match time::parse_zone(arg) {
                 Some(z) => {
@@ -163,7 +163,7 @@ impl Session {
     }
 
     fn evaluation_context(&self) -> Result<Context<'_>, String> {
-        let mut ctx = Context::from_json(&self.context)?;
+        let mut ctx = Context::from_json(&self.context).map_err(|e| e.to_string())?;
         if let Some(now) = self.now {
             ctx.now = now;
         } else if self.context.get("now").is_none() {
