@@ -3,10 +3,11 @@
 
 use jexpr_journey::engine::Journeys;
 use jexpr_journey::runner::Runner;
-use jexpr_journey::store::MemoryStore;
+use jexpr_journey::runner::{open_trace, RunError, Summary};
+use jexpr_journey::store::{Fingerprint, MemoryStore, SqliteStore, Store};
 use jexpr_journey::{CompiledJourney, JourneyCatalog, Report};
 use serde_json::json;
-use std::io::{BufReader, IsTerminal, Write};
+use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -29,12 +30,17 @@ fn load_catalog(catalog: Option<&Path>) -> Result<JourneyCatalog, Report> {
 }
 
 /// Checks the journeys; prints the report. `Err` is the exit code to return.
+/// What `checked` gives a run: the compiled journeys, the catalog, and the
+/// state fingerprint of the files they came from.
+type Checked = (Vec<CompiledJourney>, JourneyCatalog, Fingerprint);
+
 fn checked(
     files: &[PathBuf],
     catalog: Option<&Path>,
     format: Format,
     quiet_ok: bool,
-) -> Result<(Vec<CompiledJourney>, JourneyCatalog), ExitCode> {
+) -> Result<Checked, ExitCode> {
+    let catalog_path = catalog;
     let catalog = match load_catalog(catalog) {
         Ok(c) => c,
         Err(report) => {
@@ -60,7 +66,20 @@ fn checked(
     if report.has_errors() {
         return Err(ExitCode::from(EXIT_COMPILE));
     }
-    Ok((compiled, catalog))
+    let sources: Vec<(String, i64, String)> = compiled
+        .iter()
+        .map(|c| {
+            let text = texts
+                .iter()
+                .find(|(f, _)| *f == c.journey.file)
+                .map(|(_, t)| t.clone())
+                .unwrap_or_default();
+            (c.journey.id.clone(), c.journey.version, text)
+        })
+        .collect();
+    let catalog_text = catalog_path.and_then(|p| jexpr_journey::read_limited(p).ok());
+    let fingerprint = Fingerprint::new(&sources, catalog_text.as_deref());
+    Ok((compiled, catalog, fingerprint))
 }
 
 fn print_report(report: &Report, format: Format) {
@@ -72,7 +91,7 @@ fn print_report(report: &Report, format: Format) {
 
 pub fn check(files: &[PathBuf], catalog: Option<&Path>, format: Format) -> ExitCode {
     match checked(files, catalog, format, false) {
-        Ok((compiled, _)) => {
+        Ok((compiled, _, _)) => {
             if format == Format::Text {
                 let names: Vec<String> = compiled
                     .iter()
@@ -93,6 +112,8 @@ pub struct RunArgs<'a> {
     pub catalog: Option<&'a Path>,
     pub trace: Option<&'a Path>,
     pub until: Option<&'a str>,
+    pub state: Option<&'a Path>,
+    pub commit_every: usize,
     pub format: Format,
 }
 
@@ -101,7 +122,7 @@ pub fn run(a: RunArgs<'_>) -> ExitCode {
         Ok(u) => u,
         Err(e) => return usage(a.format, &format!("--until: {e}")),
     };
-    let (compiled, catalog) = match checked(a.journeys, a.catalog, a.format, true) {
+    let (compiled, catalog, fingerprint) = match checked(a.journeys, a.catalog, a.format, true) {
         Ok(c) => c,
         Err(code) => return code,
     };
@@ -114,36 +135,43 @@ pub fn run(a: RunArgs<'_>) -> ExitCode {
             )
         }
     };
-    let mut out: Box<dyn Write> = match a.trace {
-        Some(path) => match std::fs::File::create(path) {
-            Ok(f) => Box::new(std::io::BufWriter::new(f)),
-            Err(e) => return usage(a.format, &format!("cannot write {}: {e}", path.display())),
-        },
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    let mut profiles = match a.profiles.map(std::fs::File::open).transpose() {
+        Ok(f) => f.map(BufReader::new),
+        Err(e) => return usage(a.format, &format!("cannot read the profiles file: {e}")),
     };
-    let mut runner = Runner::new(
-        Journeys::new(compiled),
-        &catalog,
-        MemoryStore::default(),
-        &mut *out,
-    );
-    if let Some(p) = a.profiles {
-        let file = match std::fs::File::open(p) {
-            Ok(f) => BufReader::new(f),
-            Err(e) => return usage(a.format, &format!("cannot read {}: {e}", p.display())),
-        };
-        if let Err(e) = runner.load_profiles(file) {
-            return usage(a.format, &e.to_string());
-        }
-    }
-    let summary = match runner.run(events, until) {
+    let journeys = Journeys::new(compiled);
+    let result = match a.state {
+        None => drive(
+            a.trace,
+            MemoryStore::default(),
+            journeys,
+            &catalog,
+            &mut profiles,
+            events,
+            until,
+            a.commit_every,
+        ),
+        Some(path) => match SqliteStore::open(path, &fingerprint) {
+            Ok(store) => drive(
+                a.trace,
+                store,
+                journeys,
+                &catalog,
+                &mut profiles,
+                events,
+                until,
+                a.commit_every,
+            ),
+            Err(e) => Err(RunError::Store(e)),
+        },
+    };
+    let summary = match result {
         Ok(s) => s,
         Err(e) => return usage(a.format, &e.to_string()),
     };
-    drop(out);
     match a.format {
-        Format::Json if a.trace.is_some() => println!("{}", summary.to_json()),
-        Format::Json => eprintln!("{}", summary.to_json()),
+        // After the trace when both go to stdout: the summary has no `kind`.
+        Format::Json => println!("{}", summary.to_json()),
         Format::Text => {
             let clock = summary
                 .clock
@@ -154,8 +182,9 @@ pub fn run(a: RunArgs<'_>) -> ExitCode {
             } else {
                 String::new()
             };
-            let colour = std::io::stderr().is_terminal();
-            let _ = colour;
+            if summary.unfinished_line {
+                eprintln!("note: the last line has no newline and is not complete JSON yet; it is left for the next run");
+            }
             eprintln!(
                 "read {} lines{errors}, wrote {} trace records, {} instances still waiting; clock at {clock}",
                 summary.lines, summary.records, summary.waiting
@@ -163,4 +192,26 @@ pub fn run(a: RunArgs<'_>) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// Runs over `store`, writing the trace to `trace` (made consistent with the
+/// store first) or to standard output.
+#[allow(clippy::too_many_arguments)]
+fn drive<S: Store>(
+    trace: Option<&Path>,
+    mut store: S,
+    journeys: Journeys,
+    catalog: &JourneyCatalog,
+    profiles: &mut Option<BufReader<std::fs::File>>,
+    events: BufReader<std::fs::File>,
+    until: Option<chrono::DateTime<chrono::Utc>>,
+    commit_every: usize,
+) -> Result<Summary, RunError> {
+    let mut out: Box<dyn Write> = match trace {
+        Some(path) => Box::new(std::io::BufWriter::new(open_trace(path, &mut store)?)),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let runner = Runner::new(journeys, catalog, store, &mut *out).batch(commit_every);
+    let profiles = profiles.as_mut().map(|p| p as &mut dyn std::io::BufRead);
+    runner.run(profiles, events, until)
 }

@@ -89,6 +89,14 @@ enum Command {
         /// After the input, move the clock to this instant, firing what falls due.
         #[arg(long, value_name = "RFC3339")]
         until: Option<String>,
+        /// Keep the state in this SQLite file: a second run resumes after the
+        /// last line handled, and a run killed at any instant loses nothing.
+        #[arg(long, value_name = "FILE")]
+        state: Option<PathBuf>,
+        /// Inputs per transaction of the state (more is faster, less redoes
+        /// less after a crash).
+        #[arg(long, value_name = "N", default_value_t = 1000)]
+        commit_every: usize,
         /// Summary and errors as text (stderr) or JSON.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
@@ -170,6 +178,8 @@ fn main() -> ExitCode {
             catalog,
             trace,
             until,
+            state,
+            commit_every,
             format,
         } => journey::run(journey::RunArgs {
             journeys: &journeys,
@@ -178,6 +188,8 @@ fn main() -> ExitCode {
             catalog: catalog.as_deref(),
             trace: trace.as_deref(),
             until: until.as_deref(),
+            state: state.as_deref(),
+            commit_every,
             format,
         }),
     }

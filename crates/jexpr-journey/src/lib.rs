@@ -11,6 +11,7 @@
 
 pub mod catalog;
 pub mod check;
+pub mod codec;
 pub mod engine;
 pub mod model;
 pub mod problem;

@@ -7,7 +7,7 @@ use crate::catalog::JourneyCatalog;
 use crate::engine::{self, Input, Journeys};
 use crate::model::Node;
 use crate::state::{Fetch, Profile, ProfileState};
-use crate::store::{Commit, Store, StoreError, TimerKey};
+use crate::store::{Commit, Cursor, Store, StoreError, TimerKey};
 use crate::trace::Record;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value as Json};
@@ -29,6 +29,9 @@ pub struct Summary {
     pub waiting: usize,
     /// The clock at the end.
     pub clock: Option<DateTime<Utc>>,
+    /// The file ends in a line without a newline that is not complete JSON
+    /// (still being written): it was left for the next run.
+    pub unfinished_line: bool,
 }
 
 impl Summary {
@@ -40,6 +43,7 @@ impl Summary {
             "records": self.records,
             "waiting": self.waiting,
             "clock": self.clock.map(|c| jexpr::time::format_instant(&c)),
+            "unfinishedLine": self.unfinished_line,
         })
     }
 }
@@ -53,6 +57,8 @@ pub enum RunError {
     Io(String),
     /// The profiles file is malformed (line, message).
     Profiles(u64, String),
+    /// The state belongs to another input (the events file changed).
+    Refused(String),
 }
 
 impl std::fmt::Display for RunError {
@@ -61,6 +67,7 @@ impl std::fmt::Display for RunError {
             RunError::Store(e) => write!(f, "the store failed: {e}"),
             RunError::Io(e) => f.write_str(e),
             RunError::Profiles(line, m) => write!(f, "profiles file, line {line}: {m}"),
+            RunError::Refused(m) => f.write_str(m),
         }
     }
 }
@@ -81,6 +88,11 @@ pub struct Runner<'a, S: Store> {
     out: &'a mut dyn Write,
     clock: Option<DateTime<Utc>>,
     summary: Summary,
+    /// Position in the events file after the last line read.
+    cursor: Cursor,
+    /// Commits since the last flush, and how many make a batch.
+    unflushed: usize,
+    batch: usize,
 }
 
 impl<'a, S: Store> Runner<'a, S> {
@@ -98,7 +110,16 @@ impl<'a, S: Store> Runner<'a, S> {
             out,
             clock: None,
             summary: Summary::default(),
+            cursor: Cursor::default(),
+            unflushed: 0,
+            batch: 1000,
         }
+    }
+
+    /// Commits this many inputs per transaction of a durable store (at least 1).
+    pub fn batch(mut self, inputs: usize) -> Self {
+        self.batch = inputs.max(1);
+        self
     }
 
     /// The store (for inspection after a run).
@@ -106,8 +127,8 @@ impl<'a, S: Store> Runner<'a, S> {
         &mut self.store
     }
 
-    /// Loads the profiles file (JSON Lines).
-    pub fn load_profiles(&mut self, input: impl BufRead) -> Result<(), RunError> {
+    /// Reads the profiles file (JSON Lines).
+    fn read_profiles(input: &mut dyn BufRead) -> Result<Vec<ProfileState>, RunError> {
         let mut profiles = Vec::new();
         for (i, line) in input.lines().enumerate() {
             let n = i as u64 + 1;
@@ -139,15 +160,19 @@ impl<'a, S: Store> Runner<'a, S> {
                 ..Default::default()
             });
         }
-        self.store.commit(Commit {
-            profiles,
-            ..Default::default()
-        })?;
-        Ok(())
+        Ok(profiles)
     }
 
-    /// Schedules the first read of every audience entry node.
-    fn schedule_audience_reads(&mut self) -> Result<(), RunError> {
+    /// Sets a new run up: the profiles, and the first read of every
+    /// audience entry node. A resumed run was set up already.
+    fn initialize(&mut self, profiles: Option<&mut dyn BufRead>) -> Result<(), RunError> {
+        if self.store.initialized()? {
+            return Ok(());
+        }
+        let profiles = match profiles {
+            Some(input) => Self::read_profiles(input)?,
+            None => Vec::new(),
+        };
         let mut reads = Vec::new();
         for cj in self.journeys.all() {
             if let Some(Node::Audience { at, .. }) = cj.journey.nodes.get(&cj.journey.start) {
@@ -155,20 +180,62 @@ impl<'a, S: Store> Runner<'a, S> {
             }
         }
         self.store.commit(Commit {
+            profiles,
             reads_scheduled: reads,
+            initialize: true,
             ..Default::default()
         })?;
+        self.store.flush()?;
+        Ok(())
+    }
+
+    /// Skips what a previous run over this state consumed, checking it is
+    /// the same bytes.
+    fn resume(&mut self, events: &mut dyn BufRead) -> Result<(), RunError> {
+        let cursor = self.store.cursor()?;
+        let mut hash = FNV_OFFSET;
+        let mut left = cursor.offset;
+        while left > 0 {
+            let buf = events
+                .fill_buf()
+                .map_err(|e| RunError::Io(format!("cannot read the events file: {e}")))?;
+            if buf.is_empty() {
+                return Err(RunError::Refused(format!(
+                    "the events file is shorter ({} bytes) than what this state already handled ({} bytes, {} lines): give the same events file, or start a new state",
+                    cursor.offset - left,
+                    cursor.offset,
+                    cursor.line
+                )));
+            }
+            let n = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+            hash = fnv(hash, &buf[..n]);
+            events.consume(n);
+            left -= n as u64;
+        }
+        if cursor.offset > 0 && hash != cursor.hash {
+            return Err(RunError::Refused(format!(
+                "the first {} lines of the events file are not the ones this state handled: give the same events file (lines may only be appended), or start a new state",
+                cursor.line
+            )));
+        }
+        self.clock = cursor.clock;
+        self.summary.lines = cursor.line;
+        self.summary.input_errors = cursor.input_errors;
+        self.cursor = Cursor { hash, ..cursor };
         Ok(())
     }
 
     /// Runs the events stream, then moves the clock to `until` if given.
+    /// With a durable store, a run resumes after the last line it handled.
     pub fn run(
         mut self,
+        profiles: Option<&mut dyn BufRead>,
         events: impl BufRead,
         until: Option<DateTime<Utc>>,
     ) -> Result<Summary, RunError> {
-        self.schedule_audience_reads()?;
+        self.initialize(profiles)?;
         let mut events = events;
+        self.resume(&mut events)?;
         let mut buf = Vec::new();
         loop {
             buf.clear();
@@ -178,20 +245,25 @@ impl<'a, S: Store> Runner<'a, S> {
             if read == 0 {
                 break;
             }
-            self.summary.lines += 1;
-            let n = self.summary.lines;
-            if buf.len() > MAX_LINE_BYTES && !buf.ends_with(b"\n") {
-                // Skip the rest of the over-long line.
+            let terminated = buf.ends_with(b"\n");
+            if buf.len() > MAX_LINE_BYTES && !terminated {
+                // Skip (and count) the rest of the over-long line.
+                let mut hash = fnv(self.cursor.hash, &buf);
+                let mut consumed = buf.len() as u64;
                 let mut rest = Vec::new();
                 loop {
                     rest.clear();
                     let more = std::io::Read::take(&mut events, 1 << 20)
                         .read_until(b'\n', &mut rest)
                         .map_err(|e| RunError::Io(format!("cannot read the events file: {e}")))?;
+                    hash = fnv(hash, &rest);
+                    consumed += more as u64;
                     if more == 0 || rest.ends_with(b"\n") {
                         break;
                     }
                 }
+                self.advance_cursor(consumed, hash);
+                let n = self.cursor.line;
                 self.input_error(
                     n,
                     &format!("the line is longer than {} MiB", MAX_LINE_BYTES >> 20),
@@ -199,10 +271,17 @@ impl<'a, S: Store> Runner<'a, S> {
                 continue;
             }
             let text = trim_line(&buf);
+            if !terminated && serde_json::from_slice::<Json>(text).is_err() {
+                // A last line still being written: left for the next run.
+                self.summary.unfinished_line = true;
+                break;
+            }
+            let hash = fnv(self.cursor.hash, &buf);
+            self.advance_cursor(buf.len() as u64, hash);
             if text.iter().all(u8::is_ascii_whitespace) {
-                self.summary.lines -= 1;
                 continue;
             }
+            let n = self.cursor.line;
             self.line(n, text)?;
         }
         if let Some(until) = until {
@@ -211,9 +290,11 @@ impl<'a, S: Store> Runner<'a, S> {
                 self.clock = Some(until);
             }
         }
+        self.store.flush()?;
         self.out
             .flush()
             .map_err(|e| RunError::Io(format!("cannot write the trace: {e}")))?;
+        self.summary.lines = self.cursor.line;
         self.summary.waiting = self.store.waiting()?;
         self.summary.clock = self.clock;
         Ok(self.summary)
@@ -227,7 +308,8 @@ impl<'a, S: Store> Runner<'a, S> {
         };
         let time = match doc.get("time").and_then(Json::as_str) {
             Some(t) => match jexpr::time::parse_instant(t) {
-                Ok(t) => t,
+                // Times are kept to the millisecond, as the trace shows them.
+                Ok(t) => DateTime::<Utc>::from_timestamp_millis(t.timestamp_millis()).unwrap_or(t),
                 Err(e) => return self.input_error(n, &e.to_string()),
             },
             None => return self.input_error(n, "missing `time` (an RFC 3339 date-time)"),
@@ -275,7 +357,7 @@ impl<'a, S: Store> Runner<'a, S> {
         let state = self.state(&profile_id)?;
         let (state, records) =
             engine::step(&self.journeys, state, Input::Event { name, payload }, time);
-        self.commit(vec![state], records, Some(n))
+        self.commit(vec![state], records, true)
     }
 
     fn profile_id_of(
@@ -318,7 +400,7 @@ impl<'a, S: Store> Runner<'a, S> {
         if let Err(m) = merge_audiences(&mut state.profile, doc.get("audiences")) {
             return self.input_error(n, &m);
         }
-        self.commit(vec![state], Vec::new(), Some(n))
+        self.commit(vec![state], Vec::new(), true)
     }
 
     fn state(&mut self, id: &str) -> Result<ProfileState, RunError> {
@@ -351,7 +433,7 @@ impl<'a, S: Store> Runner<'a, S> {
                     "timer {key:?} is stuck"
                 ))));
             }
-            self.commit(vec![state], records, None)?;
+            self.commit(vec![state], records, false)?;
         }
         Ok(())
     }
@@ -373,49 +455,80 @@ impl<'a, S: Store> Runner<'a, S> {
         if let Some(due) = every.and_then(|every| crate::state::later(now, every)) {
             next.push(read_key(due, &key.journey, key.version));
         }
-        // The read itself is done once scheduled again; members enter below.
+        // The read, its next occurrence and every member's entry are one
+        // commit: a crash cannot leave a read done with members not entered.
+        let mut profiles = Vec::new();
+        let mut records = Vec::new();
+        if live && !audience.is_empty() {
+            for member in self.store.audience_members(&audience)? {
+                let state = self.state(&member)?;
+                let input = Input::Audience {
+                    journey: &key.journey,
+                    version: key.version,
+                };
+                let (state, mut out) = engine::step(&self.journeys, state, input, now);
+                profiles.push(state);
+                records.append(&mut out);
+            }
+        }
+        let trace: Vec<String> = records.iter().map(Record::to_line).collect();
         self.store.commit(Commit {
+            profiles,
             reads_done: vec![key.clone()],
             reads_scheduled: next,
+            trace: trace.clone(),
             ..Default::default()
         })?;
-        if !live || audience.is_empty() {
-            return Ok(());
-        }
-        for member in self.store.audience_members(&audience)? {
-            let state = self.state(&member)?;
-            let input = Input::Audience {
-                journey: &key.journey,
-                version: key.version,
-            };
-            let (state, records) = engine::step(&self.journeys, state, input, now);
-            self.commit(vec![state], records, None)?;
+        self.write(&trace)?;
+        self.unflushed += 1;
+        if self.unflushed >= self.batch {
+            self.store.flush()?;
+            self.unflushed = 0;
         }
         Ok(())
     }
 
+    fn advance_cursor(&mut self, bytes: u64, hash: u64) {
+        self.cursor.line += 1;
+        self.cursor.offset += bytes;
+        self.cursor.hash = hash;
+    }
+
+    /// Commits one input's changes (ending line `line_end` if it is the
+    /// line's own commit), then writes its records.
     fn commit(
         &mut self,
         profiles: Vec<ProfileState>,
         records: Vec<Record>,
-        cursor: Option<u64>,
+        line_end: bool,
     ) -> Result<(), RunError> {
-        let count = records.len();
+        let trace: Vec<String> = records.iter().map(Record::to_line).collect();
+        let cursor = line_end.then(|| Cursor {
+            clock: self.clock,
+            input_errors: self.summary.input_errors,
+            ..self.cursor.clone()
+        });
         self.store.commit(Commit {
             profiles,
             cursor,
-            records: count,
+            trace: trace.clone(),
             ..Default::default()
         })?;
-        self.write(&records)
+        self.write(&trace)?;
+        self.unflushed += 1;
+        if self.unflushed >= self.batch {
+            self.store.flush()?;
+            self.unflushed = 0;
+        }
+        Ok(())
     }
 
-    fn write(&mut self, records: &[Record]) -> Result<(), RunError> {
-        for r in records {
-            writeln!(self.out, "{}", r.to_line())
+    fn write(&mut self, lines: &[String]) -> Result<(), RunError> {
+        for line in lines {
+            writeln!(self.out, "{line}")
                 .map_err(|e| RunError::Io(format!("cannot write the trace: {e}")))?;
         }
-        self.summary.records += records.len() as u64;
+        self.summary.records += lines.len() as u64;
         Ok(())
     }
 
@@ -423,12 +536,7 @@ impl<'a, S: Store> Runner<'a, S> {
         self.summary.input_errors += 1;
         let now = self.clock.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
         let record = Record::input_error(now, line, message);
-        self.store.commit(Commit {
-            cursor: Some(line),
-            records: 1,
-            ..Default::default()
-        })?;
-        self.write(&[record])
+        self.commit(Vec::new(), vec![record], true)
     }
 }
 
@@ -486,4 +594,52 @@ fn fetches(list: &Json) -> Result<Vec<Fetch>, String> {
         });
     }
     Ok(out)
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a 64 of `bytes`, continuing from `hash`: the events prefix hash.
+fn fnv(mut hash: u64, bytes: &[u8]) -> u64 {
+    for b in bytes {
+        hash ^= u64::from(*b);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
+}
+
+/// Opens the trace file of a run over `store` and makes it agree with what
+/// the store committed: a longer file (records of inputs that were not
+/// committed) is cut back, a shorter one (writes lost in a crash) is
+/// completed from the store's outbox. New records are then appended.
+pub fn open_trace<S: Store>(
+    path: &std::path::Path,
+    store: &mut S,
+) -> Result<std::fs::File, RunError> {
+    use std::io::{Seek, SeekFrom};
+    let io =
+        |e: std::io::Error| RunError::Io(format!("cannot write the trace {}: {e}", path.display()));
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(io)?;
+    let committed = store.trace_bytes()?;
+    let len = file.metadata().map_err(io)?.len();
+    if len > committed {
+        file.set_len(committed).map_err(io)?;
+    } else if len < committed {
+        let missing = store.trace_from(len)?;
+        let start = missing.first().map_or(len, |(offset, _)| *offset);
+        file.set_len(start).map_err(io)?;
+        file.seek(SeekFrom::Start(start)).map_err(io)?;
+        let mut out = std::io::BufWriter::new(&mut file);
+        for (_, line) in &missing {
+            writeln!(out, "{line}").map_err(io)?;
+        }
+        out.flush().map_err(io)?;
+    }
+    file.seek(SeekFrom::End(0)).map_err(io)?;
+    Ok(file)
 }

@@ -50,7 +50,7 @@ fn run(journeys: Vec<String>, events: impl std::io::BufRead) -> String {
         MemoryStore::default(),
         &mut out,
     );
-    runner.run(events, None).expect("run");
+    runner.run(None, events, None).expect("run");
     String::from_utf8(out).expect("utf-8")
 }
 

@@ -15,6 +15,15 @@ fn scenarios() {
             "{} is not deterministic",
             path.display()
         );
+        // The same trace with the state in SQLite, whatever the batch size.
+        for batch in [1, 3, 1000] {
+            assert_eq!(
+                trace,
+                common::run_on_sqlite(&scenario, batch),
+                "{} differs with SQLite state (batch {batch})",
+                path.display()
+            );
+        }
         insta::assert_snapshot!(trace);
     });
 }

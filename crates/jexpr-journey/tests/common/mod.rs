@@ -3,7 +3,7 @@
 
 use jexpr_journey::engine::Journeys;
 use jexpr_journey::runner::Runner;
-use jexpr_journey::store::MemoryStore;
+use jexpr_journey::store::{Fingerprint, MemoryStore, SqliteStore};
 use jexpr_journey::JourneyCatalog;
 use std::path::Path;
 
@@ -52,6 +52,27 @@ pub fn parse(text: &str) -> Scenario {
 
 /// The trace of a run, or the check report when the journeys are invalid.
 pub fn run(s: &Scenario) -> String {
+    run_on(s, None)
+}
+
+/// The trace of a run with its state in a fresh SQLite file, committing
+/// every `batch` inputs.
+#[allow(dead_code)] // used by the scenario test, not the property test
+pub fn run_on_sqlite(s: &Scenario, batch: usize) -> String {
+    let dir = std::env::temp_dir().join(format!(
+        "jexpr-scenario-{}-{}",
+        std::process::id(),
+        STATE_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let trace = run_on(s, Some((dir.join("state.db"), batch)));
+    let _ = std::fs::remove_dir_all(&dir);
+    trace
+}
+
+static STATE_COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+fn run_on(s: &Scenario, sqlite: Option<(std::path::PathBuf, usize)>) -> String {
     let doc: serde_json::Value =
         serde_json::from_str(&s.catalog).expect("scenario catalog is JSON");
     let catalog = JourneyCatalog::from_json(&doc, Path::new("catalog.json")).unwrap_or_else(|p| {
@@ -75,16 +96,25 @@ pub fn run(s: &Scenario) -> String {
         .until
         .as_deref()
         .map(|u| jexpr::time::parse_instant(u).expect("until"));
-    let mut runner = Runner::new(
-        Journeys::new(compiled),
-        &catalog,
-        MemoryStore::default(),
-        &mut out,
-    );
-    runner
-        .load_profiles(s.profiles.as_bytes())
-        .expect("profiles");
-    let summary = runner.run(s.events.as_bytes(), until).expect("run");
+    let mut profiles = s.profiles.as_bytes();
+    let summary = match sqlite {
+        None => Runner::new(
+            Journeys::new(compiled),
+            &catalog,
+            MemoryStore::default(),
+            &mut out,
+        )
+        .run(Some(&mut profiles), s.events.as_bytes(), until)
+        .expect("run"),
+        Some((path, batch)) => {
+            let sources: Vec<(String, i64, String)> = Vec::new();
+            let store = SqliteStore::open(&path, &Fingerprint::new(&sources, None)).expect("state");
+            Runner::new(Journeys::new(compiled), &catalog, store, &mut out)
+                .batch(batch)
+                .run(Some(&mut profiles), s.events.as_bytes(), until)
+                .expect("run")
+        }
+    };
     let mut text = String::from_utf8(out).expect("utf-8 trace");
     text.push_str(&format!("# summary: {}\n", summary.to_json()));
     text

@@ -1,68 +1,9 @@
-//! The store: profiles (with their instances and history), the timer index,
-//! audience reads, and the input cursor. A [`Commit`] is everything one
-//! input changes, applied as one unit — the boundary a durable store makes
-//! atomic. [`MemoryStore`] keeps it all in memory for one run.
+//! All state in memory, for one run.
 
+use super::{Commit, Cursor, Store, StoreError, TimerKey};
 use crate::state::ProfileState;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-
-/// A due item, in the order section 3 fires them: due time, then journey
-/// id, version, profile id (an audience read, with no profile, first), instance.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct TimerKey {
-    /// When it is due.
-    pub due: DateTime<Utc>,
-    /// Journey id.
-    pub journey: String,
-    /// Journey version.
-    pub version: i64,
-    /// Profile id; empty for an audience read.
-    pub profile: String,
-    /// Instance id; empty for an audience read.
-    pub instance: String,
-}
-
-/// Everything one input changed.
-#[derive(Debug, Default)]
-pub struct Commit {
-    /// Profiles whose state changed (their timers follow their instances).
-    pub profiles: Vec<ProfileState>,
-    /// Audience reads done (removed) and scheduled.
-    pub reads_done: Vec<TimerKey>,
-    /// Audience reads to schedule.
-    pub reads_scheduled: Vec<TimerKey>,
-    /// The input line handled, when the commit ends one.
-    pub cursor: Option<u64>,
-    /// Trace records written by this input.
-    pub records: usize,
-}
-
-/// A store failure (I/O, corruption); the run stops with it.
-#[derive(Debug)]
-pub struct StoreError(pub String);
-
-impl std::fmt::Display for StoreError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for StoreError {}
-
-/// Where the runner keeps state between inputs.
-pub trait Store {
-    /// A profile's state, if it is known.
-    fn profile(&mut self, id: &str) -> Result<Option<ProfileState>, StoreError>;
-    /// Profiles whose status for `audience` is `realized` or `existing`, by id.
-    fn audience_members(&mut self, audience: &str) -> Result<Vec<String>, StoreError>;
-    /// The first timer or audience read due at or before `until`.
-    fn next_due(&mut self, until: DateTime<Utc>) -> Result<Option<TimerKey>, StoreError>;
-    /// Applies one input's changes as a unit.
-    fn commit(&mut self, commit: Commit) -> Result<(), StoreError>;
-    /// How many instances are waiting.
-    fn waiting(&mut self) -> Result<usize, StoreError>;
-}
 
 /// All state in memory, for one run.
 #[derive(Default)]
@@ -72,8 +13,8 @@ pub struct MemoryStore {
     /// Profile → its timer keys in `timers`.
     timers_of: HashMap<String, Vec<TimerKey>>,
     audiences: BTreeMap<String, BTreeSet<String>>,
-    /// Lines handled.
-    pub cursor: u64,
+    cursor: Cursor,
+    initialized: bool,
 }
 
 impl Store for MemoryStore {
@@ -132,13 +73,35 @@ impl Store for MemoryStore {
             }
             self.profiles.insert(state.id.clone(), state);
         }
-        if let Some(line) = commit.cursor {
-            self.cursor = line;
+        if let Some(cursor) = commit.cursor {
+            self.cursor = cursor;
         }
+        self.initialized |= commit.initialize;
         Ok(())
     }
 
     fn waiting(&mut self) -> Result<usize, StoreError> {
         Ok(self.profiles.values().map(|p| p.instances.len()).sum())
+    }
+
+    fn initialized(&mut self) -> Result<bool, StoreError> {
+        Ok(self.initialized)
+    }
+
+    fn cursor(&mut self) -> Result<Cursor, StoreError> {
+        Ok(self.cursor.clone())
+    }
+
+    fn flush(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// The trace is not kept: a memory run writes it once, straight through.
+    fn trace_bytes(&mut self) -> Result<u64, StoreError> {
+        Ok(0)
+    }
+
+    fn trace_from(&mut self, _: u64) -> Result<Vec<(u64, String)>, StoreError> {
+        Ok(Vec::new())
     }
 }

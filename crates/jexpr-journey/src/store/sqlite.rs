@@ -1,0 +1,453 @@
+//! The store in an embedded SQLite database (WAL mode): one row per profile,
+//! one per instance with its due time indexed, audience members and reads,
+//! the cursor, and the trace outbox. Commits accumulate in one transaction
+//! until [`Store::flush`], which ends it at an input boundary, so a crash
+//! loses at most the unflushed inputs, which a restart redoes identically.
+
+use super::{Commit, Cursor, Store, StoreError, TimerKey};
+use crate::codec;
+use crate::state::ProfileState;
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::{json, Value as Json};
+use std::path::Path;
+
+/// Bumped when the schema or the meaning of stored data changes.
+pub const FORMAT: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE journeys(id TEXT NOT NULL, version INTEGER NOT NULL, hash TEXT NOT NULL, PRIMARY KEY(id, version));
+CREATE TABLE profiles(id TEXT PRIMARY KEY, state TEXT NOT NULL);
+CREATE TABLE instances(
+    profile TEXT NOT NULL, journey TEXT NOT NULL, version INTEGER NOT NULL,
+    instance TEXT NOT NULL, node TEXT NOT NULL, due INTEGER, state TEXT NOT NULL,
+    PRIMARY KEY(profile, journey));
+CREATE INDEX instances_due ON instances(due, journey, version, profile, instance) WHERE due IS NOT NULL;
+CREATE TABLE audience_members(audience TEXT NOT NULL, profile TEXT NOT NULL, PRIMARY KEY(audience, profile));
+CREATE TABLE audience_reads(due INTEGER NOT NULL, journey TEXT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY(due, journey, version));
+CREATE TABLE trace(seq INTEGER PRIMARY KEY, offset INTEGER NOT NULL, line TEXT NOT NULL);
+";
+
+/// What a state belongs to: the hash of each journey version (and of the
+/// catalog, as journey `(catalog)`), checked on every open.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Fingerprint {
+    /// (journey id, version, hash of its definition).
+    pub journeys: Vec<(String, i64, String)>,
+}
+
+impl Fingerprint {
+    /// The fingerprint of journeys given as (id, version, file text) and of
+    /// the catalog's text: a hash of each one's JSON, so formatting does not
+    /// count but any change of content does.
+    pub fn new(journeys: &[(String, i64, String)], catalog: Option<&str>) -> Fingerprint {
+        let hash = |text: &str| {
+            let canonical = serde_json::from_str::<Json>(text)
+                .map(|v| v.to_string())
+                .unwrap_or_else(|_| text.to_string());
+            let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+            for b in canonical.bytes() {
+                h ^= u64::from(b);
+                h = h.wrapping_mul(0x0000_0100_0000_01b3);
+            }
+            format!("{h:016x}")
+        };
+        let mut list: Vec<(String, i64, String)> = journeys
+            .iter()
+            .map(|(id, v, text)| (id.clone(), *v, hash(text)))
+            .collect();
+        list.push(("(catalog)".into(), 0, catalog.map(hash).unwrap_or_default()));
+        list.sort();
+        Fingerprint { journeys: list }
+    }
+}
+
+/// The SQLite store.
+pub struct SqliteStore {
+    conn: Connection,
+    in_transaction: bool,
+    trace_bytes: u64,
+    cursor: Cursor,
+}
+
+fn err(context: &str) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+    move |e| StoreError(format!("{context}: {e}"))
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the state at `path` for a run with `fingerprint`.
+    /// A state made for other journeys, by another format, or that is not a
+    /// jexpr state is refused before anything in it is changed.
+    pub fn open(path: &Path, fingerprint: &Fingerprint) -> Result<SqliteStore, StoreError> {
+        let conn =
+            Connection::open(path).map_err(err(&format!("cannot open {}", path.display())))?;
+        let name = path.display().to_string();
+        let tables: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+            .map_err(|e| StoreError(format!("{name} is not a jexpr state database ({e})")))?;
+        if tables.is_empty() {
+            conn.pragma_update(None, "journal_mode", "WAL")
+                .map_err(err("cannot use WAL mode"))?;
+            conn.execute_batch(SCHEMA)
+                .map_err(err("cannot create the state tables"))?;
+            let tx = conn.unchecked_transaction().map_err(err("cannot start"))?;
+            tx.execute(
+                "INSERT INTO meta VALUES ('format', ?1)",
+                params![FORMAT.to_string()],
+            )
+            .map_err(err("meta"))?;
+            tx.execute(
+                "INSERT INTO meta VALUES ('jexpr', ?1)",
+                params![env!("CARGO_PKG_VERSION")],
+            )
+            .map_err(err("meta"))?;
+            for (id, version, hash) in &fingerprint.journeys {
+                tx.execute(
+                    "INSERT INTO journeys VALUES (?1, ?2, ?3)",
+                    params![id, version, hash],
+                )
+                .map_err(err("journeys"))?;
+            }
+            tx.commit().map_err(err("cannot create the state"))?;
+        } else {
+            check(&conn, &name, &tables, fingerprint)?;
+            conn.pragma_update(None, "journal_mode", "WAL")
+                .map_err(err("cannot use WAL mode"))?;
+        }
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(err("pragma"))?;
+        let mut store = SqliteStore {
+            conn,
+            in_transaction: false,
+            trace_bytes: 0,
+            cursor: Cursor::default(),
+        };
+        store.trace_bytes = store
+            .conn
+            .query_row(
+                "SELECT COALESCE(MAX(offset + length(CAST(line AS BLOB)) + 1), 0) FROM trace",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(err("trace"))? as u64;
+        store.cursor = store.read_cursor()?;
+        Ok(store)
+    }
+
+    fn read_cursor(&self) -> Result<Cursor, StoreError> {
+        let text: Option<String> = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'cursor'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(err("cursor"))?;
+        let Some(text) = text else {
+            return Ok(Cursor::default());
+        };
+        let v: Json = serde_json::from_str(&text)
+            .map_err(|e| StoreError(format!("the stored cursor is damaged: {e}")))?;
+        let n = |k: &str| {
+            v.get(k)
+                .and_then(Json::as_u64)
+                .ok_or_else(|| StoreError(format!("the stored cursor has no `{k}`")))
+        };
+        Ok(Cursor {
+            line: n("line")?,
+            offset: n("offset")?,
+            hash: n("hash")?,
+            clock: match v.get("clock").and_then(Json::as_i64) {
+                Some(ms) => Some(codec::instant(ms).map_err(StoreError)?),
+                None => None,
+            },
+            input_errors: n("inputErrors")?,
+        })
+    }
+
+    fn begin(&mut self) -> Result<(), StoreError> {
+        if !self.in_transaction {
+            self.conn
+                .execute_batch("BEGIN IMMEDIATE")
+                .map_err(err("cannot start a transaction"))?;
+            self.in_transaction = true;
+        }
+        Ok(())
+    }
+
+    /// The connection, for `state inspect`.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+/// Refuses a database that is not this run's state.
+fn check(
+    conn: &Connection,
+    name: &str,
+    tables: &[String],
+    fingerprint: &Fingerprint,
+) -> Result<(), StoreError> {
+    if !tables.iter().any(|t| t == "meta") {
+        return Err(StoreError(format!(
+            "{name} is not a jexpr state database (it has other tables); give a new file"
+        )));
+    }
+    let meta = |key: &str| -> Result<Option<String>, StoreError> {
+        conn.query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(|e| StoreError(format!("{name} is damaged: {e}")))
+    };
+    match meta("format")? {
+        Some(f) if f == FORMAT.to_string() => {}
+        Some(f) => {
+            let by = meta("jexpr")?.unwrap_or_else(|| "an unknown version".into());
+            return Err(StoreError(format!(
+                "{name} was written in state format {f} by jexpr {by}; this jexpr reads format {FORMAT}: finish that run with the jexpr that started it, or start a new state"
+            )));
+        }
+        None => {
+            return Err(StoreError(format!(
+                "{name} is not a jexpr state database (no format); give a new file"
+            )))
+        }
+    }
+    let stored: Vec<(String, i64, String)> = conn
+        .prepare("SELECT id, version, hash FROM journeys ORDER BY id, version")
+        .and_then(|mut s| {
+            s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect()
+        })
+        .map_err(|e| StoreError(format!("{name} is damaged: {e}")))?;
+    let mut given = fingerprint.journeys.clone();
+    given.sort();
+    if stored != given {
+        let describe = |(id, v, _): &(String, i64, String)| {
+            if id == "(catalog)" {
+                "the catalog".to_string()
+            } else {
+                format!("journey `{id}` version {v}")
+            }
+        };
+        let mut diffs = Vec::new();
+        for s in &stored {
+            match given.iter().find(|g| g.0 == s.0 && g.1 == s.1) {
+                None => diffs.push(format!("{} is not given now", describe(s))),
+                Some(g) if g.2 != s.2 => diffs.push(format!("{} has changed", describe(s))),
+                Some(_) => {}
+            }
+        }
+        for g in &given {
+            if !stored.iter().any(|s| s.0 == g.0 && s.1 == g.1) {
+                diffs.push(format!("{} was not part of this state", describe(g)));
+            }
+        }
+        return Err(StoreError(format!(
+            "{name} belongs to other journeys: {}; run with the journeys and catalog it was started with, or start a new state",
+            diffs.join("; ")
+        )));
+    }
+    Ok(())
+}
+
+impl Store for SqliteStore {
+    fn profile(&mut self, id: &str) -> Result<Option<ProfileState>, StoreError> {
+        let row: Option<String> = self
+            .conn
+            .prepare_cached("SELECT state FROM profiles WHERE id = ?1")
+            .and_then(|mut s| s.query_row(params![id], |r| r.get(0)).optional())
+            .map_err(err("profile"))?;
+        let Some(text) = row else { return Ok(None) };
+        let damaged = |e: String| {
+            StoreError(format!(
+                "the stored state of profile `{id}` is damaged: {e}"
+            ))
+        };
+        let v: Json = serde_json::from_str(&text).map_err(|e| damaged(e.to_string()))?;
+        let mut state = codec::profile_from_json(id, &v).map_err(damaged)?;
+        let rows: Vec<String> = self
+            .conn
+            .prepare_cached("SELECT state FROM instances WHERE profile = ?1 ORDER BY journey")
+            .and_then(|mut s| s.query_map(params![id], |r| r.get(0))?.collect())
+            .map_err(err("instances"))?;
+        for text in rows {
+            let v: Json = serde_json::from_str(&text).map_err(|e| damaged(e.to_string()))?;
+            let inst = codec::instance_from_json(&v).map_err(damaged)?;
+            state.instances.insert(inst.journey.clone(), inst);
+        }
+        Ok(Some(state))
+    }
+
+    fn audience_members(&mut self, audience: &str) -> Result<Vec<String>, StoreError> {
+        self.conn
+            .prepare_cached(
+                "SELECT profile FROM audience_members WHERE audience = ?1 ORDER BY profile",
+            )
+            .and_then(|mut s| s.query_map(params![audience], |r| r.get(0))?.collect())
+            .map_err(err("audience members"))
+    }
+
+    fn next_due(&mut self, until: DateTime<Utc>) -> Result<Option<TimerKey>, StoreError> {
+        let until = codec::millis(until);
+        let timer: Option<(i64, String, i64, String, String)> = self
+            .conn
+            .prepare_cached(
+                "SELECT due, journey, version, profile, instance FROM instances
+                 WHERE due IS NOT NULL AND due <= ?1 ORDER BY due, journey, version, profile, instance LIMIT 1",
+            )
+            .and_then(|mut s| s.query_row(params![until], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))).optional())
+            .map_err(err("timers"))?;
+        let read: Option<(i64, String, i64)> = self
+            .conn
+            .prepare_cached("SELECT due, journey, version FROM audience_reads WHERE due <= ?1 ORDER BY due, journey, version LIMIT 1")
+            .and_then(|mut s| s.query_row(params![until], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional())
+            .map_err(err("audience reads"))?;
+        let key = |due: i64,
+                   journey: String,
+                   version: i64,
+                   profile: String,
+                   instance: String|
+         -> Result<TimerKey, StoreError> {
+            Ok(TimerKey {
+                due: codec::instant(due).map_err(StoreError)?,
+                journey,
+                version,
+                profile,
+                instance,
+            })
+        };
+        let timer = timer
+            .map(|(d, j, v, p, i)| key(d, j, v, p, i))
+            .transpose()?;
+        let read = read
+            .map(|(d, j, v)| key(d, j, v, String::new(), String::new()))
+            .transpose()?;
+        Ok(match (timer, read) {
+            (Some(t), Some(r)) => Some(t.min(r)),
+            (t, r) => t.or(r),
+        })
+    }
+
+    fn commit(&mut self, commit: Commit) -> Result<(), StoreError> {
+        self.begin()?;
+        let c = &self.conn;
+        for k in &commit.reads_done {
+            c.prepare_cached(
+                "DELETE FROM audience_reads WHERE due = ?1 AND journey = ?2 AND version = ?3",
+            )
+            .and_then(|mut s| s.execute(params![codec::millis(k.due), k.journey, k.version]))
+            .map_err(err("audience reads"))?;
+        }
+        for k in &commit.reads_scheduled {
+            c.prepare_cached("INSERT OR IGNORE INTO audience_reads VALUES (?1, ?2, ?3)")
+                .and_then(|mut s| s.execute(params![codec::millis(k.due), k.journey, k.version]))
+                .map_err(err("audience reads"))?;
+        }
+        for state in &commit.profiles {
+            let id = &state.id;
+            c.prepare_cached("INSERT OR REPLACE INTO profiles VALUES (?1, ?2)")
+                .and_then(|mut s| s.execute(params![id, codec::profile_to_json(state).to_string()]))
+                .map_err(err("profiles"))?;
+            c.prepare_cached("DELETE FROM instances WHERE profile = ?1")
+                .and_then(|mut s| s.execute(params![id]))
+                .map_err(err("instances"))?;
+            for inst in state.instances.values() {
+                let due = inst.due().map(codec::millis);
+                c.prepare_cached("INSERT INTO instances VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+                    .and_then(|mut s| {
+                        s.execute(params![
+                            id,
+                            inst.journey,
+                            inst.version,
+                            inst.id,
+                            inst.node,
+                            due,
+                            codec::instance_to_json(inst).to_string()
+                        ])
+                    })
+                    .map_err(err("instances"))?;
+            }
+            c.prepare_cached("DELETE FROM audience_members WHERE profile = ?1")
+                .and_then(|mut s| s.execute(params![id]))
+                .map_err(err("audiences"))?;
+            for (audience, status) in &state.profile.audiences {
+                if status == "realized" || status == "existing" {
+                    c.prepare_cached("INSERT INTO audience_members VALUES (?1, ?2)")
+                        .and_then(|mut s| s.execute(params![audience, id]))
+                        .map_err(err("audiences"))?;
+                }
+            }
+        }
+        for line in &commit.trace {
+            c.prepare_cached("INSERT INTO trace(offset, line) VALUES (?1, ?2)")
+                .and_then(|mut s| s.execute(params![self.trace_bytes as i64, line]))
+                .map_err(err("trace"))?;
+            self.trace_bytes += line.len() as u64 + 1;
+        }
+        if commit.initialize {
+            c.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('initialized', '1')",
+                [],
+            )
+            .map_err(err("meta"))?;
+        }
+        if let Some(cursor) = commit.cursor {
+            let v = json!({
+                "line": cursor.line, "offset": cursor.offset, "hash": cursor.hash,
+                "clock": cursor.clock.map(codec::millis), "inputErrors": cursor.input_errors,
+            });
+            c.prepare_cached("INSERT OR REPLACE INTO meta VALUES ('cursor', ?1)")
+                .and_then(|mut s| s.execute(params![v.to_string()]))
+                .map_err(err("cursor"))?;
+            self.cursor = cursor;
+        }
+        Ok(())
+    }
+
+    fn waiting(&mut self) -> Result<usize, StoreError> {
+        self.conn
+            .query_row("SELECT COUNT(*) FROM instances", [], |r| r.get::<_, i64>(0))
+            .map(|n| n as usize)
+            .map_err(err("count"))
+    }
+
+    fn initialized(&mut self) -> Result<bool, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT COUNT(*) FROM meta WHERE key = 'initialized'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n > 0)
+            .map_err(err("meta"))
+    }
+
+    fn cursor(&mut self) -> Result<Cursor, StoreError> {
+        Ok(self.cursor.clone())
+    }
+
+    fn flush(&mut self) -> Result<(), StoreError> {
+        if self.in_transaction {
+            self.conn
+                .execute_batch("COMMIT")
+                .map_err(err("cannot commit"))?;
+            self.in_transaction = false;
+        }
+        Ok(())
+    }
+
+    fn trace_bytes(&mut self) -> Result<u64, StoreError> {
+        Ok(self.trace_bytes)
+    }
+
+    fn trace_from(&mut self, offset: u64) -> Result<Vec<(u64, String)>, StoreError> {
+        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+        self.conn
+            .prepare("SELECT offset, line FROM trace WHERE offset + length(CAST(line AS BLOB)) + 1 > ?1 ORDER BY seq")
+            .and_then(|mut s| s.query_map(params![offset], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))?.collect())
+            .map_err(err("trace"))
+    }
+}
