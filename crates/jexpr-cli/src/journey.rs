@@ -215,3 +215,20 @@ fn drive<S: Store>(
     let profiles = profiles.as_mut().map(|p| p as &mut dyn std::io::BufRead);
     runner.run(profiles, events, until)
 }
+
+pub fn inspect(state: &Path, profile: Option<&str>, next: usize, format: Format) -> ExitCode {
+    let mut store = match SqliteStore::open_existing(state) {
+        Ok(s) => s,
+        Err(e) => return usage(format, &e.to_string()),
+    };
+    match jexpr_journey::store::inspect::inspect(&mut store, profile, next) {
+        Ok(v) => {
+            match format {
+                Format::Json => println!("{v}"),
+                Format::Text => print!("{}", jexpr_journey::store::inspect::render(&v)),
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => usage(format, &e.to_string()),
+    }
+}

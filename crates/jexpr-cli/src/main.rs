@@ -59,6 +59,11 @@ enum Command {
         #[arg(long)]
         no_history: bool,
     },
+    /// Run state: `state inspect`.
+    State {
+        #[command(subcommand)]
+        command: StateCommand,
+    },
     /// Journey files: `journey check`.
     Journey {
         #[command(subcommand)]
@@ -98,6 +103,30 @@ enum Command {
         #[arg(long, value_name = "N", default_value_t = 1000)]
         commit_every: usize,
         /// Summary and errors as text (stderr) or JSON.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+}
+
+#[derive(Subcommand)]
+enum StateCommand {
+    /// Where a run is: lines handled, instances by journey and node, the next
+    /// due timers; with --profile, that profile's instances and remembered events.
+    ///
+    /// Example: jexpr state inspect state.db --profile user0042@example.com
+    ///
+    /// Exit codes: 0 shown, 2 not a readable jexpr state.
+    Inspect {
+        /// The state file given to `jexpr run --state`.
+        #[arg(value_name = "STATE")]
+        state: PathBuf,
+        /// Show this profile's instances, history and remembered events.
+        #[arg(long, value_name = "ID")]
+        profile: Option<String>,
+        /// How many due timers to list.
+        #[arg(long, value_name = "N", default_value_t = 10)]
+        next: usize,
+        /// Text or JSON.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
@@ -171,6 +200,15 @@ fn main() -> ExitCode {
                     format,
                 },
         } => journey::check(&journeys, catalog.as_deref(), format),
+        Command::State {
+            command:
+                StateCommand::Inspect {
+                    state,
+                    profile,
+                    next,
+                    format,
+                },
+        } => journey::inspect(&state, profile.as_deref(), next, format),
         Command::Run {
             journeys,
             events,

@@ -67,6 +67,9 @@ pub(super) fn run(
                     )
                 }
             };
+            // Kept to the millisecond, as every instant of a run.
+            let target =
+                DateTime::<Utc>::from_timestamp_millis(target.timestamp_millis()).unwrap_or(target);
             if (target - now).num_milliseconds() > MAX_WAIT_MS {
                 let message = format!(
                     "the wait until {} is longer than 90 days",

@@ -4,6 +4,7 @@
 //! the commits so far durable together. [`MemoryStore`] keeps it all in
 //! memory for one run; [`SqliteStore`] in an embedded database.
 
+pub mod inspect;
 mod memory;
 mod sqlite;
 

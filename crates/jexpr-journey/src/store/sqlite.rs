@@ -76,6 +76,35 @@ fn err(context: &str) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
 }
 
 impl SqliteStore {
+    /// Opens an existing state to read it, whatever journeys it was made for.
+    pub fn open_existing(path: &Path) -> Result<SqliteStore, StoreError> {
+        if !path.exists() {
+            return Err(StoreError(format!("{} does not exist", path.display())));
+        }
+        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(err(&format!("cannot open {}", path.display())))?;
+        let name = path.display().to_string();
+        let format: Option<String> = conn
+            .query_row("SELECT value FROM meta WHERE key = 'format'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| StoreError(format!("{name} is not a jexpr state database ({e})")))?;
+        if format.as_deref() != Some(&FORMAT.to_string()) {
+            return Err(StoreError(format!(
+                "{name} is not a jexpr state database of format {FORMAT}"
+            )));
+        }
+        let mut store = SqliteStore {
+            conn,
+            in_transaction: false,
+            trace_bytes: 0,
+            cursor: Cursor::default(),
+        };
+        store.cursor = store.read_cursor()?;
+        Ok(store)
+    }
+
     /// Opens (or creates) the state at `path` for a run with `fingerprint`.
     /// A state made for other journeys, by another format, or that is not a
     /// jexpr state is refused before anything in it is changed.

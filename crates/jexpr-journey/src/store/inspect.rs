@@ -1,0 +1,232 @@
+//! `jexpr state inspect`: what a support engineer asks of a state first —
+//! where the run is, how many instances wait where, what falls due next, and
+//! for one profile its instances and remembered events.
+
+use super::sqlite::SqliteStore;
+use super::{Store, StoreError};
+use crate::codec;
+use rusqlite::params;
+use serde_json::{json, Value as Json};
+
+fn err(e: rusqlite::Error) -> StoreError {
+    StoreError(format!("cannot read the state: {e}"))
+}
+
+/// The overview (and one profile's details) as JSON.
+pub fn inspect(
+    store: &mut SqliteStore,
+    profile: Option<&str>,
+    next: usize,
+) -> Result<Json, StoreError> {
+    let cursor = store.cursor()?;
+    let waiting = store.waiting()?;
+    let (by_node, due, profiles, records) = overview(store.connection(), next)?;
+    let mut out = json!({
+        "cursor": {
+            "line": cursor.line,
+            "offset": cursor.offset,
+            "clock": cursor.clock.map(|c| jexpr::time::format_instant(&c)),
+            "inputErrors": cursor.input_errors,
+        },
+        "profiles": profiles,
+        "traceRecords": records,
+        "waiting": waiting,
+        "byNode": by_node,
+        "nextDue": due,
+    });
+    if let Some(id) = profile {
+        out["profile"] = profile_detail(store, id)?;
+    }
+    Ok(out)
+}
+
+type Overview = (Vec<Json>, Vec<Json>, i64, i64);
+
+fn overview(conn: &rusqlite::Connection, next: usize) -> Result<Overview, StoreError> {
+    let mut by_node = Vec::new();
+    let mut stmt = conn
+        .prepare("SELECT journey, version, node, COUNT(*) FROM instances GROUP BY journey, version, node ORDER BY journey, version, node")
+        .map_err(err)?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        })
+        .map_err(err)?;
+    for row in rows {
+        let (journey, version, node, count) = row.map_err(err)?;
+        by_node.push(
+            json!({"journey": journey, "version": version, "node": node, "instances": count}),
+        );
+    }
+    let mut due = Vec::new();
+    let mut stmt = conn
+        .prepare(
+            "SELECT due, journey, version, profile, node FROM instances WHERE due IS NOT NULL
+             ORDER BY due, journey, version, profile, instance LIMIT ?1",
+        )
+        .map_err(err)?;
+    let rows = stmt
+        .query_map(params![next as i64], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })
+        .map_err(err)?;
+    for row in rows {
+        let (at, journey, version, profile, node) = row.map_err(err)?;
+        let at = codec::instant(at)
+            .map(|t| jexpr::time::format_instant(&t))
+            .map_err(StoreError)?;
+        due.push(json!({"due": at, "journey": journey, "version": version, "profileId": profile, "node": node}));
+    }
+    let profiles: i64 = conn
+        .query_row("SELECT COUNT(*) FROM profiles", [], |r| r.get(0))
+        .map_err(err)?;
+    let records: i64 = conn
+        .query_row("SELECT COUNT(*) FROM trace", [], |r| r.get(0))
+        .map_err(err)?;
+    Ok((by_node, due, profiles, records))
+}
+
+fn profile_detail(store: &mut SqliteStore, id: &str) -> Result<Json, StoreError> {
+    {
+        let detail = match store.profile(id)? {
+            None => Json::Null,
+            Some(state) => {
+                let instances: Vec<Json> = state
+                    .instances
+                    .values()
+                    .map(codec::instance_to_json)
+                    .map(|mut v| {
+                        // Show instants as text, not milliseconds.
+                        for key in ["enteredAt"] {
+                            if let Some(ms) = v.get(key).and_then(Json::as_i64) {
+                                v[key] = json!(codec::instant(ms)
+                                    .map(|t| jexpr::time::format_instant(&t))
+                                    .unwrap_or_default());
+                            }
+                        }
+                        if let Some(ms) = v.pointer("/waiting/due").and_then(Json::as_i64) {
+                            v["waiting"]["due"] = json!(codec::instant(ms)
+                                .map(|t| jexpr::time::format_instant(&t))
+                                .unwrap_or_default());
+                        }
+                        v
+                    })
+                    .collect();
+                let history: Vec<Json> = state
+                    .history
+                    .iter()
+                    .map(|(j, h)| json!({"journey": j, "entries": h.entries, "lastEntry": jexpr::time::format_instant(&h.last_entry)}))
+                    .collect();
+                json!({"profileId": id, "instances": instances, "history": history, "audiences": state.profile.audiences})
+            }
+        };
+        Ok(detail)
+    }
+}
+
+/// The overview as text.
+pub fn render(v: &Json) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let c = &v["cursor"];
+    let _ = writeln!(
+        out,
+        "input: {} lines handled ({} bytes, {} input errors); clock at {}",
+        c["line"],
+        c["offset"],
+        c["inputErrors"],
+        c["clock"].as_str().unwrap_or("-")
+    );
+    let _ = writeln!(
+        out,
+        "profiles: {}; instances waiting: {}; trace records: {}",
+        v["profiles"], v["waiting"], v["traceRecords"]
+    );
+    if let Some(rows) = v["byNode"].as_array() {
+        if !rows.is_empty() {
+            let _ = writeln!(out, "\ninstances by node:");
+            for r in rows {
+                let _ = writeln!(
+                    out,
+                    "  {:>8}  {} v{} at {}",
+                    r["instances"].to_string(),
+                    r["journey"].as_str().unwrap_or(""),
+                    r["version"],
+                    r["node"].as_str().unwrap_or("")
+                );
+            }
+        }
+    }
+    if let Some(rows) = v["nextDue"].as_array() {
+        if !rows.is_empty() {
+            let _ = writeln!(out, "\nnext due:");
+            for r in rows {
+                let _ = writeln!(
+                    out,
+                    "  {}  {} v{} {} at {}",
+                    r["due"].as_str().unwrap_or(""),
+                    r["journey"].as_str().unwrap_or(""),
+                    r["version"],
+                    r["profileId"].as_str().unwrap_or(""),
+                    r["node"].as_str().unwrap_or("")
+                );
+            }
+        }
+    }
+    match v.get("profile") {
+        None => {}
+        Some(Json::Null) => out.push_str("\nprofile: not in this state\n"),
+        Some(p) => {
+            let _ = writeln!(out, "\nprofile {}:", p["profileId"].as_str().unwrap_or(""));
+            for i in p["instances"].as_array().into_iter().flatten() {
+                let waiting = match i.get("waiting") {
+                    Some(w) if !w.is_null() => format!(
+                        ", {} until {}",
+                        if w["reaction"] == true {
+                            "reacting"
+                        } else {
+                            "waiting"
+                        },
+                        w["due"].as_str().unwrap_or("")
+                    ),
+                    _ => String::new(),
+                };
+                let _ = writeln!(
+                    out,
+                    "  in {} v{} at node {}{waiting} (entry {}, since {})",
+                    i["journey"].as_str().unwrap_or(""),
+                    i["version"],
+                    i["node"].as_str().unwrap_or(""),
+                    i["entry"],
+                    i["enteredAt"].as_str().unwrap_or("")
+                );
+                if let Some(events) = i["events"].as_object() {
+                    for (name, payload) in events {
+                        let _ = writeln!(out, "    remembers {name}: {payload}");
+                    }
+                }
+            }
+            for h in p["history"].as_array().into_iter().flatten() {
+                let _ = writeln!(
+                    out,
+                    "  entered {} {} time(s), last at {}",
+                    h["journey"].as_str().unwrap_or(""),
+                    h["entries"],
+                    h["lastEntry"].as_str().unwrap_or("")
+                );
+            }
+        }
+    }
+    out
+}
