@@ -4,7 +4,6 @@
 use crate::state::{Fetch, History, Instance, LastError, Profile, ProfileState, Waiting};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value as Json};
-use std::collections::BTreeMap;
 
 /// Milliseconds since the epoch.
 pub fn millis(t: DateTime<Utc>) -> i64 {
@@ -37,7 +36,7 @@ pub fn profile_to_json(state: &ProfileState) -> Json {
         .collect();
     json!({
         "dataSources": state.profile.data_sources,
-        "audiences": state.profile.audiences,
+        "audiences": state.profile.audiences.to_json(),
         "fetches": fetches,
         "history": history,
     })
@@ -111,7 +110,7 @@ pub fn instance_to_json(i: &Instance) -> Json {
         "previousNode": i.previous_node,
         "enteredAt": millis(i.entered_at),
         "entry": i.entry,
-        "events": i.events,
+        "events": i.events.to_json(),
         "waiting": i.waiting.as_ref().map(|w| json!({"due": millis(w.due), "reaction": w.reaction})),
         "lastError": i.last_error.as_ref().map(|e| json!({"node": e.node, "nodeType": e.node_type, "code": e.code})),
     })
@@ -119,7 +118,7 @@ pub fn instance_to_json(i: &Instance) -> Json {
 
 /// Reads [`instance_to_json`]'s output back.
 pub fn instance_from_json(v: &Json) -> Result<Instance, String> {
-    let events: BTreeMap<String, Json> = v
+    let events: crate::state::SmallMap<Json> = v
         .get("events")
         .and_then(Json::as_object)
         .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())

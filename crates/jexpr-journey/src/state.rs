@@ -3,7 +3,118 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::Value as Json;
-use std::collections::BTreeMap;
+/// A map from names to values kept as a vector sorted by name: profiles
+/// hold a handful of instances, events and audiences, and a `BTreeMap`
+/// allocates a node of eleven slots for even one of them (several KB per
+/// waiting instance at scale).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SmallMap<V>(Vec<(String, V)>);
+
+impl<V> Default for SmallMap<V> {
+    fn default() -> Self {
+        SmallMap(Vec::new())
+    }
+}
+
+impl<V> SmallMap<V> {
+    fn find(&self, key: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(key))
+    }
+
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<&V> {
+        self.find(key)
+            .ok()
+            .and_then(|i| self.0.get(i))
+            .map(|(_, v)| v)
+    }
+
+    /// Whether `key` is present.
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.find(key).is_ok()
+    }
+
+    /// Sets `key` to `value`, returning the value it replaces.
+    pub fn insert(&mut self, key: String, value: V) -> Option<V> {
+        match self.find(&key) {
+            Ok(i) => self
+                .0
+                .get_mut(i)
+                .map(|slot| std::mem::replace(&mut slot.1, value)),
+            Err(i) => {
+                // Exactly one more slot: these maps stay small, and the
+                // default growth (to four) would quadruple a lone instance.
+                self.0.reserve_exact(1);
+                self.0.insert(i, (key, value));
+                None
+            }
+        }
+    }
+
+    /// Removes `key`, returning its value.
+    pub fn remove(&mut self, key: &str) -> Option<V> {
+        let i = self.find(key).ok()?;
+        Some(self.0.remove(i).1)
+    }
+
+    /// Entries in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &V)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+
+    /// Keys in order.
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.0.iter().map(|(k, _)| k)
+    }
+
+    /// Values in key order.
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.0.iter().map(|(_, v)| v)
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<V: Clone + Into<Json>> SmallMap<V> {
+    /// The map as a JSON object.
+    pub fn to_json(&self) -> Json {
+        Json::Object(
+            self.0
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone().into()))
+                .collect(),
+        )
+    }
+}
+
+impl<V> FromIterator<(String, V)> for SmallMap<V> {
+    fn from_iter<I: IntoIterator<Item = (String, V)>>(iter: I) -> Self {
+        let mut map = SmallMap::default();
+        for (k, v) in iter {
+            map.insert(k, v);
+        }
+        map
+    }
+}
+
+impl<'a, V> IntoIterator for &'a SmallMap<V> {
+    type Item = (&'a String, &'a V);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (String, V)>,
+        fn(&'a (String, V)) -> (&'a String, &'a V),
+    >;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+}
 
 /// A data-source read with parameters, answered from the profiles file.
 #[derive(Clone, Debug, PartialEq)]
@@ -24,7 +135,7 @@ pub struct Profile {
     /// Data source → field group → data.
     pub data_sources: serde_json::Map<String, Json>,
     /// Audience → status (`realized`, `existing`, `exited`).
-    pub audiences: BTreeMap<String, String>,
+    pub audiences: SmallMap<String>,
     /// Parameterised reads.
     pub fetches: Vec<Fetch>,
 }
@@ -67,7 +178,7 @@ pub struct Instance {
     /// Which entry of this profile into this journey (1, 2, …).
     pub entry: u64,
     /// Latest payload of each event received (entry and reactions).
-    pub events: BTreeMap<String, Json>,
+    pub events: SmallMap<Json>,
     /// The wait it is in.
     pub waiting: Option<Waiting>,
     /// Last error.
@@ -91,9 +202,9 @@ pub struct ProfileState {
     /// Data and audiences.
     pub profile: Profile,
     /// Journey id → instance.
-    pub instances: BTreeMap<String, Instance>,
+    pub instances: SmallMap<Instance>,
     /// Journey id → entry history.
-    pub history: BTreeMap<String, History>,
+    pub history: SmallMap<History>,
 }
 
 /// A global timeout: an instance leaves after this long in a journey.

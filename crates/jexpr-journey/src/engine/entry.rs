@@ -34,7 +34,7 @@ pub(super) fn admit(
     journeys: &super::Journeys,
     cj: &CompiledJourney,
     state: &mut ProfileState,
-    events: std::collections::BTreeMap<String, Json>,
+    events: crate::state::SmallMap<Json>,
     how: (&str, Json),
     now: DateTime<Utc>,
     records: &mut Vec<Record>,

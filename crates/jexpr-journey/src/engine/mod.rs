@@ -162,13 +162,13 @@ pub fn step(
 pub(crate) struct PendingJump {
     target: String,
     from: String,
-    events: BTreeMap<String, Json>,
+    events: crate::state::SmallMap<Json>,
 }
 
 /// What a walk may know of the profile's other journeys.
 pub(crate) struct View {
     pub in_journeys: std::collections::BTreeSet<String>,
-    pub history: BTreeMap<String, crate::state::History>,
+    pub history: crate::state::SmallMap<crate::state::History>,
 }
 
 impl View {

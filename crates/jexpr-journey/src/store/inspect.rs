@@ -128,7 +128,7 @@ fn profile_detail(store: &mut SqliteStore, id: &str) -> Result<Json, StoreError>
                     .iter()
                     .map(|(j, h)| json!({"journey": j, "entries": h.entries, "lastEntry": jexpr::time::format_instant(&h.last_entry)}))
                     .collect();
-                json!({"profileId": id, "instances": instances, "history": history, "audiences": state.profile.audiences})
+                json!({"profileId": id, "instances": instances, "history": history, "audiences": state.profile.audiences.to_json()})
             }
         };
         Ok(detail)

@@ -43,7 +43,7 @@ impl Store for MemoryStore {
             for k in self.timers_of.remove(&state.id).unwrap_or_default() {
                 self.timers.remove(&k);
             }
-            let keys: Vec<TimerKey> = state
+            let mut keys: Vec<TimerKey> = state
                 .instances
                 .values()
                 .filter_map(|i| {
@@ -56,6 +56,7 @@ impl Store for MemoryStore {
                     })
                 })
                 .collect();
+            keys.shrink_to_fit();
             self.timers.extend(keys.iter().cloned());
             if !keys.is_empty() {
                 self.timers_of.insert(state.id.clone(), keys);
