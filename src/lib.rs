@@ -95,7 +95,21 @@ pub mod time {
 
     /// An instant as RFC 3339 UTC with milliseconds (`2024-05-01T10:00:00.000Z`).
     pub fn format_instant(t: &chrono::DateTime<chrono::Utc>) -> String {
-        t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+        use chrono::{Datelike, Timelike};
+        let (y, ms) = (t.year(), t.timestamp_subsec_millis().min(999));
+        if !(0..=9999).contains(&y) {
+            // Outside RFC 3339's four-digit years: chrono's extended form.
+            return t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+        }
+        // Written by hand: traces format millions of these.
+        format!(
+            "{y:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{ms:03}Z",
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        )
     }
 }
 

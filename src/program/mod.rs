@@ -234,6 +234,12 @@ impl Program {
         &self.source_text
     }
 
+    /// The journey properties (`@{journey.name}`) the program reads, so an
+    /// embedder can fill only those.
+    pub fn journey_properties(&self) -> impl Iterator<Item = &str> {
+        self.journey.iter().map(|n| &**n)
+    }
+
     /// Number of instructions.
     pub fn len(&self) -> usize {
         self.code.len()

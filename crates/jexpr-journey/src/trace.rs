@@ -48,6 +48,6 @@ impl Record {
 
     /// One JSON line (without the newline).
     pub fn to_line(&self) -> String {
-        Json::Object(self.0.clone()).to_string()
+        serde_json::to_string(&self.0).unwrap_or_default()
     }
 }

@@ -55,25 +55,33 @@ pub(super) fn eval<T>(
     };
     let j = &walk.cj.journey;
     let last = inst.last_error.as_ref();
-    let props: Vec<(&str, Json)> = vec![
-        ("journeyUID", json!(j.id)),
-        (
-            "journeyVersionUID",
-            json!(format!("{}@{}", j.id, j.version)),
-        ),
-        ("journeyVersionName", json!(j.name)),
-        ("journeyVersion", json!(j.version.to_string())),
-        ("instanceUID", json!(inst.id)),
-        ("profileId", json!(walk.profile_id)),
-        ("currentNodeId", json!(inst.node)),
-        ("currentNodeName", json!(inst.node)),
-        ("previousNodeId", json!(inst.previous_node)),
-        ("previousNodeName", json!(inst.previous_node)),
-        ("lastNodeUIDInError", json!(last.map(|l| &l.node))),
-        ("lastNodeNameInError", json!(last.map(|l| &l.node))),
-        ("lastNodeTypeInError", json!(last.map(|l| &l.node_type))),
-        ("lastErrorCode", json!(last.map(|l| &l.code))),
-    ];
+    let wanted: Vec<&str> = program.journey_properties().collect();
+    let props: Vec<(&str, Json)> = if wanted.is_empty() {
+        Vec::new()
+    } else {
+        vec![
+            ("journeyUID", json!(j.id)),
+            (
+                "journeyVersionUID",
+                json!(format!("{}@{}", j.id, j.version)),
+            ),
+            ("journeyVersionName", json!(j.name)),
+            ("journeyVersion", json!(j.version.to_string())),
+            ("instanceUID", json!(inst.id)),
+            ("profileId", json!(walk.profile_id)),
+            ("currentNodeId", json!(inst.node)),
+            ("currentNodeName", json!(inst.node)),
+            ("previousNodeId", json!(inst.previous_node)),
+            ("previousNodeName", json!(inst.previous_node)),
+            ("lastNodeUIDInError", json!(last.map(|l| &l.node))),
+            ("lastNodeNameInError", json!(last.map(|l| &l.node))),
+            ("lastNodeTypeInError", json!(last.map(|l| &l.node_type))),
+            ("lastErrorCode", json!(last.map(|l| &l.code))),
+        ]
+        .into_iter()
+        .filter(|(name, _)| wanted.contains(name))
+        .collect()
+    };
     let mut ctx = Context::builder()
         .data(ProfileData(walk.profile))
         .now(walk.now)
