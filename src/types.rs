@@ -8,6 +8,9 @@ use std::sync::Arc;
 /// The fields of an object type, by name.
 pub type Fields = BTreeMap<String, Type>;
 
+/// Deepest `list<…>`/`map<…>` nesting a type name may have.
+const MAX_NAME_NESTING: usize = 32;
+
 /// The static types of LANGUAGE.md section 3.
 #[derive(Clone, PartialEq, Debug)]
 pub enum Type {
@@ -123,19 +126,42 @@ impl Type {
                 _ => return None,
             })
         };
-        if let Some(inner) = name.strip_prefix("map<").and_then(|r| r.strip_suffix('>')) {
-            return Type::from_name(inner).map(|t| Type::Map(Box::new(t)));
+        // Peel `map<…>` / `list<…>` wrappers in a loop (a name may be long),
+        // then wrap the innermost type back; deeper than MAX_NAME_NESTING is
+        // no real schema.
+        let mut wrappers = Vec::new();
+        let mut name = name;
+        loop {
+            if let Some(inner) = name.strip_prefix("map<").and_then(|r| r.strip_suffix('>')) {
+                wrappers.push(true);
+                name = inner;
+            } else if let Some(inner) = name.strip_prefix("list<").and_then(|r| r.strip_suffix('>'))
+            {
+                wrappers.push(false);
+                name = inner;
+            } else {
+                break;
+            }
+            if wrappers.len() > MAX_NAME_NESTING {
+                return None;
+            }
         }
-        if let Some(inner) = name.strip_prefix("list<").and_then(|r| r.strip_suffix('>')) {
-            return Type::from_name(inner).map(Type::list);
-        }
-        if let Some(rest) = name.strip_prefix("list") {
+        let mut t = if let Some(rest) = name.strip_prefix("list") {
             let mut chars = rest.chars();
             let first = chars.next()?.to_ascii_lowercase();
             let elem = format!("{first}{}", chars.as_str());
-            return scalar(&elem).filter(|t| *t != Type::Null).map(Type::list);
+            scalar(&elem).filter(|t| *t != Type::Null).map(Type::list)?
+        } else {
+            scalar(name)?
+        };
+        for map in wrappers.into_iter().rev() {
+            t = if map {
+                Type::Map(Box::new(t))
+            } else {
+                Type::list(t)
+            };
         }
-        scalar(name)
+        Some(t)
     }
 
     /// The names `from_name` accepts, for suggestions.

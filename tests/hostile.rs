@@ -171,3 +171,101 @@ fn huge_inputs() {
     let too_long = "1".repeat(jexpr::MAX_SOURCE_LEN + 1);
     assert_eq!(parse(&too_long).expect_err("too long")[0].code, "E0120");
 }
+
+#[test]
+fn long_flat_paths_are_a_diagnostic_not_a_stack_overflow() {
+    // With sample data lacking `a`, every step types as null, so only the
+    // length limit stops a 100,000-step path (it once overflowed the stack
+    // when the read plan for it was dropped).
+    let doc = serde_json::json!({"events": {"E": {"b": 1}}});
+    let catalog = jexpr::Catalog::infer(&doc);
+    for tail in ["}", "} == 1", ", defaultValue: 2} == 1"] {
+        let src = format!("@{{E.{}{tail}", vec!["a"; 100_000].join("."));
+        let err = jexpr::Compiler::new(&catalog)
+            .compile(&src)
+            .expect_err("too long");
+        assert_eq!(err.first().code, "E0121");
+        assert!(
+            err.first().message.contains("100001 steps"),
+            "{}",
+            err.first().message
+        );
+    }
+    let src = format!(
+        "@{{E.products.all(currentEventField.{}).sku}}",
+        vec!["a"; 1000].join(".")
+    );
+    assert_eq!(
+        jexpr::Compiler::new(&catalog)
+            .compile(&src)
+            .expect_err("too long")
+            .first()
+            .code,
+        "E0121"
+    );
+}
+
+#[test]
+fn journey_properties_need_no_catalog() {
+    let catalog = jexpr::Catalog::no_data();
+    let checked = jexpr::check("@{journey.lastDataFetchElapsedTime}", &catalog).expect("built in");
+    assert_eq!(checked.ty, jexpr::Type::Integer);
+    assert_eq!(
+        jexpr::check("@{E.x}", &catalog)
+            .expect_err("needs data")
+            .first()
+            .code,
+        "E0213"
+    );
+}
+
+#[test]
+fn deeply_nested_catalog_types_are_errors() {
+    for name in [
+        "list<".repeat(100_000) + "integer" + &">".repeat(100_000),
+        "list".repeat(100_000) + "Integer",
+    ] {
+        let text = serde_json::json!({"events": {"E": {"fields": {"x": name}}}}).to_string();
+        let err = jexpr::Catalog::from_text(&text).expect_err("too deep");
+        assert!(err.to_string().contains("unknown type name"), "{err}");
+        assert!(
+            err.to_string().len() < 400,
+            "the message echoes the whole name"
+        );
+    }
+    // Thirty-two levels are fine.
+    let name = "list<".repeat(32) + "integer" + &">".repeat(32);
+    let text = serde_json::json!({"events": {"E": {"fields": {"x": name}}}}).to_string();
+    assert!(jexpr::Catalog::from_text(&text).is_ok());
+}
+
+#[test]
+fn a_ref_chain_counts_its_cached_depth() {
+    // Definitions d0 → d1 → … each one level deeper; properties resolve them
+    // from the deep end in steps of 50, so each lookup finds the rest cached.
+    let dir = std::env::temp_dir().join(format!("jexpr-ref-chain-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let n = 2000;
+    let mut defs = serde_json::Map::new();
+    for i in 0..n {
+        defs.insert(format!("d{i}"), serde_json::json!({"type": "object", "properties": {"a": {"$ref": format!("#/$defs/d{}", i + 1)}}}));
+    }
+    defs.insert(format!("d{n}"), serde_json::json!({"type": "integer"}));
+    let mut props = serde_json::Map::new();
+    for i in (0..=n).rev().step_by(50) {
+        props.insert(
+            format!("p{i}"),
+            serde_json::json!({"$ref": format!("#/$defs/d{i}")}),
+        );
+    }
+    let schema = serde_json::json!({"$id": "https://example.com/chain", "type": "object", "properties": props, "$defs": defs});
+    std::fs::write(dir.join("chain.schema.json"), schema.to_string()).expect("schema");
+    std::fs::write(
+        dir.join("catalog.json"),
+        r#"{"events": {"E": {"schema": "chain.schema.json"}}}"#,
+    )
+    .expect("catalog");
+    let err = jexpr::Catalog::load(&dir.join("catalog.json")).expect_err("too deep");
+    assert!(err.to_string().contains("deeper than 256 levels"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

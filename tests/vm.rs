@@ -80,7 +80,22 @@ fn random_expr(rng: &mut Rng, depth: usize) -> String {
         4 => format!("not ({a})"),
         5 => format!("-({a})"),
         6 => format!("if ({a}) then ({b}) else ({})", random_expr(rng, depth - 1)),
-        7 => format!("[{a}, {b}]"),
+        // Lists up to 12 long, of field reads and expressions: the operand
+        // stack must be sized for all of them (a 9-element list of field
+        // reads once overflowed it).
+        7 => {
+            let n = 1 + rng.below(12);
+            let items: Vec<String> = (0..n)
+                .map(|i| match i % 3 {
+                    0 => a.clone(),
+                    1 => rng
+                        .pick(&["@{E.n}", "@{E.x}", "@{E.n, defaultValue: 1}"])
+                        .to_string(),
+                    _ => b.clone(),
+                })
+                .collect();
+            format!("[{}]", items.join(", "))
+        }
         8 => format!("({a}) is null"),
         _ => {
             let funcs = [
@@ -165,6 +180,19 @@ fn folding_agrees_with_evaluation() {
     assert!(
         compared > 1000,
         "only {compared} random expressions type-checked"
+    );
+}
+
+#[test]
+fn lists_of_many_field_reads_fit_the_operand_stack() {
+    let doc = serde_json::json!({"events": {"E": {"a": 1, "b": 2, "c": 3, "d": 4, "e": 5, "f": 6, "g": 7, "h": 8, "i": 9, "j": 10}}});
+    let catalog = Catalog::infer(&doc);
+    let ctx = Context::from_json(&doc).expect("context");
+    let src = "[@{E.a}, @{E.b}, @{E.c}, @{E.d}, @{E.e}, @{E.f}, @{E.g}, @{E.h}, @{E.i}, @{E.j}]";
+    let program = Compiler::new(&catalog).compile(src).expect("compiles");
+    assert_eq!(
+        program.eval(&ctx).expect("runs").display(),
+        "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]"
     );
 }
 

@@ -10,6 +10,13 @@ use serde_json::Value;
 pub fn parse(value: &Value, path: &str) -> Result<Type, (String, String)> {
     match value {
         Value::String(name) => Type::from_name(name).ok_or_else(|| {
+            if name.len() > 80 {
+                let head: String = name.chars().take(40).collect();
+                return (
+                    path.to_string(),
+                    format!("unknown type name `{head}…` ({} bytes; `list<…>`/`map<…>` nest at most 32 deep)", name.len()),
+                );
+            }
             let hint = closest(name, Type::NAMES.iter().copied())
                 .map(|s| format!(" (did you mean `{s}`?)"))
                 .unwrap_or_default();

@@ -24,8 +24,11 @@ pub struct Loader {
     /// `$id` → file, built on the first reference by id.
     index: Option<HashMap<String, PathBuf>>,
     docs: HashMap<PathBuf, Arc<Value>>,
-    /// Converted reference targets, so shared definitions are converted once.
-    done: HashMap<String, Type>,
+    /// Converted reference targets, so shared definitions are converted once,
+    /// with how deep each one nests (a cached type still counts its depth).
+    done: HashMap<String, (Type, usize)>,
+    /// The deepest level reached so far in the conversion under way.
+    deepest: usize,
     /// References being converted, to name a cycle.
     active: Vec<String>,
 }
@@ -37,6 +40,7 @@ impl Loader {
             index: None,
             docs: HashMap::new(),
             done: HashMap::new(),
+            deepest: 0,
             active: Vec::new(),
         }
     }
@@ -109,6 +113,7 @@ impl Loader {
         at: String,
         depth: usize,
     ) -> Result<Type, CatalogError> {
+        self.deepest = self.deepest.max(depth);
         if depth > MAX_DEPTH {
             return Err(Self::error(
                 doc,
@@ -283,7 +288,15 @@ impl Loader {
             self.doc(&file)?
         };
         let key = format!("{}#{pointer}", target_doc.file.display());
-        if let Some(t) = self.done.get(&key) {
+        if let Some((t, height)) = self.done.get(&key) {
+            if depth + height > MAX_DEPTH {
+                return Err(Self::error(
+                    doc,
+                    at,
+                    format!("the schema nests deeper than {MAX_DEPTH} levels"),
+                ));
+            }
+            self.deepest = self.deepest.max(depth + height);
             return Ok(t.clone());
         }
         if let Some(start) = self.active.iter().position(|k| *k == key) {
@@ -303,10 +316,13 @@ impl Loader {
             )
         })?;
         self.active.push(key.clone());
+        let outer = std::mem::replace(&mut self.deepest, depth);
         let result = self.convert(&target_doc, &node, pointer.to_string(), depth + 1);
+        let height = self.deepest - depth;
+        self.deepest = outer.max(self.deepest);
         self.active.pop();
         let t = result?;
-        self.done.insert(key, t.clone());
+        self.done.insert(key, (t.clone(), height));
         Ok(t)
     }
 }

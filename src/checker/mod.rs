@@ -520,7 +520,10 @@ impl Checker<'_> {
     // ---- field references ---------------------------------------------------
 
     fn field(&mut self, field: &FieldRef, span: Span) -> TExpr {
-        if self.catalog.strictness == Strictness::NoData {
+        // Journey properties are built in: they need neither catalog nor data.
+        let journey_property = field.origin == Origin::Event
+            && matches!(field.path.first().map(|s| &s.kind), Some(StepKind::Field(n)) if n == "journey");
+        if self.catalog.strictness == Strictness::NoData && !journey_property {
             self.error(
                 Diagnostic::new(
                     "E0213",

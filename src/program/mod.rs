@@ -319,17 +319,33 @@ impl Program {
         let mut depth: i64 = 0;
         let mut max: i64 = 1;
         for ins in self.code.as_slice() {
+            // Every instruction's effect on the stack, named: a new
+            // instruction must be given one here (no wildcard).
             depth += match *ins {
                 Instruction::Const(_)
                 | Instruction::Event(_)
                 | Instruction::Journey(_)
-                | Instruction::Current => 1,
+                | Instruction::Current
+                | Instruction::Load(_)
+                | Instruction::Compare(_)
+                | Instruction::Predicate(_) => 1,
                 Instruction::Source(s) => {
                     1 - self
                         .sources
                         .get(s as usize)
                         .map_or(0, |r| r.params.len() as i64)
                 }
+                Instruction::Field(_)
+                | Instruction::Filter(..)
+                | Instruction::Entry(_)
+                | Instruction::FirstEntryKey
+                | Instruction::Keys
+                | Instruction::Coerce(_)
+                | Instruction::ToBool
+                | Instruction::Jump(_)
+                | Instruction::Not
+                | Instruction::Neg
+                | Instruction::Test(_) => 0,
                 Instruction::At
                 | Instruction::EndFilter
                 | Instruction::DefaultUnlessNull(_)
@@ -339,7 +355,6 @@ impl Program {
                 | Instruction::Binary(_) => -1,
                 Instruction::Call(_, argc) => 1 - i64::from(argc),
                 Instruction::MakeList(n) => 1 - i64::from(n),
-                _ => 0,
             };
             max = max.max(depth);
         }

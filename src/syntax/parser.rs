@@ -243,7 +243,8 @@ impl Builder<'_> {
                     Some("currentDataPackField") => CurrentKind::DataPackField,
                     _ => CurrentKind::EventField,
                 };
-                let path = inner.map(|p| self.step(p, depth + 1)).collect();
+                let path: Vec<Step> = inner.map(|p| self.step(p, depth + 1)).collect();
+                self.check_path_length(&path, span);
                 Expr {
                     kind: ExprKind::Current(CurrentRef { kind, path }),
                     span,
@@ -535,17 +536,39 @@ impl Builder<'_> {
         }
     }
 
+    /// Paths longer than `MAX_DEPTH` steps are refused: no schema is that
+    /// deep, and later stages walk paths step by step.
+    fn check_path_length(&mut self, path: &[Step], span: Span) {
+        if path.len() > MAX_DEPTH {
+            self.error(
+                Diagnostic::new(
+                    "E0121",
+                    span,
+                    format!(
+                        "this field path has {} steps; the limit is {MAX_DEPTH}",
+                        path.len()
+                    ),
+                )
+                .with_help("no schema nests that deeply: check how the path was generated"),
+            );
+        }
+    }
+
     fn field_ref(&mut self, pair: Pair<Rule>, depth: usize) -> Expr {
         let span = span_of(&pair);
         let mut origin = Origin::Event;
         let mut path = Vec::new();
         let mut default: Option<Expr> = None;
         let mut params: Option<Vec<(Name, Expr)>> = None;
+        let mut param_names = std::collections::HashSet::new();
         for part in pair.into_inner() {
             let part_span = span_of(&part);
             match part.as_rule() {
                 Rule::source_open => origin = Origin::DataSource,
-                Rule::path => path = part.into_inner().map(|p| self.step(p, depth + 1)).collect(),
+                Rule::path => {
+                    path = part.into_inner().map(|p| self.step(p, depth + 1)).collect();
+                    self.check_path_length(&path, part_span);
+                }
                 Rule::default_opt => {
                     let Some(value) = part.into_inner().next() else {
                         continue;
@@ -582,7 +605,7 @@ impl Builder<'_> {
                             text: k.as_str().to_string(),
                             span: span_of(&k),
                         };
-                        if list.iter().any(|(n, _)| n.text == name.text) {
+                        if !param_names.insert(name.text.clone()) {
                             self.error(
                                 Diagnostic::new(
                                     "E0115",
