@@ -139,10 +139,14 @@ impl ZonedDateTime {
         }
     }
 
-    /// The local date-time in its zone.
-    pub fn local(&self) -> NaiveDateTime {
-        self.instant.naive_utc()
-            + chrono::Duration::seconds(i64::from(self.offset.local_minus_utc()))
+    /// The local date-time in its zone; `None` at the ends of the calendar,
+    /// where the offset would carry it past the last representable date.
+    pub fn local(&self) -> Option<NaiveDateTime> {
+        self.instant
+            .naive_utc()
+            .checked_add_signed(chrono::Duration::seconds(i64::from(
+                self.offset.local_minus_utc(),
+            )))
     }
 
     /// The zone a new local time should be placed in: the zone id if any, else the offset.
@@ -332,7 +336,7 @@ pub fn parse_duration(text: &str) -> Option<i64> {
     let mut probe = s;
     if let Some((neg, n)) = take_number(&mut probe) {
         if let Some(r) = probe.strip_prefix('D') {
-            nanos += unit(&n, neg, 86_400 * NS)?;
+            nanos = nanos.checked_add(unit(&n, neg, 86_400 * NS)?)?;
             any = true;
             s = r;
         }
@@ -344,7 +348,7 @@ pub fn parse_duration(text: &str) -> Option<i64> {
             let mut probe = s;
             if let Some((neg, n)) = take_number(&mut probe) {
                 if let Some(r) = probe.strip_prefix(letter) {
-                    nanos += unit(&n, neg, scale)?;
+                    nanos = nanos.checked_add(unit(&n, neg, scale)?)?;
                     sections += 1;
                     s = r;
                 }
@@ -366,7 +370,11 @@ pub fn parse_duration(text: &str) -> Option<i64> {
             }
             let r = probe.strip_prefix('S')?;
             let secs = unit(&n, neg, NS)?;
-            nanos += secs + if neg { -frac_nanos } else { frac_nanos };
+            nanos = nanos.checked_add(secs.checked_add(if neg {
+                -frac_nanos
+            } else {
+                frac_nanos
+            })?)?;
             sections += 1;
             s = r;
         }
@@ -379,7 +387,7 @@ pub fn parse_duration(text: &str) -> Option<i64> {
         return None;
     }
     if negate {
-        nanos = -nanos;
+        nanos = nanos.checked_neg()?;
     }
     i64::try_from(nanos / 1_000_000).ok()
 }
@@ -459,8 +467,12 @@ pub fn format_date_time_only(d: &NaiveDateTime) -> String {
 
 /// RFC 3339 at the value's own offset, `Z` for zero (section 3).
 pub fn format_date_time(d: &ZonedDateTime) -> String {
-    let mut out = format_date_time_only(&d.local());
-    let secs = d.offset.local_minus_utc();
+    // At the calendar's ends the local time may not exist: show the instant in UTC.
+    let (local, secs) = match d.local() {
+        Some(local) => (local, d.offset.local_minus_utc()),
+        None => (d.instant.naive_utc(), 0),
+    };
+    let mut out = format_date_time_only(&local);
     if secs == 0 {
         out.push('Z');
     } else {

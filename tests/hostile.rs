@@ -269,3 +269,130 @@ fn a_ref_chain_counts_its_cached_depth() {
     assert!(err.to_string().contains("deeper than 256 levels"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn event_bytes_follow_the_full_parse_on_duplicate_keys_and_bad_bytes() {
+    let catalog = jexpr::Catalog::from_text(
+        r#"{"events": {"E": {"fields": {"o": {"r": "string"}, "n": "integer"}}}}"#,
+    )
+    .expect("catalog");
+    let program = jexpr::Compiler::new(&catalog)
+        .compile(r#"@{E.o.r} == "a""#)
+        .expect("compiles");
+    let ctx = jexpr::Context::default();
+    // The last of two equal keys wins, as when the payload is parsed whole.
+    for (bytes, expected) in [
+        (&br#"{"o":{"r":"a"},"o":{}}"#[..], false),
+        (&br#"{"o":{},"o":{"r":"a"}}"#[..], true),
+        (&br#"{"o":{"r":"b","r":"a"}}"#[..], true),
+        (&br#"{"o":{"r":"a","r":"b"}}"#[..], false),
+    ] {
+        let parsed: serde_json::Value = serde_json::from_slice(bytes).expect("json");
+        let whole = program
+            .eval(&jexpr::Context::builder().event("E", &parsed).build())
+            .expect("runs")
+            .to_json();
+        assert_eq!(
+            whole,
+            serde_json::json!(expected),
+            "{}",
+            String::from_utf8_lossy(bytes)
+        );
+        let fast = program.eval_event_bytes(&ctx, "E", bytes).expect("runs");
+        assert_eq!(fast, whole, "{}", String::from_utf8_lossy(bytes));
+    }
+    // Bytes that are not UTF-8, even in a field no program reads, are not JSON.
+    let bad = b"{\"o\":{\"r\":\"a\"},\"junk\":\"\xff\xfe\"}";
+    assert!(serde_json::from_slice::<serde_json::Value>(bad).is_err());
+    let err = program
+        .eval_event_bytes(&ctx, "E", bad)
+        .expect_err("invalid");
+    assert_eq!(err.kind, jexpr::EvalErrorKind::InvalidData);
+    assert!(program.read_event("E", bad).is_err());
+}
+
+fn eval_text(src: &str, doc: &serde_json::Value) -> Result<String, String> {
+    let catalog = jexpr::Catalog::infer(doc);
+    let program = jexpr::Compiler::new(&catalog)
+        .compile(src)
+        .map_err(|d| d.to_string())?;
+    let ctx = jexpr::Context::from_json(doc).map_err(|e| e.to_string())?;
+    program
+        .eval(&ctx)
+        .map(|v| v.display())
+        .map_err(|e| e.message)
+}
+
+#[test]
+fn the_ends_of_the_calendar_are_errors_not_panics() {
+    let none = serde_json::json!({});
+    // The largest instant shown at +18:00 has no local time.
+    assert_eq!(
+        eval_text(
+            r#"updateTimeZone(toDateTime(8210266876799999), "+18:00")"#,
+            &none
+        )
+        .as_deref(),
+        Ok("+262142-12-31T23:59:59.999Z")
+    );
+    for src in [
+        r#"toDateTimeOnly(updateTimeZone(toDateTime(8210266876799999), "+18:00"))"#,
+        r#"setDays(updateTimeZone(toDateTime(8210266876799999), "+18:00"), 1)"#,
+        r#"toDateOnly(updateTimeZone(toDateTime(-8334601228800000), "-18:00"))"#,
+    ] {
+        let err = eval_text(src, &none).expect_err(src);
+        assert!(err.contains("end of the calendar"), "{src}: {err}");
+    }
+}
+
+#[test]
+fn sorting_values_of_mixed_types_is_a_total_order() {
+    let doc = serde_json::json!({"events": {"E": {"l": [{"k": 3}, {"k": "a"}, {"k": 1}, {"k": true}, {"k": null}, {"k": "b"}, {"k": 2.5}]}}});
+    assert_eq!(
+        eval_text(r#"sort(@{E.l}, "k", true)"#, &doc).as_deref(),
+        Ok(r#"[{"k":1}, {"k":2.5}, {"k":3}, {"k":"a"}, {"k":"b"}, {"k":true}, {"k":null}]"#)
+    );
+    assert_eq!(
+        eval_text(r#"sort(@{E.l}, "k", false)"#, &doc).as_deref(),
+        Ok(r#"[{"k":true}, {"k":"b"}, {"k":"a"}, {"k":3}, {"k":2.5}, {"k":1}, {"k":null}]"#)
+    );
+}
+
+#[test]
+fn huge_durations_and_decimal_overflow_are_errors() {
+    let none = serde_json::json!({});
+    let catalog = jexpr::Catalog::no_data();
+    let err = jexpr::Compiler::new(&catalog)
+        .compile(r#"toDuration("P1969226660422097589487121DT1H")"#)
+        .expect_err("out of range");
+    assert_eq!(err.first().code, "E0404");
+    // Computed at run time, the same text is an evaluation error, not a wrapped value.
+    let doc = serde_json::json!({"events": {"E": {"d": "P1969226660422097589487121DT1H"}}});
+    assert!(eval_text("toDuration(@{E.d})", &doc).is_err());
+    for src in [
+        r#"toDecimal("1e308") * 10.0"#,
+        r#"toString(toDecimal("1e308") * 10.0)"#,
+        r#"sum([toDecimal("1.7e308"), toDecimal("1.7e308")])"#,
+    ] {
+        let err = eval_text(src, &none).expect_err(src);
+        assert!(err.contains("decimal overflow"), "{src}: {err}");
+    }
+}
+
+#[test]
+fn negated_literals_print_as_they_parse() {
+    for src in ["--0", "- -5", "--0.0", "-(-x)"] {
+        let Ok(ast) = jexpr::parse(src) else { continue };
+        let printed = jexpr::print(&ast);
+        let again = jexpr::parse(&printed).expect("reparses");
+        assert_eq!(
+            jexpr::sexpr(&ast),
+            jexpr::sexpr(&again),
+            "{src} printed as {printed}"
+        );
+    }
+    // Printing nested negations is linear, not exponential.
+    let src = format!("{}1", "-(".repeat(100)) + &")".repeat(100);
+    let ast = jexpr::parse(&src).expect("parses");
+    assert!(jexpr::print(&ast).len() < 2000);
+}

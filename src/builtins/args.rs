@@ -1,6 +1,10 @@
 //! Reading arguments inside builtin implementations. The checker has already
 //! matched the types, so a mismatch here is reported, never a panic.
 
+/// A date-time whose local time falls past the calendar's representable range.
+pub const OUT_OF_RANGE: &str =
+    "the date-time is at the end of the calendar: its local time cannot be represented";
+
 use crate::temporal::{self, Zone, ZonedDateTime};
 use crate::value::Value;
 use chrono::NaiveDateTime;

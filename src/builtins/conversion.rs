@@ -117,7 +117,11 @@ fn date_time_only_of_string<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
 }
 
 fn date_time_only_of_date_time<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
-    Ok(Value::DateTimeOnly(args::date_time(args, 0)?.local()))
+    Ok(Value::DateTimeOnly(
+        args::date_time(args, 0)?
+            .local()
+            .ok_or(args::OUT_OF_RANGE)?,
+    ))
 }
 
 fn date_only_of_string<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
@@ -128,7 +132,12 @@ fn date_only_of_string<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
 }
 
 fn date_only_of_date_time<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
-    Ok(Value::DateOnly(args::date_time(args, 0)?.local().date()))
+    Ok(Value::DateOnly(
+        args::date_time(args, 0)?
+            .local()
+            .ok_or(args::OUT_OF_RANGE)?
+            .date(),
+    ))
 }
 
 fn date_only_of_local<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {

@@ -12,7 +12,7 @@ type R<'a> = Result<Value<'a>, std::string::String>;
 /// `t` moved by `n` units: years and months by the calendar (clamped to the
 /// month's last day), days by calendar days in `t`'s zone, the rest by time.
 pub fn shift(t: &ZonedDateTime, n: i64, unit: &str) -> Option<ZonedDateTime> {
-    let local = t.local();
+    let local = t.local()?;
     let by_calendar = |local: NaiveDateTime| t.with_local(&local);
     match unit {
         "years" | "months" => {
@@ -142,7 +142,11 @@ fn set_part(
 
 fn set_hours<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
     let t = args::date_time(args, 0)?;
-    let local = set_part(t.local(), args::int(args, 1)?, true)?;
+    let local = set_part(
+        t.local().ok_or(args::OUT_OF_RANGE)?,
+        args::int(args, 1)?,
+        true,
+    )?;
     t.with_local(&local)
         .map(Value::DateTime)
         .ok_or_else(|| "the date is out of range".to_string())
@@ -158,7 +162,11 @@ fn set_hours_local<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
 
 fn set_days<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
     let t = args::date_time(args, 0)?;
-    let local = set_part(t.local(), args::int(args, 1)?, false)?;
+    let local = set_part(
+        t.local().ok_or(args::OUT_OF_RANGE)?,
+        args::int(args, 1)?,
+        false,
+    )?;
     t.with_local(&local)
         .map(Value::DateTime)
         .ok_or_else(|| "the date is out of range".to_string())

@@ -147,14 +147,18 @@ fn serialize_list<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
     Ok(Value::string(parts.join(&sep)))
 }
 
-/// Natural order, nulls last whatever the direction [jexpr].
+/// Natural order, nulls last whatever the direction [jexpr]. Values with no
+/// natural order between them (a key whose values mix types, NaN) still get
+/// a fixed one, so sorting is a total order: numbers (NaN after every other
+/// number), strings, booleans, dateTimes, dateTimeOnlys, dateOnlys,
+/// durations, then lists and objects by their JSON text.
 fn order(a: &Value<'_>, b: &Value<'_>, ascending: bool) -> Ordering {
     match (a.is_null(), b.is_null()) {
         (true, true) => Ordering::Equal,
         (true, false) => Ordering::Greater,
         (false, true) => Ordering::Less,
         _ => {
-            let o = a.compare(b).unwrap_or(Ordering::Equal);
+            let o = total_order(a, b);
             if ascending {
                 o
             } else {
@@ -162,6 +166,62 @@ fn order(a: &Value<'_>, b: &Value<'_>, ascending: bool) -> Ordering {
             }
         }
     }
+}
+
+fn total_order(a: &Value<'_>, b: &Value<'_>) -> Ordering {
+    // JSON scalars read from data compare as the values they are.
+    let (a_read, b_read);
+    let a = match a {
+        Value::Json(j)
+            if !matches!(
+                j,
+                serde_json::Value::Array(_) | serde_json::Value::Object(_)
+            ) =>
+        {
+            a_read = Value::from_json(j);
+            &a_read
+        }
+        _ => a,
+    };
+    let b = match b {
+        Value::Json(j)
+            if !matches!(
+                j,
+                serde_json::Value::Array(_) | serde_json::Value::Object(_)
+            ) =>
+        {
+            b_read = Value::from_json(j);
+            &b_read
+        }
+        _ => b,
+    };
+    if let Some(o) = a.compare(b) {
+        return o;
+    }
+    let rank = |v: &Value<'_>| -> u8 {
+        match v {
+            Value::Int(_) | Value::Dec(_) => 0,
+            Value::Str(_) => 1,
+            Value::Bool(_) => 2,
+            Value::DateTime(_) => 3,
+            Value::DateTimeOnly(_) => 4,
+            Value::DateOnly(_) => 5,
+            Value::Duration(_) => 6,
+            _ => 7,
+        }
+    };
+    let as_f64 = |v: &Value<'_>| match v {
+        Value::Int(i) => Some(*i as f64),
+        Value::Dec(d) => Some(*d),
+        _ => None,
+    };
+    rank(a)
+        .cmp(&rank(b))
+        .then_with(|| match (as_f64(a), as_f64(b)) {
+            // Only NaN has no order among numbers: it goes after them all.
+            (Some(x), Some(y)) => x.is_nan().cmp(&y.is_nan()).then_with(|| x.total_cmp(&y)),
+            _ => a.to_json().to_string().cmp(&b.to_json().to_string()),
+        })
 }
 
 fn sort<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {

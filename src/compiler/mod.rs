@@ -212,6 +212,7 @@ impl Emitter {
                             .map(|o| o.imp)
                             .ok_or("no overload")?;
                         crate::builtins::with_pure_env(|env| imp(&mut values, env))
+                            .and_then(ops::finite)
                     });
                 if !folded && !self.fuse_predicate(callee, span) {
                     let index = self.program.callees.len();

@@ -49,7 +49,18 @@ impl Selection {
 }
 
 /// Parses `bytes`, keeping what `selection` names.
+/// Skipping a value does not check its strings are UTF-8; parsing all of it
+/// does. So that both readers reject the same bytes, check first (fast) and
+/// let the full parser say what is wrong.
+fn valid_utf8(bytes: &[u8]) -> Result<(), serde_json::Error> {
+    match std::str::from_utf8(bytes) {
+        Ok(_) => Ok(()),
+        Err(_) => serde_json::from_slice::<Json>(bytes).map(|_| ()),
+    }
+}
+
 pub fn read(selection: &Selection, bytes: &[u8]) -> Result<Json, serde_json::Error> {
+    valid_utf8(bytes)?;
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = selection.deserialize(&mut de)?;
     de.end()?;
@@ -248,6 +259,7 @@ pub fn extract<'de>(
     plan: &LeafPlan,
     bytes: &'de [u8],
 ) -> Result<Option<Vec<Leaf<'de>>>, serde_json::Error> {
+    valid_utf8(bytes)?;
     let mut out = Extraction {
         leaves: vec![Leaf::Missing; plan.slots],
         exact: vec![false; plan.slots],
@@ -284,7 +296,20 @@ impl<'de> Visitor<'de> for NodeSeed<'_, '_, 'de> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<(), A::Error> {
+        // Keys of this object that lead to a leaf or deeper: a repeat means
+        // the later value wins (as serde_json), which the JSON walk decides.
+        let mut seen: Vec<Cow<'de, str>> = Vec::new();
         while let Some(Key(key)) = access.next_key::<Key<'de>>()? {
+            let known = self.node.children.contains_key(&*key)
+                || key
+                    .strip_prefix("xdm:")
+                    .is_some_and(|k| self.node.children.contains_key(k));
+            if known {
+                if seen.iter().any(|k| *k == key) {
+                    self.out.bail = true;
+                }
+                seen.push(key.clone());
+            }
             let (child, exact) = match self.node.children.get(&*key) {
                 Some(child) => (child, true),
                 None => match key

@@ -49,9 +49,14 @@ fn write_expr(out: &mut String, expr: &Expr) {
         }
         ExprKind::Unary(UnaryOp::Neg, operand) => {
             out.push('-');
-            let text = print(operand);
-            // `-(-5)` rather than `--5`, which reads like a comment.
-            let wrap = operand.precedence() < prec::UNARY || text.starts_with('-');
+            // A number right after `-` would read as a negative literal
+            // (`-0` is the literal 0, not the negation of 0), and `--5` reads
+            // like a comment: `-(0)`, `-(-5)`, `-(-x)`.
+            let wrap = operand.precedence() < prec::UNARY
+                || matches!(
+                    operand.kind,
+                    ExprKind::Integer(_) | ExprKind::Decimal(_) | ExprKind::Unary(UnaryOp::Neg, _)
+                );
             write_operand(out, operand, wrap);
         }
         ExprKind::Binary(op, lhs, rhs) => {

@@ -71,7 +71,7 @@ fn arithmetic<'a>(op: BinOp, l: Value<'a>, r: Value<'a>) -> R<'a> {
                     b.display_quoted()
                 ));
             };
-            Ok(Dec(match op {
+            finite(Dec(match op {
                 BinOp::Add => x + y,
                 BinOp::Sub => x - y,
                 BinOp::Mul => x * y,
@@ -81,6 +81,17 @@ fn arithmetic<'a>(op: BinOp, l: Value<'a>, r: Value<'a>) -> R<'a> {
                 _ => x % y,
             }))
         }
+    }
+}
+
+/// A decimal result must be a number: overflow to infinity (or NaN) is an
+/// error, never a silent `inf` or a JSON `null`.
+pub fn finite(v: Value<'_>) -> R<'_> {
+    match v {
+        Value::Dec(d) if !d.is_finite() => {
+            Err("decimal overflow: the result is too large for a decimal".into())
+        }
+        v => Ok(v),
     }
 }
 

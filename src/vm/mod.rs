@@ -479,7 +479,7 @@ impl<'c> Machine<'c, '_> {
                     } else {
                         let imp = callee.builtin.overloads.get(callee.overload).map(|o| o.imp);
                         match imp {
-                            Some(imp) => match imp(args, env) {
+                            Some(imp) => match imp(args, env).and_then(ops::finite) {
                                 Ok(v) => v,
                                 Err(e) => {
                                     return Err(self.error(pc - 1, EvalErrorKind::Function, e))
@@ -550,7 +550,9 @@ impl<'c> Machine<'c, '_> {
             return Ok(Value::Null);
         };
         let mut args = [v, k];
-        (overload.imp)(&mut args, self.env).map_err(|e| self.error(pc, EvalErrorKind::Function, e))
+        (overload.imp)(&mut args, self.env)
+            .and_then(ops::finite)
+            .map_err(|e| self.error(pc, EvalErrorKind::Function, e))
     }
 
     /// A fused path: root, field names, coercion, without touching the stack.
