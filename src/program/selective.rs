@@ -305,7 +305,7 @@ impl<'de> Visitor<'de> for NodeSeed<'_, '_, 'de> {
                     .strip_prefix("xdm:")
                     .is_some_and(|k| self.node.children.contains_key(k));
             if known {
-                if seen.iter().any(|k| *k == key) {
+                if seen.contains(&key) {
                     self.out.bail = true;
                 }
                 seen.push(key.clone());
