@@ -26,6 +26,14 @@ fn front_end(c: &mut Criterion) {
             b.iter(|| jexpr::check(black_box(src), &catalog))
         });
     }
+    // Seven and eight `and`-ed comparisons: the eighth once crossed a depth
+    // at which compiling moved to a new thread (~36 µs more).
+    for n in [7, 8, 16] {
+        let src = vec!["@{E.Value} >= 100"; n].join(" and ");
+        group.bench_function(format!("compile/{n}_ands"), |b| {
+            b.iter(|| jexpr::Compiler::new(&catalog).compile(black_box(&src)))
+        });
+    }
     group.finish();
 }
 

@@ -2,29 +2,25 @@
 //!
 //! The parser, checker and compiler recurse once per nesting level, and a
 //! debug build of pest's generated parser needs tens of KB per level. Rather
-//! than trust the caller's stack (2 MB on a test thread), deep inputs run on a
-//! scoped helper thread with a known stack; shallow ones, nearly every real
-//! expression, run inline and pay nothing.
+//! than trust the caller's stack (2 MB on a test thread), a stage runs inline
+//! when the stack left is ample for its depth, and otherwise on a fresh stack
+//! segment (`stacker`, which pest already uses) — no thread is started.
 
-/// Nesting up to this depth runs on the caller's stack.
-pub const INLINE_DEPTH: usize = 8;
-/// Stack for the helper thread: room for `MAX_DEPTH` levels in a debug build.
-const DEEP_STACK_BYTES: usize = 256 * 1024 * 1024;
+/// Stack a nesting level may need (pest's generated code is much larger
+/// unoptimised).
+const PER_LEVEL: usize = if cfg!(debug_assertions) { 64 * 1024 } else { 32 * 1024 };
+/// Room kept beyond the estimate.
+const RED_ZONE: usize = 256 * 1024;
 
-/// Runs `f` inline when `depth` is small, else on a thread with a large stack.
-/// Returns `None` only if the helper thread could not be started.
-pub fn run_with_depth<T: Send>(depth: usize, f: impl FnOnce() -> T + Send) -> Option<T> {
-    if depth <= INLINE_DEPTH {
-        return Some(f());
+/// Runs `f` inline when the stack left is ample for `depth` levels, else on
+/// a new stack segment of the size needed. (`Option` for callers that once
+/// could fail to start a helper thread; it is always `Some` now.)
+pub fn run_with_depth<T>(depth: usize, f: impl FnOnce() -> T) -> Option<T> {
+    let needed = depth.saturating_add(8).saturating_mul(PER_LEVEL);
+    match stacker::remaining_stack() {
+        Some(left) if left > needed.saturating_add(RED_ZONE) => Some(f()),
+        _ => Some(stacker::grow(needed.saturating_add(RED_ZONE), f)),
     }
-    std::thread::scope(|scope| {
-        let handle = std::thread::Builder::new()
-            .name("jexpr-deep".into())
-            .stack_size(DEEP_STACK_BYTES)
-            .spawn_scoped(scope, f)
-            .ok()?;
-        handle.join().ok()
-    })
 }
 
 /// The diagnostic for input nested too deeply for `stage` on this machine
