@@ -8,7 +8,11 @@
 
 /// Stack a nesting level may need (pest's generated code is much larger
 /// unoptimised).
-const PER_LEVEL: usize = if cfg!(debug_assertions) { 64 * 1024 } else { 32 * 1024 };
+const PER_LEVEL: usize = if cfg!(debug_assertions) {
+    64 * 1024
+} else {
+    32 * 1024
+};
 /// Room kept beyond the estimate.
 const RED_ZONE: usize = 256 * 1024;
 

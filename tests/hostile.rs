@@ -396,3 +396,44 @@ fn negated_literals_print_as_they_parse() {
     let ast = jexpr::parse(&src).expect("parses");
     assert!(jexpr::print(&ast).len() < 2000);
 }
+
+#[test]
+fn builtins_are_bounded_in_size_and_work() {
+    let none = serde_json::json!({});
+    // 462 bytes of nested replaceAll once tried to allocate 6.8 GB while
+    // folding; now the fold stops and evaluation reports the size.
+    let mut src = r#""abcdefghij""#.to_string();
+    for _ in 0..8 {
+        src = format!(r#"replaceAll({src}, "", "abcdefghij")"#);
+    }
+    let err = eval_text(&src, &none).expect_err("too large");
+    assert!(err.contains("limit is 16 MiB"), "{err}");
+    // A 100 KB string split into characters and joined with a 100 KB separator.
+    let src = format!(
+        r#"serializeList(split("{}", ""), "{}", false)"#,
+        "a".repeat(100_000),
+        "x".repeat(100_000)
+    );
+    let err = eval_text(&src, &none).expect_err("too large");
+    assert!(err.contains("limit is 16 MiB"), "{err}");
+    // Set functions hash: 50,000 integers, half of them repeated.
+    let items: Vec<u64> = (0..50_000).map(|i| i % 25_000).collect();
+    let doc = serde_json::json!({"events": {"E": {"l": items}}});
+    assert_eq!(
+        eval_text("distinctCount(@{E.l})", &doc).as_deref(),
+        Ok("25000")
+    );
+    assert_eq!(
+        eval_text("count(intersect(@{E.l}, @{E.l}))", &doc).as_deref(),
+        Ok("25000")
+    );
+    // Work inside a builtin is charged to the work limit.
+    let catalog = jexpr::Catalog::infer(&doc);
+    let program = jexpr::Compiler::new(&catalog)
+        .compile("distinctCount(@{E.l})")
+        .expect("compiles");
+    let mut ctx = jexpr::Context::from_json(&doc).expect("context");
+    ctx.fuel = 10_000;
+    let err = program.eval(&ctx).expect_err("out of fuel");
+    assert_eq!(err.kind, jexpr::EvalErrorKind::WorkLimit);
+}

@@ -58,14 +58,15 @@ fn count_with_null<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
     Ok(Value::Int(args::take_list(args, 0)?.len() as i64))
 }
 
-/// Distinct values in first-occurrence order (quadratic, like the lists it sees).
+/// Distinct values in first-occurrence order, hashed by [`Value::set_key`].
 pub(super) fn distinct_values<'a>(items: Vec<Value<'a>>, keep_null: bool) -> Vec<Value<'a>> {
+    let mut seen = std::collections::HashSet::new();
     let mut out: Vec<Value<'a>> = Vec::new();
     for item in items {
         if item.is_null() && !keep_null {
             continue;
         }
-        if !out.iter().any(|seen| seen.equals(&item)) {
+        if seen.insert(item.set_key()) {
             out.push(item);
         }
     }

@@ -93,7 +93,30 @@ pub fn zone(args: &[Value<'_>], i: usize) -> Result<Zone, String> {
     }
 }
 
-/// A regex argument: compiled at compile time, or compiled now.
+/// Patterns read from data, compiled once per thread (a `Regex` clone shares
+/// the compiled program). Bounded: cleared when it holds this many.
+const REGEX_CACHE_SIZE: usize = 256;
+
+fn cached_regex(text: &str) -> Result<regex::Regex, regex::Error> {
+    thread_local! {
+        static CACHE: std::cell::RefCell<std::collections::HashMap<String, regex::Regex>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    if let Some(re) = CACHE.with(|c| c.borrow().get(text).cloned()) {
+        return Ok(re);
+    }
+    let re = super::compile_regex(text)?;
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= REGEX_CACHE_SIZE {
+            c.clear();
+        }
+        c.insert(text.to_string(), re.clone());
+    });
+    Ok(re)
+}
+
+/// A regex argument: compiled at compile time, or compiled now (cached).
 pub fn regex<'v>(args: &'v [Value<'_>], i: usize) -> Result<Cow<'v, regex::Regex>, String> {
     match get(args, i) {
         Value::Regex(r) => Ok(Cow::Borrowed(*r)),
@@ -101,7 +124,7 @@ pub fn regex<'v>(args: &'v [Value<'_>], i: usize) -> Result<Cow<'v, regex::Regex
             let text = v
                 .as_str()
                 .ok_or_else(|| unexpected("a regular expression", v))?;
-            super::compile_regex(text).map(Cow::Owned).map_err(|e| {
+            cached_regex(text).map(Cow::Owned).map_err(|e| {
                 format!(
                     "invalid regular expression `{text}`: {}",
                     e.to_string().lines().last().unwrap_or("")

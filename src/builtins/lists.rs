@@ -4,8 +4,9 @@ use super::aggregation::distinct_values;
 use super::args;
 use super::signature::{p, Ty::*};
 use super::{pure, sig, Builtin, Category::Lists, Env, Nulls};
-use crate::value::Value;
+use crate::value::{ops, Value};
 use std::cmp::Ordering;
+use std::string::String;
 
 type R<'a> = Result<Value<'a>, std::string::String>;
 
@@ -24,6 +25,11 @@ fn contains(items: &[Value<'_>], x: &Value<'_>) -> bool {
     items.iter().any(|i| i.equals(x))
 }
 
+/// The set of a list's values, for membership tests in linear time.
+fn key_set(items: &[Value<'_>]) -> std::collections::HashSet<std::string::String> {
+    items.iter().map(Value::set_key).collect()
+}
+
 fn is_in<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
     let x = args::take(args, 0);
     if x.is_null() {
@@ -35,7 +41,11 @@ fn is_in<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
 fn intersect<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
     let first = args::take_list(args, 0)?;
     let second = args::take_list(args, 1)?;
-    let common = first.into_iter().filter(|x| contains(&second, x)).collect();
+    let second = key_set(&second);
+    let common = first
+        .into_iter()
+        .filter(|x| second.contains(&x.set_key()))
+        .collect();
     Ok(Value::List(distinct_values(common, true)))
 }
 
@@ -56,15 +66,13 @@ fn distinct_with_null<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
 fn distinct_by_key<'a>(args: &mut [Value<'a>], keep_null: bool) -> R<'a> {
     let items = args::take_list(args, 0)?;
     let key = args::string(args, 1)?;
-    let mut seen: Vec<Value<'a>> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
     for item in items {
         if item.is_null() && !keep_null {
             continue;
         }
-        let k = field_of(&item, key);
-        if !contains(&seen, &k) {
-            seen.push(k);
+        if seen.insert(field_of(&item, key).set_key()) {
             out.push(item);
         }
     }
@@ -83,12 +91,13 @@ fn filter<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
     let items = args::take_list(args, 0)?;
     let values = args::take_list(args, 2)?;
     let key = args::string(args, 1)?;
+    let values = key_set(&values);
     Ok(Value::List(
         items
             .into_iter()
             .filter(|item| {
                 let k = field_of(item, key);
-                !k.is_null() && contains(&values, &k)
+                !k.is_null() && values.contains(&k.set_key())
             })
             .collect(),
     ))
@@ -144,6 +153,16 @@ fn serialize_list<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
             }
         })
         .collect();
+    // Sized before it is built: a long list and separator must not allocate
+    // gigabytes before the cap is checked.
+    let size = parts
+        .iter()
+        .map(String::len)
+        .sum::<usize>()
+        .saturating_add(sep.len().saturating_mul(parts.len().saturating_sub(1)));
+    if size > ops::MAX_STRING_BYTES {
+        return Err(ops::too_large("string", size));
+    }
     Ok(Value::string(parts.join(&sep)))
 }
 

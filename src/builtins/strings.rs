@@ -3,7 +3,7 @@
 use super::args;
 use super::signature::{c, p, Check, Ty::*};
 use super::{pure, sig, Builtin, Category::Strings, Env, Nulls};
-use crate::value::Value;
+use crate::value::{ops, Value};
 use std::fmt::Write;
 
 type R<'a> = Result<Value<'a>, std::string::String>;
@@ -22,8 +22,13 @@ fn concat<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
 }
 
 fn concat_list<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
-    let mut out = std::string::String::new();
-    for item in args::take_list(args, 0)? {
+    let items = args::take_list(args, 0)?;
+    let size: usize = items.iter().map(|i| i.as_str().map_or(0, str::len)).sum();
+    if size > ops::MAX_STRING_BYTES {
+        return Err(ops::too_large("string", size));
+    }
+    let mut out = std::string::String::with_capacity(size);
+    for item in items {
         out.push_str(item.as_str().unwrap_or(""));
     }
     Ok(Value::string(out))
@@ -111,7 +116,21 @@ fn replace<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
 fn replace_all<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
     let re = args::regex(args, 1)?;
     let (s, with) = (args::string(args, 0)?, args::string(args, 2)?);
-    Ok(Value::string(re.replace_all(s, with).into_owned()))
+    // Built piece by piece so the size cap is checked as it grows (an empty
+    // pattern matches at every position); expansion as `Regex::replace_all`.
+    let mut out = std::string::String::new();
+    let mut last = 0;
+    for caps in re.captures_iter(s) {
+        let Some(m) = caps.get(0) else { continue };
+        out.push_str(s.get(last..m.start()).unwrap_or(""));
+        caps.expand(with, &mut out);
+        last = m.end();
+        if out.len() > ops::MAX_STRING_BYTES {
+            return Err(ops::too_large("string", out.len()));
+        }
+    }
+    out.push_str(s.get(last..).unwrap_or(""));
+    Ok(Value::string(out))
 }
 
 /// Java's `String.split`: trailing empty strings removed; no match leaves the input whole.
@@ -120,6 +139,10 @@ fn split<'a>(args: &mut [Value<'a>], _: &Env<'_>) -> R<'a> {
     let s = args::string(args, 0)?;
     if s.is_empty() {
         return Ok(Value::List(vec![Value::string(std::string::String::new())]));
+    }
+    let pieces = re.find_iter(s).count().saturating_add(1);
+    if pieces > ops::MAX_LIST_LEN {
+        return Err(ops::too_large("list", pieces));
     }
     let mut parts: Vec<&str> = re.split(s).collect();
     // A zero-width match at the very start yields no leading empty string (Java 8+).

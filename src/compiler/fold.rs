@@ -35,6 +35,11 @@ impl Emitter {
             return false;
         };
         let values: Vec<Value<'_>> = consts.iter().map(Constant::to_value).collect();
+        let units: u64 = values.iter().map(crate::value::ops::work_units).sum();
+        if units > self.fold_budget {
+            return false;
+        }
+        self.fold_budget -= units;
         let Some(folded) = f(values).ok().as_ref().and_then(Constant::from_value) else {
             return false;
         };

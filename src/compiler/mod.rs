@@ -63,6 +63,7 @@ impl<'c> Compiler<'c> {
     pub fn compile_typed(&self, typed: &TExpr, src: &str) -> Program {
         let mut emitter = Emitter {
             fold: self.fold,
+            fold_budget: crate::vm::context::DEFAULT_FUEL,
             barrier: 0,
             program: Program {
                 code: Instructions::default(),
@@ -103,6 +104,9 @@ mod fuse;
 
 struct Emitter {
     fold: bool,
+    /// Work constant folding may still do, in fuel units: folding a hostile
+    /// program must not cost more than evaluating it would be allowed to.
+    fold_budget: u64,
     program: Program,
     /// No instruction before this position may be folded away: a jump lands
     /// here, so the code before it is not a straight line.
@@ -212,7 +216,7 @@ impl Emitter {
                             .map(|o| o.imp)
                             .ok_or("no overload")?;
                         crate::builtins::with_pure_env(|env| imp(&mut values, env))
-                            .and_then(ops::finite)
+                            .and_then(ops::checked_result)
                     });
                 if !folded && !self.fuse_predicate(callee, span) {
                     let index = self.program.callees.len();

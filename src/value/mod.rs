@@ -204,6 +204,77 @@ impl<'a> Value<'a> {
         }
     }
 
+    /// A text that two values share exactly when [`Value::equals`] holds
+    /// between them: sets of values are hashed by it (`distinct`, `in`,
+    /// `intersect`, …) instead of comparing every pair.
+    pub(crate) fn set_key(&self) -> String {
+        let mut out = String::new();
+        self.write_set_key(&mut out);
+        out
+    }
+
+    fn write_set_key(&self, out: &mut String) {
+        let number = |out: &mut String, d: f64| {
+            // -0.0 == 0.0.
+            let d = if d == 0.0 { 0.0 } else { d };
+            let _ = write!(out, "n{d}");
+        };
+        match self {
+            v if v.is_null() => out.push('z'),
+            Value::Json(j) if !matches!(j, Json::Array(_) | Json::Object(_)) => {
+                Value::from_json(j).write_set_key(out)
+            }
+            Value::Json(j @ Json::Object(_)) => {
+                let _ = write!(out, "o{j}");
+            }
+            Value::Bool(b) => out.push(if *b { 'T' } else { 'F' }),
+            // Integers equal decimals of the same value; beyond 2^53 only
+            // themselves (the conversion to f64 would merge neighbours).
+            Value::Int(i) if (*i as f64) as i64 == *i && (*i as f64).abs() < 9.0e15 => {
+                number(out, *i as f64)
+            }
+            Value::Int(i) => {
+                let _ = write!(out, "i{i}");
+            }
+            Value::Dec(d) => number(out, *d),
+            Value::Str(s) => {
+                out.push('s');
+                out.push_str(s);
+                out.push('\u{0}');
+            }
+            Value::DateTime(t) => {
+                let _ = write!(
+                    out,
+                    "t{}:{}",
+                    t.instant.timestamp(),
+                    t.instant.timestamp_subsec_nanos()
+                );
+            }
+            Value::DateTimeOnly(t) => {
+                let _ = write!(out, "l{t:?}");
+            }
+            Value::DateOnly(d) => {
+                let _ = write!(out, "o{d:?}");
+            }
+            Value::Duration(ms) => {
+                let _ = write!(out, "u{ms}");
+            }
+            v => match v.elements() {
+                Some(items) => {
+                    out.push('[');
+                    for item in &items {
+                        item.write_set_key(out);
+                        out.push(',');
+                    }
+                    out.push(']');
+                }
+                None => {
+                    let _ = write!(out, "?{}", v.display_quoted());
+                }
+            },
+        }
+    }
+
     /// The natural order of two values of one orderable type; `None` when
     /// they have no order (null, different types).
     pub fn compare(&self, other: &Value<'_>) -> Option<Ordering> {

@@ -32,7 +32,7 @@ pub fn binary<'a>(op: BinOp, l: Value<'a>, r: Value<'a>) -> R<'a> {
         BinOp::Concat => {
             let mut out = l.display();
             out.push_str(&r.display());
-            Ok(Value::string(out))
+            checked_result(Value::string(out))
         }
         _ if l.is_null() || r.is_null() => Ok(Value::Null),
         _ => arithmetic(op, l, r),
@@ -71,7 +71,7 @@ fn arithmetic<'a>(op: BinOp, l: Value<'a>, r: Value<'a>) -> R<'a> {
                     b.display_quoted()
                 ));
             };
-            finite(Dec(match op {
+            checked_result(Dec(match op {
                 BinOp::Add => x + y,
                 BinOp::Sub => x - y,
                 BinOp::Mul => x * y,
@@ -84,14 +84,45 @@ fn arithmetic<'a>(op: BinOp, l: Value<'a>, r: Value<'a>) -> R<'a> {
     }
 }
 
-/// A decimal result must be a number: overflow to infinity (or NaN) is an
-/// error, never a silent `inf` or a JSON `null`.
-pub fn finite(v: Value<'_>) -> R<'_> {
-    match v {
+/// Longest string an evaluation may build.
+pub const MAX_STRING_BYTES: usize = 16 * 1024 * 1024;
+/// Longest list an evaluation may build.
+pub const MAX_LIST_LEN: usize = 1_000_000;
+
+/// The error for a string or list that would exceed the caps.
+pub fn too_large(what: &str, size: usize) -> String {
+    match what {
+        "string" => format!(
+            "the result would be a string of {size} bytes; the limit is {} MiB",
+            MAX_STRING_BYTES >> 20
+        ),
+        _ => format!("the result would be a list of {size} elements; the limit is {MAX_LIST_LEN}"),
+    }
+}
+
+/// Checks a computed value: a decimal must be finite (overflow to infinity
+/// or NaN is an error, never a silent `inf` or JSON `null`), and strings and
+/// lists must stay within the size caps.
+pub fn checked_result(v: Value<'_>) -> R<'_> {
+    match &v {
         Value::Dec(d) if !d.is_finite() => {
             Err("decimal overflow: the result is too large for a decimal".into())
         }
-        v => Ok(v),
+        Value::Str(s) if s.len() > MAX_STRING_BYTES => Err(too_large("string", s.len())),
+        Value::List(items) if items.len() > MAX_LIST_LEN => Err(too_large("list", items.len())),
+        _ => Ok(v),
+    }
+}
+
+/// The work a builtin may do on a value, in fuel units: one per element or
+/// per 64 bytes of text.
+pub fn work_units(v: &Value<'_>) -> u64 {
+    match v {
+        Value::Str(s) => 1 + (s.len() / 64) as u64,
+        Value::List(items) => 1 + items.len() as u64,
+        Value::Json(Json::Array(items)) => 1 + items.len() as u64,
+        Value::Json(Json::String(s)) => 1 + (s.len() / 64) as u64,
+        _ => 1,
     }
 }
 

@@ -471,6 +471,14 @@ impl<'c> Machine<'c, '_> {
                         ));
                     };
                     let env = self.env;
+                    // A builtin's work grows with its arguments: charge for it.
+                    let units: u64 = self
+                        .stack
+                        .top_n(argc as usize)
+                        .iter()
+                        .map(ops::work_units)
+                        .sum();
+                    self.burn(pc - 1, units)?;
                     let args = self.stack.top_n(argc as usize);
                     let v = if callee.builtin.nulls == Nulls::Propagate
                         && args.iter().any(Value::is_null)
@@ -479,7 +487,7 @@ impl<'c> Machine<'c, '_> {
                     } else {
                         let imp = callee.builtin.overloads.get(callee.overload).map(|o| o.imp);
                         match imp {
-                            Some(imp) => match imp(args, env).and_then(ops::finite) {
+                            Some(imp) => match imp(args, env).and_then(ops::checked_result) {
                                 Ok(v) => v,
                                 Err(e) => {
                                     return Err(self.error(pc - 1, EvalErrorKind::Function, e))
@@ -551,7 +559,7 @@ impl<'c> Machine<'c, '_> {
         };
         let mut args = [v, k];
         (overload.imp)(&mut args, self.env)
-            .and_then(ops::finite)
+            .and_then(ops::checked_result)
             .map_err(|e| self.error(pc, EvalErrorKind::Function, e))
     }
 
