@@ -61,8 +61,25 @@ impl Diagnostics {
     }
 }
 
+/// Most diagnostics reported for one source; the rest are counted in a
+/// last `E0199` (each one renders a snippet, and thousands help nobody).
+pub const MAX_DIAGNOSTICS: usize = 50;
+
 impl From<Vec<Diagnostic>> for Diagnostics {
-    fn from(v: Vec<Diagnostic>) -> Diagnostics {
+    fn from(mut v: Vec<Diagnostic>) -> Diagnostics {
+        if v.len() > MAX_DIAGNOSTICS {
+            let rest = v.split_off(MAX_DIAGNOSTICS);
+            let first = rest.first().map_or(Span::point(0), |d| d.span);
+            v.push(
+                Diagnostic::new(
+                    "E0199",
+                    first,
+                    format!("{} more problems are not shown", rest.len()),
+                )
+                .with_label("the next one is here")
+                .with_help("fix the ones above first; many usually share one cause"),
+            );
+        }
         Diagnostics(v)
     }
 }

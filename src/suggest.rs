@@ -40,6 +40,12 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         if candidate == name || candidate.len() > 200 {
             continue;
         }
+        // The distance is at least the difference in length: skip what
+        // cannot be close enough before comparing (100,000 names took 14 s).
+        let chars = candidate.chars().count();
+        if chars.abs_diff(lower.len()) > limit {
+            continue;
+        }
         let other: Vec<char> = candidate.to_lowercase().chars().collect();
         let d = distance(&lower, &other);
         if d <= limit && best.is_none_or(|(bd, bc)| (d, candidate) < (bd, bc)) {

@@ -33,17 +33,17 @@ pub enum Type {
     /// `duration`.
     Duration,
     /// A list of the element type; `List(Null)` is the empty list literal.
-    List(Box<Type>),
+    List(Arc<Type>),
     /// An object with known fields.
     Object(Arc<Fields>),
     /// A map from string keys to values of one type.
-    Map(Box<Type>),
+    Map(Arc<Type>),
 }
 
 impl Type {
     /// `listX` of `elem`.
     pub fn list(elem: Type) -> Type {
-        Type::List(Box::new(elem))
+        Type::List(Arc::new(elem))
     }
 
     /// An object type of these fields.
@@ -102,7 +102,7 @@ impl Type {
         match (self, other) {
             (Type::Null, t) | (t, Type::Null) => Some(t.clone()),
             (Type::List(a), Type::List(b)) => a.unify(b).map(Type::list),
-            (Type::Map(a), Type::Map(b)) => a.unify(b).map(|t| Type::Map(Box::new(t))),
+            (Type::Map(a), Type::Map(b)) => a.unify(b).map(|t| Type::Map(Arc::new(t))),
             (Type::Object(a), Type::Object(b)) => Some(Type::Object(merge_fields(a, b))),
             (a, b) if a == b => Some(a.clone()),
             _ => None,
@@ -156,7 +156,7 @@ impl Type {
         };
         for map in wrappers.into_iter().rev() {
             t = if map {
-                Type::Map(Box::new(t))
+                Type::Map(Arc::new(t))
             } else {
                 Type::list(t)
             };

@@ -437,3 +437,52 @@ fn builtins_are_bounded_in_size_and_work() {
     let err = program.eval(&ctx).expect_err("out of fuel");
     assert_eq!(err.kind, jexpr::EvalErrorKind::WorkLimit);
 }
+
+#[test]
+fn quadratic_corners_stay_linear() {
+    // Thousands of errors: the first fifty, and a count of the rest.
+    let src = format!("[{}]", vec!["f()"; 2000].join(","));
+    let diags = jexpr::check(&src, &jexpr::Catalog::no_data()).expect_err("unknown function");
+    assert_eq!(diags.len(), 51);
+    assert_eq!(diags[50].code, "E0199");
+    assert!(
+        diags[50].message.starts_with("1950 more problems"),
+        "{}",
+        diags[50].message
+    );
+    // A list of 20,000 objects with different keys is typed in one pass.
+    let items: Vec<serde_json::Value> = (0..20_000)
+        .map(|i| serde_json::json!({format!("k{i}"): i}))
+        .collect();
+    let doc = serde_json::json!({"events": {"E": {"l": items}}});
+    let catalog = jexpr::Catalog::infer(&doc);
+    assert_eq!(
+        jexpr::check("@{E.l.k19999}", &catalog)
+            .expect("typed")
+            .ty
+            .to_string(),
+        "listInteger"
+    );
+    // "Did you mean" over 100,000 field names (most of other lengths).
+    let fields: serde_json::Map<String, serde_json::Value> = (0..100_000)
+        .map(|i| {
+            (
+                format!("field_number_{i}_{}", "x".repeat(i % 50)),
+                serde_json::json!("integer"),
+            )
+        })
+        .collect();
+    let text = serde_json::json!({"events": {"E": {"fields": fields}}}).to_string();
+    let catalog = jexpr::Catalog::from_text(&text).expect("catalog");
+    let err = jexpr::check("@{E.field_number_7_xxxxxxy}", &catalog).expect_err("unknown");
+    assert_eq!(
+        err.first().help.as_deref(),
+        Some("did you mean `field_number_7_xxxxxxx`?")
+    );
+}
+
+#[test]
+fn a_device_as_a_catalog_is_refused_by_size() {
+    let err = jexpr::Catalog::load(std::path::Path::new("/dev/zero")).expect_err("endless");
+    assert!(err.to_string().contains("larger than 64 MiB"), "{err}");
+}

@@ -164,7 +164,7 @@ fn element_of_filter(
         root_path_type(catalog, opener.text(line), &split_steps(inside))
     })?;
     match collection {
-        Type::List(elem) => Some(*elem),
+        Type::List(elem) => Some((*elem).clone()),
         _ => None,
     }
 }
@@ -185,8 +185,8 @@ fn walk(mut ty: Type, steps: &[String]) -> Option<Type> {
         let name = step.split('(').next().unwrap_or("").trim();
         ty = match (name, step.contains('('), ty) {
             ("all", true, t @ Type::List(_)) => t,
-            ("first" | "last" | "at", true, Type::List(e)) => *e,
-            ("entry", true, Type::Map(v)) => *v,
+            ("first" | "last" | "at", true, Type::List(e)) => (*e).clone(),
+            ("entry", true, Type::Map(v)) => (*v).clone(),
             // Inferred from data, a map is an object: the entry is its field.
             ("entry", true, Type::Object(fields)) => {
                 let key = step
@@ -195,7 +195,7 @@ fn walk(mut ty: Type, steps: &[String]) -> Option<Type> {
                 fields.get(unquote(key.trim()))?.clone()
             }
             (_, false, Type::Object(fields)) => fields.get(unquote(name))?.clone(),
-            (_, false, Type::List(e)) => match *e {
+            (_, false, Type::List(e)) => match &*e {
                 Type::Object(fields) => match fields.get(unquote(name))?.clone() {
                     t @ Type::List(_) => t,
                     t => Type::list(t),

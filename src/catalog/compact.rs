@@ -5,6 +5,7 @@ use super::{field_name, pointer_escape};
 use crate::suggest::closest;
 use crate::types::{Fields, Type};
 use serde_json::Value;
+use std::sync::Arc;
 
 /// Parses a compact type at JSON pointer `path`; errors carry their own pointer.
 pub fn parse(value: &Value, path: &str) -> Result<Type, (String, String)> {
@@ -40,7 +41,7 @@ pub fn parse(value: &Value, path: &str) -> Result<Type, (String, String)> {
                         "`{\"$map\": T}` takes no other keys".to_string(),
                     ));
                 }
-                return Ok(Type::Map(Box::new(parse(inner, &format!("{path}/$map"))?)));
+                return Ok(Type::Map(Arc::new(parse(inner, &format!("{path}/$map"))?)));
             }
             let mut fields = Fields::new();
             for (key, v) in map {

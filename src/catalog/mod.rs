@@ -81,20 +81,31 @@ impl Default for Catalog {
 /// Largest catalog or schema file read, in bytes.
 const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
+/// Reads a text file of at most `MAX_FILE_BYTES`, counting what is read
+/// (a device or a growing file can claim any size in its metadata).
+pub(crate) fn read_limited(file: &Path) -> Result<String, String> {
+    use std::io::Read;
+    let f = std::fs::File::open(file).map_err(|e| format!("cannot read the file: {e}"))?;
+    let mut bytes = Vec::new();
+    f.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read the file: {e}"))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(format!(
+            "the file is larger than {} MiB",
+            MAX_FILE_BYTES >> 20
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| "the file is not UTF-8 text".to_string())
+}
+
 pub(crate) fn read_json(file: &Path) -> Result<serde_json::Value, CatalogError> {
     let err = |message: String| CatalogError {
         file: file.to_path_buf(),
         json_path: String::new(),
         message,
     };
-    let meta = std::fs::metadata(file).map_err(|e| err(format!("cannot read the file: {e}")))?;
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(err(format!(
-            "the file is larger than {MAX_FILE_BYTES} bytes"
-        )));
-    }
-    let text =
-        std::fs::read_to_string(file).map_err(|e| err(format!("cannot read the file: {e}")))?;
+    let text = read_limited(file).map_err(err)?;
     // serde_json limits its own recursion (128 levels), so hostile nesting is an error.
     serde_json::from_str(&text).map_err(|e| err(format!("not valid JSON: {e}")))
 }

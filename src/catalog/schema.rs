@@ -196,12 +196,12 @@ impl Loader {
                     .ok_or_else(|| Self::error(doc, at, "an array schema needs `items`"))?;
                 Type::list(self.convert(doc, items, format!("{at}/items"), depth + 1)?)
             }
-            Some("map") => Type::Map(Box::new(self.map_values(doc, obj, at, depth)?.unwrap_or(Type::String))),
+            Some("map") => Type::Map(Arc::new(self.map_values(doc, obj, at, depth)?.unwrap_or(Type::String))),
             Some("object") | None => {
                 if let Some(props) = obj.get("properties") {
                     Type::object(self.properties(doc, props, &format!("{at}/properties"), depth)?)
                 } else if let Some(values) = self.map_values(doc, obj, at, depth)? {
-                    Type::Map(Box::new(values))
+                    Type::Map(Arc::new(values))
                 } else if kind.is_some() {
                     Type::object(Fields::new())
                 } else {
@@ -339,7 +339,7 @@ fn merge(a: Type, b: Type) -> Type {
 
 /// The `$id` of a schema file, read cheaply enough to index a folder.
 fn read_id(path: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(path).ok()?;
+    let text = super::read_limited(path).ok()?;
     let value: Value = serde_json::from_str(&text).ok()?;
     value.get("$id")?.as_str().map(str::to_string)
 }

@@ -64,6 +64,7 @@ impl<'c> Compiler<'c> {
         let mut emitter = Emitter {
             fold: self.fold,
             fold_budget: crate::vm::context::DEFAULT_FUEL,
+            name_index: std::collections::HashMap::new(),
             barrier: 0,
             program: Program {
                 code: Instructions::default(),
@@ -107,6 +108,8 @@ struct Emitter {
     /// Work constant folding may still do, in fuel units: folding a hostile
     /// program must not cost more than evaluating it would be allowed to.
     fold_budget: u64,
+    /// Field name → index in `program.names`.
+    name_index: std::collections::HashMap<String, u32>,
     program: Program,
     /// No instruction before this position may be folded away: a jump lands
     /// here, so the code before it is not a straight line.
@@ -147,19 +150,18 @@ impl Emitter {
     }
 
     fn name(&mut self, name: &str) -> u32 {
-        let index = self
-            .program
-            .names
-            .iter()
-            .position(|n| &*n.name == name)
-            .unwrap_or_else(|| {
-                self.program.names.push(FieldName {
-                    name: Arc::from(name),
-                    xdm: Arc::from(format!("xdm:{name}")),
-                });
-                self.program.names.len() - 1
-            });
-        u32::try_from(index).unwrap_or(u32::MAX)
+        // Hashed: a program may name many fields (linear search was
+        // quadratic over 100,000 of them).
+        if let Some(i) = self.name_index.get(name) {
+            return *i;
+        }
+        self.program.names.push(FieldName {
+            name: Arc::from(name),
+            xdm: Arc::from(format!("xdm:{name}")),
+        });
+        let index = u32::try_from(self.program.names.len() - 1).unwrap_or(u32::MAX);
+        self.name_index.insert(name.to_string(), index);
+        index
     }
 
     fn type_index(&mut self, t: &Type) -> u32 {

@@ -236,11 +236,13 @@ fn main() -> ExitCode {
 /// Reads the expression text from the argument, `--file` or standard input.
 fn read_source(input: &Input) -> Result<String, String> {
     match (&input.file, input.expr.as_deref()) {
-        (Some(path), _) => std::fs::read_to_string(path)
+        (Some(path), _) => jexpr_journey::read_limited(path)
             .map_err(|e| format!("cannot read expression file {}: {e}", path.display())),
         (None, Some("-")) => {
+            // One byte past the longest source: the compiler then says E0120.
             let mut text = String::new();
             std::io::stdin()
+                .take(jexpr::MAX_SOURCE_LEN as u64 + 1)
                 .read_to_string(&mut text)
                 .map_err(|e| format!("cannot read the expression from standard input: {e}"))?;
             Ok(text)
@@ -272,7 +274,7 @@ fn load_context(input: &Input) -> Result<Option<serde_json::Value>, String> {
     let Some(path) = &input.context else {
         return Ok(None);
     };
-    let text = std::fs::read_to_string(path)
+    let text = jexpr_journey::read_limited(path)
         .map_err(|e| format!("cannot read context {}: {e}", path.display()))?;
     let value: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| format!("invalid context {}: not valid JSON: {e}", path.display()))?;
