@@ -1,8 +1,8 @@
 //! Reading only what a program needs from raw event bytes: the program's
 //! field paths become a [`Selection`], and the parser keeps those fields
-//! while skipping everything else without allocating (serde's `IgnoredAny`).
+//! while skipping everything else without allocating ([`Skip`]).
 
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value as Json};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -49,18 +49,7 @@ impl Selection {
 }
 
 /// Parses `bytes`, keeping what `selection` names.
-/// Skipping a value does not check its strings are UTF-8; parsing all of it
-/// does. So that both readers reject the same bytes, check first (fast) and
-/// let the full parser say what is wrong.
-fn valid_utf8(bytes: &[u8]) -> Result<(), serde_json::Error> {
-    match std::str::from_utf8(bytes) {
-        Ok(_) => Ok(()),
-        Err(_) => serde_json::from_slice::<Json>(bytes).map(|_| ()),
-    }
-}
-
 pub fn read(selection: &Selection, bytes: &[u8]) -> Result<Json, serde_json::Error> {
-    valid_utf8(bytes)?;
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = selection.deserialize(&mut de)?;
     de.end()?;
@@ -122,7 +111,7 @@ impl<'de> Visitor<'de> for Selected<'_> {
                     out.insert(key.into_owned(), value);
                 }
                 None => {
-                    access.next_value::<IgnoredAny>()?;
+                    access.next_value_seed(Skip)?;
                 }
             }
         }
@@ -259,7 +248,6 @@ pub fn extract<'de>(
     plan: &LeafPlan,
     bytes: &'de [u8],
 ) -> Result<Option<Vec<Leaf<'de>>>, serde_json::Error> {
-    valid_utf8(bytes)?;
     let mut out = Extraction {
         leaves: vec![Leaf::Missing; plan.slots],
         exact: vec![false; plan.slots],
@@ -318,7 +306,7 @@ impl<'de> Visitor<'de> for NodeSeed<'_, '_, 'de> {
                 {
                     Some(child) => (child, false),
                     None => {
-                        access.next_value::<IgnoredAny>()?;
+                        access.next_value_seed(Skip)?;
                         continue;
                     }
                 },
@@ -343,7 +331,7 @@ impl<'de> Visitor<'de> for NodeSeed<'_, '_, 'de> {
                     // An `xdm:` twin of an object on the path: the JSON walk
                     // chooses between twins, so let it.
                     self.out.bail = true;
-                    access.next_value::<IgnoredAny>()?;
+                    access.next_value_seed(Skip)?;
                 }
             }
         }
@@ -352,7 +340,7 @@ impl<'de> Visitor<'de> for NodeSeed<'_, '_, 'de> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut access: A) -> Result<(), A::Error> {
         self.out.bail = true;
-        while access.next_element::<IgnoredAny>()?.is_some() {}
+        while access.next_element_seed(Skip)?.is_some() {}
         Ok(())
     }
 
@@ -434,12 +422,73 @@ impl<'de> Visitor<'de> for LeafSeed {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Leaf<'de>, A::Error> {
-        while access.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        while access.next_key_seed(Skip)?.is_some() {
+            access.next_value_seed(Skip)?;
+        }
         Ok(Leaf::Complex)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut access: A) -> Result<Leaf<'de>, A::Error> {
-        while access.next_element::<IgnoredAny>()?.is_some() {}
+        while access.next_element_seed(Skip)?.is_some() {}
         Ok(Leaf::Complex)
+    }
+}
+
+/// Skips a value the way a full parse would read it, without building it:
+/// numbers out of a double's range and bad escapes are errors here too
+/// (serde's `IgnoredAny` skips them unchecked, so a payload the full parser
+/// rejects could pass a condition read from the bytes).
+#[derive(Clone, Copy)]
+struct Skip;
+
+impl<'de> DeserializeSeed<'de> for Skip {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(Skip)
+    }
+}
+
+impl<'de> Visitor<'de> for Skip {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<(), A::Error> {
+        while access.next_key_seed(Skip)?.is_some() {
+            access.next_value_seed(Skip)?;
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut access: A) -> Result<(), A::Error> {
+        while access.next_element_seed(Skip)?.is_some() {}
+        Ok(())
     }
 }
