@@ -203,6 +203,19 @@ fn merge_fields(a: &Arc<Fields>, b: &Arc<Fields>) -> Arc<Fields> {
     Arc::new(merged)
 }
 
+impl Type {
+    /// The type's name with its article, for messages: "an `integer`", "a `string`".
+    pub fn with_article(&self) -> String {
+        let name = self.to_string();
+        let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
+        format!("{article} `{name}`")
+    }
+}
+
 impl fmt::Display for Type {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let name = match self {

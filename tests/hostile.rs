@@ -486,3 +486,22 @@ fn a_device_as_a_catalog_is_refused_by_size() {
     let err = jexpr::Catalog::load(std::path::Path::new("/dev/zero")).expect_err("endless");
     assert!(err.to_string().contains("larger than 64 MiB"), "{err}");
 }
+
+#[test]
+fn parenthesised_operands_have_balanced_spans() {
+    // An overflow in `((@{E.big})) * 2` was located at `@{E.big})) * 2`.
+    let doc = serde_json::json!({"events": {"E": {"big": i64::MAX}}});
+    let catalog = jexpr::Catalog::infer(&doc);
+    let ctx = jexpr::Context::from_json(&doc).expect("context");
+    for (src, expected) in [
+        ("((@{E.big})) * 2", "((@{E.big})) * 2"),
+        ("2 * (@{E.big})", "2 * (@{E.big})"),
+        ("1 + (@{E.big} + 1)", "(@{E.big} + 1)"),
+    ] {
+        let program = jexpr::Compiler::new(&catalog)
+            .compile(src)
+            .expect("compiles");
+        let err = program.eval(&ctx).expect_err("overflow");
+        assert_eq!(err.span.text(src), expected, "{src}");
+    }
+}

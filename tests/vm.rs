@@ -329,7 +329,7 @@ fn evaluation_errors_point_at_the_failing_subexpression() {
     let src = r#"length("abc") + (9223372036854775807 + 1)"#;
     let program = Compiler::new(&catalog).compile(src).expect("compiles");
     let err = program.eval(&Context::default()).expect_err("overflow");
-    assert_eq!(err.span.text(src), "9223372036854775807 + 1");
+    assert_eq!(err.span.text(src), "(9223372036854775807 + 1)");
     assert!(err.message.contains("overflow"));
 
     let doc = serde_json::json!({"events": {"E": {"d": "not a date"}}});

@@ -82,13 +82,7 @@ fn poisoned(span: Span) -> TExpr {
 
 /// "a `string`", "an `object`".
 fn a(t: &Type) -> String {
-    let name = t.to_string();
-    let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
-        "an"
-    } else {
-        "a"
-    };
-    format!("{article} `{name}`")
+    t.with_article()
 }
 
 impl Checker<'_> {

@@ -182,8 +182,14 @@ impl Builder<'_> {
         }
         match pair.as_rule() {
             Rule::expr => self.climb(pair, depth),
+            // The node takes the brackets' span, so an operator around it
+            // (`(a) * 2`) underlines balanced text.
             Rule::paren => match pair.into_inner().next() {
-                Some(inner) => self.expr(inner, depth),
+                Some(inner) => {
+                    let mut e = self.expr(inner, depth);
+                    e.span = span;
+                    e
+                }
                 None => poisoned(span),
             },
             Rule::if_expr => {

@@ -214,7 +214,8 @@ fn mismatch<'a>(json: &Json, ty: &Type) -> R<'a> {
         shown
     };
     Err(format!(
-        "the data {shown} is not a `{ty}` as the schema says"
+        "the data {shown} is not {} as the schema says",
+        ty.with_article()
     ))
 }
 

@@ -515,7 +515,11 @@ impl<'c> Machine<'c, '_> {
     fn compare(&mut self, pc: usize, c: u32) -> Result<bool, EvalError> {
         let program: &'c Program = self.program;
         let Some(cmp) = program.comparisons.get(c as usize).copied() else {
-            return Ok(false);
+            return Err(self.error(
+                pc,
+                EvalErrorKind::Internal,
+                "internal error: a comparison instruction names a missing table entry",
+            ));
         };
         let constant = program.constants.get(cmp.constant as usize);
         let ty = program
@@ -544,7 +548,11 @@ impl<'c> Machine<'c, '_> {
     fn predicate(&mut self, pc: usize, f: u32) -> Result<Value<'c>, EvalError> {
         let program: &'c Program = self.program;
         let Some(pred) = program.predicates.get(f as usize) else {
-            return Ok(Value::Null);
+            return Err(self.error(
+                pc,
+                EvalErrorKind::Internal,
+                "internal error: an instruction names a missing table entry",
+            ));
         };
         let v = self.load(pc, pred.path)?;
         let k = program
@@ -555,7 +563,11 @@ impl<'c> Machine<'c, '_> {
             return Ok(Value::Null);
         }
         let Some(overload) = pred.callee.builtin.overloads.get(pred.callee.overload) else {
-            return Ok(Value::Null);
+            return Err(self.error(
+                pc,
+                EvalErrorKind::Internal,
+                "internal error: an instruction names a missing table entry",
+            ));
         };
         let mut args = [v, k];
         (overload.imp)(&mut args, self.env)
@@ -583,7 +595,11 @@ impl<'c> Machine<'c, '_> {
     fn walk(&mut self, pc: usize, p: u32) -> Result<Value<'c>, EvalError> {
         let program: &'c Program = self.program;
         let Some(path) = program.paths.get(p as usize) else {
-            return Ok(Value::Null);
+            return Err(self.error(
+                pc,
+                EvalErrorKind::Internal,
+                "internal error: an instruction names a missing table entry",
+            ));
         };
         let mut v = match path.root {
             PathRoot::Event(e) => {
