@@ -240,7 +240,8 @@ fn eval_error_is_exit_3_with_span() {
     let out = jexpr(&["eval", "--format", "json", "1 + (9223372036854775807 + 1)"]);
     assert_eq!(out.status.code(), Some(3));
     let v = stdout_json(&out);
-    assert_eq!(v["error"]["span"], serde_json::json!([5, 28]));
+    // The parenthesised sum, brackets included.
+    assert_eq!(v["error"]["span"], serde_json::json!([4, 29]));
     assert!(v["error"]["message"]
         .as_str()
         .is_some_and(|m| m.contains("overflow")));
