@@ -505,3 +505,39 @@ fn parenthesised_operands_have_balanced_spans() {
         assert_eq!(err.span.text(src), expected, "{src}");
     }
 }
+
+#[test]
+fn the_incremental_input_scanner_agrees_with_a_full_scan() {
+    let inputs = [
+        "if (@{E.a} > 1)\nthen (\"x\")\nelse (\"y\")",
+        "[1,\n2,\n3]",
+        "\"a string\nthat goes on\"\n+ 1",
+        "1 +\n\n2",
+        "not\n(true)",
+        "(1))\n+ 2",
+        "'open\nstill\n",
+    ];
+    for text in inputs {
+        let mut scanner = jexpr::authoring::InputScanner::default();
+        let mut pending = String::new();
+        for line in text.split('\n') {
+            if !pending.is_empty() {
+                pending.push('\n');
+            }
+            pending.push_str(line);
+            assert_eq!(
+                scanner.needs_more(&pending),
+                jexpr::authoring::needs_more(&pending),
+                "{pending:?}"
+            );
+        }
+    }
+    // A piped input that never closes is scanned line by line, not again
+    // and again: 200,000 continuation lines.
+    let mut scanner = jexpr::authoring::InputScanner::default();
+    let mut pending = String::from("(");
+    for _ in 0..200_000 {
+        pending.push_str("\n1 +");
+        assert!(scanner.needs_more(&pending));
+    }
+}

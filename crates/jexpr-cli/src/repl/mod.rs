@@ -135,15 +135,20 @@ pub fn run_piped(
     out: &mut impl Write,
 ) -> std::io::Result<()> {
     let mut pending = String::new();
+    let mut scanner = jexpr::authoring::InputScanner::default();
     for line in input.lines() {
         let line = line?;
         if !pending.is_empty() {
             pending.push('\n');
         }
         pending.push_str(&line);
-        if !pending.trim_start().starts_with(':') && needs_more(&pending) {
+        // Past the longest source there is no point waiting: hand it over
+        // (the compiler then says E0120). Each line scans only itself.
+        let too_long = pending.len() > jexpr::MAX_SOURCE_LEN;
+        if !too_long && !pending.trim_start().starts_with(':') && scanner.needs_more(&pending) {
             continue;
         }
+        scanner = jexpr::authoring::InputScanner::default();
         let mut text = String::new();
         let flow = session.handle(&pending, &mut text);
         out.write_all(text.as_bytes())?;
