@@ -472,20 +472,13 @@ impl<'a, S: Store> Runner<'a, S> {
             }
         }
         let trace: Vec<String> = records.iter().map(Record::to_line).collect();
-        self.store.commit(Commit {
+        self.apply(Commit {
             profiles,
             reads_done: vec![key.clone()],
             reads_scheduled: next,
-            trace: trace.clone(),
+            trace,
             ..Default::default()
-        })?;
-        self.write(&trace)?;
-        self.unflushed += 1;
-        if self.unflushed >= self.batch {
-            self.store.flush()?;
-            self.unflushed = 0;
-        }
-        Ok(())
+        })
     }
 
     fn advance_cursor(&mut self, bytes: u64, hash: u64) {
@@ -508,12 +501,19 @@ impl<'a, S: Store> Runner<'a, S> {
             input_errors: self.summary.input_errors,
             ..self.cursor.clone()
         });
-        self.store.commit(Commit {
+        self.apply(Commit {
             profiles,
             cursor,
-            trace: trace.clone(),
+            trace,
             ..Default::default()
-        })?;
+        })
+    }
+
+    /// Commits, then writes the commit's records (the store is ahead of the
+    /// file, never behind), flushing every `batch` commits.
+    fn apply(&mut self, commit: Commit) -> Result<(), RunError> {
+        let trace = commit.trace.clone();
+        self.store.commit(commit)?;
         self.write(&trace)?;
         self.unflushed += 1;
         if self.unflushed >= self.batch {

@@ -72,16 +72,7 @@ pub(super) fn admit(
         _ => return,
     };
     let profile = state.profile.clone();
-    let mut walk = Walk {
-        journeys,
-        view: super::View::of(state),
-        cj,
-        profile_id: &state.id,
-        profile: &profile,
-        now,
-        records,
-        jumps,
-    };
+    let mut walk = Walk::new(journeys, cj, state, &profile, now, records, jumps);
     if walk.advance(&mut inst, Flow::Goto(next)) {
         state.instances.insert(j.id.clone(), inst);
     }
@@ -116,16 +107,7 @@ pub(super) fn by_event(
             last_error: None,
         };
         let profile = state.profile.clone();
-        let mut walk = Walk {
-            journeys,
-            view: super::View::of(state),
-            cj,
-            profile_id: &state.id,
-            profile: &profile,
-            now,
-            records,
-            jumps,
-        };
+        let mut walk = Walk::new(journeys, cj, state, &profile, now, records, jumps);
         match walk.eval(&probe, when, Some((name, payload)), |v| v.truthy()) {
             Ok(true) => {}
             Ok(false) => return,

@@ -200,7 +200,29 @@ pub(crate) struct Walk<'a> {
     pub jumps: &'a mut Vec<PendingJump>,
 }
 
-impl Walk<'_> {
+impl<'a> Walk<'a> {
+    /// A walk in `cj` for the profile of `state` (whose data it reads).
+    pub fn new(
+        journeys: &'a Journeys,
+        cj: &'a CompiledJourney,
+        state: &'a ProfileState,
+        profile: &'a crate::state::Profile,
+        now: DateTime<Utc>,
+        records: &'a mut Vec<Record>,
+        jumps: &'a mut Vec<PendingJump>,
+    ) -> Walk<'a> {
+        Walk {
+            journeys,
+            view: View::of(state),
+            cj,
+            profile_id: &state.id,
+            profile,
+            now,
+            records,
+            jumps,
+        }
+    }
+
     pub fn record(&self, kind: &str) -> Record {
         Record::new(
             self.now,

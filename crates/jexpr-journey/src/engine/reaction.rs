@@ -68,16 +68,7 @@ pub(super) fn on_event(
             continue;
         };
         let profile = state.profile.clone();
-        let mut walk = Walk {
-            journeys,
-            view: super::View::of(state),
-            cj,
-            profile_id: &state.id,
-            profile: &profile,
-            now,
-            records,
-            jumps,
-        };
+        let mut walk = Walk::new(journeys, cj, state, &profile, now, records, jumps);
         let mut flow = None;
         for e in events.iter().filter(|e| e.event == name) {
             let holds = match &e.when {

@@ -136,16 +136,7 @@ pub(super) fn on_timer(
         return;
     }
     let profile = state.profile.clone();
-    let mut walk = Walk {
-        journeys,
-        view: super::View::of(state),
-        cj,
-        profile_id: &state.id,
-        profile: &profile,
-        now,
-        records,
-        jumps,
-    };
+    let mut walk = Walk::new(journeys, cj, state, &profile, now, records, jumps);
     let timed_out = (now - inst.entered_at).num_milliseconds() >= JOURNEY_TIMEOUT_MS;
     let flow = if timed_out {
         Flow::Exit("timeout")
