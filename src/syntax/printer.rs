@@ -48,16 +48,20 @@ fn write_expr(out: &mut String, expr: &Expr) {
             write_operand(out, operand, operand.precedence() < prec::NOT);
         }
         ExprKind::Unary(UnaryOp::Neg, operand) => {
-            out.push('-');
             // A number right after `-` would read as a negative literal
-            // (`-0` is the literal 0, not the negation of 0), and `--5` reads
-            // like a comment: `-(0)`, `-(-5)`, `-(-x)`.
-            let wrap = operand.precedence() < prec::UNARY
-                || matches!(
-                    operand.kind,
-                    ExprKind::Integer(_) | ExprKind::Decimal(_) | ExprKind::Unary(UnaryOp::Neg, _)
-                );
-            write_operand(out, operand, wrap);
+            // (`-0` is the literal 0, not the negation of 0): `-(0)`. A
+            // negation of a negation gets a space, not brackets (`--` would
+            // read as one token), so printing never nests deeper than the
+            // source did: `- -x`, `- -5`.
+            if matches!(operand.kind, ExprKind::Unary(UnaryOp::Neg, _)) {
+                out.push_str("- ");
+                write_expr(out, operand);
+            } else {
+                out.push('-');
+                let wrap = operand.precedence() < prec::UNARY
+                    || matches!(operand.kind, ExprKind::Integer(_) | ExprKind::Decimal(_));
+                write_operand(out, operand, wrap);
+            }
         }
         ExprKind::Binary(op, lhs, rhs) => {
             let p = op.precedence();
