@@ -7,11 +7,13 @@ use crate::catalog::JourneyCatalog;
 use crate::engine::{self, Input, Journeys};
 use crate::model::Node;
 use crate::state::{Fetch, Profile, ProfileState};
-use crate::store::{Commit, Cursor, Store, StoreError, TimerKey};
+use crate::store::{partition_of, Commit, Cursor, Store, StoreError, TimerKey};
 use crate::trace::Record;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value as Json};
+use std::collections::BTreeSet;
 use std::io::{BufRead, Write};
+use std::time::{Duration, Instant};
 
 /// Longest events-file line accepted; a longer one is an `inputError`.
 pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
@@ -32,19 +34,28 @@ pub struct Summary {
     /// The file ends in a line without a newline that is not complete JSON
     /// (still being written): it was left for the next run.
     pub unfinished_line: bool,
+    /// How many partitions the state has.
+    pub partitions: u32,
+    /// The partitions this process held at some point of the run.
+    pub held: Vec<u32>,
 }
 
 impl Summary {
-    /// The summary as JSON.
+    /// The summary as JSON (partitions only for a partitioned store).
     pub fn to_json(&self) -> Json {
-        serde_json::json!({
+        let mut v = serde_json::json!({
             "lines": self.lines,
             "inputErrors": self.input_errors,
             "records": self.records,
             "waiting": self.waiting,
             "clock": self.clock.map(|c| jexpr::time::format_instant(&c)),
             "unfinishedLine": self.unfinished_line,
-        })
+        });
+        if self.partitions > 1 {
+            v["partitions"] = self.partitions.into();
+            v["held"] = self.held.clone().into();
+        }
+        v
     }
 }
 
@@ -93,6 +104,23 @@ pub struct Runner<'a, S: Store> {
     /// Commits since the last flush, and how many make a batch.
     unflushed: usize,
     batch: usize,
+    /// Held partitions the scan advances: their input position is `cursor`.
+    active: Vec<u32>,
+    /// Held partitions further on in the input than the scan (after a
+    /// rewind), by input position: they join `active` when it gets there.
+    ahead: Vec<(u32, Cursor)>,
+    /// Every partition held during the run.
+    held: BTreeSet<u32>,
+    /// When the leases were last renewed.
+    renewed: Instant,
+}
+
+/// How a pass over the events file ended.
+enum Pass {
+    /// At the end of the input; the input position there.
+    End(Cursor),
+    /// The partitions held changed so that the scan must start again.
+    Restart,
 }
 
 impl<'a, S: Store> Runner<'a, S> {
@@ -113,6 +141,10 @@ impl<'a, S: Store> Runner<'a, S> {
             cursor: Cursor::default(),
             unflushed: 0,
             batch: 1000,
+            active: Vec::new(),
+            ahead: Vec::new(),
+            held: BTreeSet::new(),
+            renewed: Instant::now(),
         }
     }
 
@@ -176,7 +208,9 @@ impl<'a, S: Store> Runner<'a, S> {
         let mut reads = Vec::new();
         for cj in self.journeys.all() {
             if let Some(Node::Audience { at, .. }) = cj.journey.nodes.get(&cj.journey.start) {
-                reads.push(read_key(*at, &cj.journey.id, cj.journey.version));
+                for partition in 0..self.store.partitions() {
+                    reads.push(read_key(*at, &cj.journey.id, cj.journey.version, partition));
+                }
             }
         }
         self.store.commit(Commit {
@@ -189,57 +223,138 @@ impl<'a, S: Store> Runner<'a, S> {
         Ok(())
     }
 
-    /// Skips what a previous run over this state consumed, checking it is
-    /// the same bytes.
-    fn resume(&mut self, events: &mut dyn BufRead) -> Result<(), RunError> {
-        let cursor = self.store.cursor()?;
+    /// Skips what `start` handled of a freshly opened events file, checking
+    /// it is the same bytes.
+    fn skip_handled(&mut self, events: &mut impl BufRead, start: &Cursor) -> Result<(), RunError> {
         let mut hash = FNV_OFFSET;
-        let mut left = cursor.offset;
+        let mut left = start.offset;
         while left > 0 {
             let buf = events
                 .fill_buf()
                 .map_err(|e| RunError::Io(format!("cannot read the events file: {e}")))?;
             if buf.is_empty() {
-                return Err(RunError::Refused(format!(
-                    "the events file is shorter ({} bytes) than what this state already handled ({} bytes, {} lines): give the same events file, or start a new state",
-                    cursor.offset - left,
-                    cursor.offset,
-                    cursor.line
-                )));
+                return Err(shorter(start.offset - left, start));
             }
             let n = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
             hash = fnv(hash, &buf[..n]);
             events.consume(n);
             left -= n as u64;
         }
-        if cursor.offset > 0 && hash != cursor.hash {
-            return Err(RunError::Refused(format!(
-                "the first {} lines of the events file are not the ones this state handled: give the same events file (lines may only be appended), or start a new state",
-                cursor.line
-            )));
+        if start.offset > 0 && hash != start.hash {
+            return Err(changed(start));
         }
-        self.clock = cursor.clock;
-        self.summary.lines = cursor.line;
-        self.summary.input_errors = cursor.input_errors;
-        self.cursor = Cursor { hash, ..cursor };
+        self.clock = start.clock;
+        self.summary.input_errors = start.input_errors;
+        self.cursor = Cursor {
+            hash,
+            ..start.clone()
+        };
         Ok(())
     }
 
     /// Runs the events stream, then moves the clock to `until` if given.
-    /// With a durable store, a run resumes after the last line it handled.
+    /// With a durable store, a run resumes after the last line it handled;
+    /// with a partitioned one, it goes on until every partition (whoever
+    /// holds it) has handled the whole input, taking over partitions whose
+    /// holder died.
     pub fn run(
-        mut self,
+        self,
         profiles: Option<&mut dyn BufRead>,
         events: impl BufRead,
         until: Option<DateTime<Utc>>,
     ) -> Result<Summary, RunError> {
+        let mut events = Some(events);
+        let open = move || {
+            events.take().ok_or_else(|| {
+                RunError::Io(
+                    "this store needs an events file it can read again, not a stream".into(),
+                )
+            })
+        };
+        self.run_reopening(profiles, open, until)
+    }
+
+    /// [`Runner::run`] over an events file that `open` opens from its start
+    /// for each pass: a partitioned store scans it again when it takes a
+    /// partition over.
+    pub fn run_reopening<R: BufRead>(
+        mut self,
+        profiles: Option<&mut dyn BufRead>,
+        mut open: impl FnMut() -> Result<R, RunError>,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<Summary, RunError> {
         self.initialize(profiles)?;
-        let mut events = events;
-        self.resume(&mut events)?;
+        self.summary.partitions = self.store.partitions();
+        let mut end: Option<Cursor> = None;
+        loop {
+            let held = self.store.claim()?;
+            self.renewed = Instant::now();
+            self.held.extend(held.iter().map(|(p, _)| *p));
+            // A pass is needed to find where the input ends, and whenever a
+            // partition held is not there yet.
+            let behind = |e: &Cursor| {
+                held.iter()
+                    .any(|(_, c)| c.offset != e.offset || c.clock != e.clock)
+            };
+            if end.as_ref().is_none_or(behind) {
+                let mut events = open()?;
+                match self.pass(&mut events, held, until)? {
+                    Pass::Restart => continue,
+                    Pass::End(e) => end = Some(e),
+                }
+            }
+            if let Some(e) = &end {
+                if self.store.finished(e)? {
+                    break;
+                }
+            }
+            // Other processes hold unfinished partitions: wait for them to
+            // finish, or for their leases to expire.
+            let pause = self.store.renew_every().unwrap_or(Duration::ZERO);
+            std::thread::sleep(pause.min(Duration::from_millis(250)));
+        }
+        self.store.release()?;
+        self.out
+            .flush()
+            .map_err(|e| RunError::Io(format!("cannot write the trace: {e}")))?;
+        let end = end.unwrap_or_default();
+        self.summary.lines = end.line;
+        self.summary.input_errors = end.input_errors;
+        self.summary.waiting = self.store.waiting()?;
+        self.summary.clock = end.clock;
+        self.summary.held = self.held.iter().copied().collect();
+        Ok(self.summary)
+    }
+
+    /// One scan of the events file for the partitions `held`, from the
+    /// earliest of their positions to the end.
+    fn pass(
+        &mut self,
+        events: &mut impl BufRead,
+        mut held: Vec<(u32, Cursor)>,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<Pass, RunError> {
+        held.sort_by_key(|(p, c)| (c.offset, *p));
+        let start = held.first().map(|(_, c)| c.clone()).unwrap_or_default();
+        self.skip_handled(events, &start)?;
+        self.active = held
+            .iter()
+            .filter(|(_, c)| c.offset == start.offset)
+            .map(|(p, _)| *p)
+            .collect();
+        self.ahead = held
+            .into_iter()
+            .filter(|(_, c)| c.offset != start.offset)
+            .collect();
         let mut buf = Vec::new();
         loop {
+            if self.renew_due() {
+                if let Some(pass) = self.renew()? {
+                    return Ok(pass);
+                }
+            }
             buf.clear();
-            let read = std::io::Read::take(&mut events, MAX_LINE_BYTES as u64 + 1)
+            let read = std::io::Read::take(&mut *events, MAX_LINE_BYTES as u64 + 1)
                 .read_until(b'\n', &mut buf)
                 .map_err(|e| RunError::Io(format!("cannot read the events file: {e}")))?;
             if read == 0 {
@@ -253,7 +368,7 @@ impl<'a, S: Store> Runner<'a, S> {
                 let mut rest = Vec::new();
                 loop {
                     rest.clear();
-                    let more = std::io::Read::take(&mut events, 1 << 20)
+                    let more = std::io::Read::take(&mut *events, 1 << 20)
                         .read_until(b'\n', &mut rest)
                         .map_err(|e| RunError::Io(format!("cannot read the events file: {e}")))?;
                     hash = fnv(hash, &rest);
@@ -268,6 +383,7 @@ impl<'a, S: Store> Runner<'a, S> {
                     n,
                     &format!("the line is longer than {} MiB", MAX_LINE_BYTES >> 20),
                 )?;
+                self.join_ahead()?;
                 continue;
             }
             let text = trim_line(&buf);
@@ -278,11 +394,14 @@ impl<'a, S: Store> Runner<'a, S> {
             }
             let hash = fnv(self.cursor.hash, &buf);
             self.advance_cursor(buf.len() as u64, hash);
-            if text.iter().all(u8::is_ascii_whitespace) {
-                continue;
+            if !text.iter().all(u8::is_ascii_whitespace) {
+                let n = self.cursor.line;
+                self.line(n, text)?;
             }
-            let n = self.cursor.line;
-            self.line(n, text)?;
+            self.join_ahead()?;
+        }
+        if let Some((_, c)) = self.ahead.first() {
+            return Err(shorter(self.cursor.offset, c));
         }
         if let Some(until) = until {
             if self.clock.is_none_or(|c| until > c) {
@@ -290,14 +409,74 @@ impl<'a, S: Store> Runner<'a, S> {
                 self.clock = Some(until);
             }
         }
+        let end = Cursor {
+            clock: self.clock,
+            input_errors: self.summary.input_errors,
+            ..self.cursor.clone()
+        };
+        self.store.set_cursors(&self.active, &end);
         self.store.flush()?;
-        self.out
-            .flush()
-            .map_err(|e| RunError::Io(format!("cannot write the trace: {e}")))?;
-        self.summary.lines = self.cursor.line;
-        self.summary.waiting = self.store.waiting()?;
-        self.summary.clock = self.clock;
-        Ok(self.summary)
+        self.unflushed = 0;
+        Ok(Pass::End(end))
+    }
+
+    /// Held partitions the scan has just caught up with start advancing
+    /// with it; their input must be the same bytes.
+    fn join_ahead(&mut self) -> Result<(), RunError> {
+        while let Some((p, c)) = self.ahead.first() {
+            if c.offset > self.cursor.offset {
+                break;
+            }
+            if c.offset < self.cursor.offset || c.hash != self.cursor.hash {
+                return Err(changed(c));
+            }
+            self.active.push(*p);
+            self.ahead.remove(0);
+        }
+        Ok(())
+    }
+
+    fn renew_due(&self) -> bool {
+        self.store
+            .renew_every()
+            .is_some_and(|every| self.renewed.elapsed() >= every)
+    }
+
+    /// Flushes, renews the leases and takes this process's share. The
+    /// partitions held go on where the scan is unless one is new or its
+    /// committed position is not where this process left it (its writes
+    /// were refused): then the scan starts again.
+    fn renew(&mut self) -> Result<Option<Pass>, RunError> {
+        let cursor = self.line_cursor();
+        self.store.set_cursors(&self.active, &cursor);
+        self.store.flush()?;
+        self.unflushed = 0;
+        let held = self.store.claim()?;
+        self.renewed = Instant::now();
+        self.held.extend(held.iter().map(|(p, _)| *p));
+        for (p, c) in &held {
+            let expected = if self.active.contains(p) {
+                Some(&cursor)
+            } else {
+                self.ahead.iter().find(|(q, _)| q == p).map(|(_, c)| c)
+            };
+            if expected.is_none_or(|e| e.offset != c.offset) {
+                return Ok(Some(Pass::Restart));
+            }
+        }
+        let keep: BTreeSet<u32> = held.iter().map(|(p, _)| *p).collect();
+        self.active.retain(|p| keep.contains(p));
+        self.ahead.retain(|(p, _)| keep.contains(p));
+        Ok(None)
+    }
+
+    /// The input position after the current line.
+    fn line_cursor(&self) -> Cursor {
+        Cursor {
+            clock: self.clock,
+            input_errors: self.summary.input_errors,
+            ..self.cursor.clone()
+        }
     }
 
     fn line(&mut self, n: u64, bytes: &[u8]) -> Result<(), RunError> {
@@ -354,10 +533,14 @@ impl<'a, S: Store> Runner<'a, S> {
                 Err(m) => return self.input_error(n, &m),
             },
         };
+        let partition = partition_of(&profile_id, self.summary.partitions);
+        if !self.active.contains(&partition) {
+            return Ok(());
+        }
         let state = self.state(&profile_id)?;
         let (state, records) =
             engine::step(&self.journeys, state, Input::Event { name, payload }, time);
-        self.commit(vec![state], records, true)
+        self.commit(partition, vec![state], records, true)
     }
 
     fn profile_id_of(
@@ -390,6 +573,10 @@ impl<'a, S: Store> Runner<'a, S> {
         let Some(id) = doc.get("profileId").and_then(Json::as_str) else {
             return self.input_error(n, "a profile update needs `profileId` (a string)");
         };
+        let partition = partition_of(id, self.summary.partitions);
+        if !self.active.contains(&partition) {
+            return Ok(());
+        }
         let mut state = self.state(id)?;
         if let Some(p) = doc.get("profile") {
             match p.as_object() {
@@ -400,7 +587,7 @@ impl<'a, S: Store> Runner<'a, S> {
         if let Err(m) = merge_audiences(&mut state.profile, doc.get("audiences")) {
             return self.input_error(n, &m);
         }
-        self.commit(vec![state], Vec::new(), true)
+        self.commit(partition, vec![state], Vec::new(), true)
     }
 
     fn state(&mut self, id: &str) -> Result<ProfileState, RunError> {
@@ -412,7 +599,7 @@ impl<'a, S: Store> Runner<'a, S> {
 
     /// Fires every timer and audience read due at or before `until`, in order.
     fn fire_due(&mut self, until: DateTime<Utc>) -> Result<(), RunError> {
-        while let Some(key) = self.store.next_due(until)? {
+        while let Some(key) = self.store.next_due(until, &self.active)? {
             if key.profile.is_empty() {
                 self.audience_read(key)?;
                 continue;
@@ -433,7 +620,7 @@ impl<'a, S: Store> Runner<'a, S> {
                     "timer {key:?} is stuck"
                 ))));
             }
-            self.commit(vec![state], records, false)?;
+            self.commit(key.partition, vec![state], records, false)?;
         }
         Ok(())
     }
@@ -453,14 +640,14 @@ impl<'a, S: Store> Runner<'a, S> {
             .is_some_and(|l| l.journey.version == key.version);
         let mut next = Vec::new();
         if let Some(due) = every.and_then(|every| crate::state::later(now, every)) {
-            next.push(read_key(due, &key.journey, key.version));
+            next.push(read_key(due, &key.journey, key.version, key.partition));
         }
         // The read, its next occurrence and every member's entry are one
         // commit: a crash cannot leave a read done with members not entered.
         let mut profiles = Vec::new();
         let mut records = Vec::new();
         if live && !audience.is_empty() {
-            for member in self.store.audience_members(&audience)? {
+            for member in self.store.audience_members(&audience, key.partition)? {
                 let state = self.state(&member)?;
                 let input = Input::Audience {
                     journey: &key.journey,
@@ -473,6 +660,7 @@ impl<'a, S: Store> Runner<'a, S> {
         }
         let trace: Vec<String> = records.iter().map(Record::to_line).collect();
         self.apply(Commit {
+            partition: key.partition,
             profiles,
             reads_done: vec![key.clone()],
             reads_scheduled: next,
@@ -491,6 +679,7 @@ impl<'a, S: Store> Runner<'a, S> {
     /// line's own commit), then writes its records.
     fn commit(
         &mut self,
+        partition: u32,
         profiles: Vec<ProfileState>,
         records: Vec<Record>,
         line_end: bool,
@@ -502,6 +691,7 @@ impl<'a, S: Store> Runner<'a, S> {
             ..self.cursor.clone()
         });
         self.apply(Commit {
+            partition,
             profiles,
             cursor,
             trace,
@@ -517,6 +707,8 @@ impl<'a, S: Store> Runner<'a, S> {
         self.write(&trace)?;
         self.unflushed += 1;
         if self.unflushed >= self.batch {
+            let cursor = self.line_cursor();
+            self.store.set_cursors(&self.active, &cursor);
             self.store.flush()?;
             self.unflushed = 0;
         }
@@ -532,22 +724,42 @@ impl<'a, S: Store> Runner<'a, S> {
         Ok(())
     }
 
+    /// Counts and (in partition 0, which holds records about the input
+    /// itself) traces a line skipped as `inputError`.
     fn input_error(&mut self, line: u64, message: &str) -> Result<(), RunError> {
         self.summary.input_errors += 1;
+        if !self.active.contains(&0) {
+            return Ok(());
+        }
         let now = self.clock.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
         let record = Record::input_error(now, line, message);
-        self.commit(Vec::new(), vec![record], true)
+        self.commit(0, Vec::new(), vec![record], true)
     }
 }
 
-fn read_key(due: DateTime<Utc>, journey: &str, version: i64) -> TimerKey {
+fn read_key(due: DateTime<Utc>, journey: &str, version: i64, partition: u32) -> TimerKey {
     TimerKey {
         due,
         journey: journey.to_string(),
         version,
         profile: String::new(),
         instance: String::new(),
+        partition,
     }
+}
+
+fn shorter(read: u64, handled: &Cursor) -> RunError {
+    RunError::Refused(format!(
+        "the events file is shorter ({read} bytes) than what this state already handled ({} bytes, {} lines): give the same events file, or start a new state",
+        handled.offset, handled.line
+    ))
+}
+
+fn changed(handled: &Cursor) -> RunError {
+    RunError::Refused(format!(
+        "the first {} lines of the events file are not the ones this state handled: give the same events file (lines may only be appended), or start a new state",
+        handled.line
+    ))
 }
 
 fn trim_line(buf: &[u8]) -> &[u8] {

@@ -22,7 +22,7 @@ impl Store for MemoryStore {
         Ok(self.profiles.get(id).cloned())
     }
 
-    fn audience_members(&mut self, audience: &str) -> Result<Vec<String>, StoreError> {
+    fn audience_members(&mut self, audience: &str, _: u32) -> Result<Vec<String>, StoreError> {
         Ok(self
             .audiences
             .get(audience)
@@ -30,7 +30,11 @@ impl Store for MemoryStore {
             .unwrap_or_default())
     }
 
-    fn next_due(&mut self, until: DateTime<Utc>) -> Result<Option<TimerKey>, StoreError> {
+    fn next_due(
+        &mut self,
+        until: DateTime<Utc>,
+        _: &[u32],
+    ) -> Result<Option<TimerKey>, StoreError> {
         Ok(self.timers.first().filter(|k| k.due <= until).cloned())
     }
 
@@ -53,6 +57,7 @@ impl Store for MemoryStore {
                         version: i.version,
                         profile: state.id.clone(),
                         instance: i.id.clone(),
+                        partition: 0,
                     })
                 })
                 .collect();

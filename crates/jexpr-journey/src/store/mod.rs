@@ -2,10 +2,13 @@
 //! audience reads, the input cursor and the trace outbox. A [`Commit`] is
 //! everything one input changes, applied as one unit; [`Store::flush`] makes
 //! the commits so far durable together. [`MemoryStore`] keeps it all in
-//! memory for one run; [`SqliteStore`] in an embedded database.
+//! memory for one run; [`SqliteStore`] in an embedded database;
+//! [`PostgresStore`] in PostgreSQL, shared by several runner processes that
+//! lease its partitions.
 
 pub mod inspect;
 mod memory;
+// mod postgres;
 mod sqlite;
 
 pub use memory::MemoryStore;
@@ -28,6 +31,8 @@ pub struct TimerKey {
     pub profile: String,
     /// Instance id; empty for an audience read.
     pub instance: String,
+    /// The partition it belongs to (0 in a store with one partition).
+    pub partition: u32,
 }
 
 /// How far the input has been handled, and the run's counters then.
@@ -48,13 +53,17 @@ pub struct Cursor {
 /// Everything one input changed.
 #[derive(Debug, Default)]
 pub struct Commit {
+    /// The partition of the profiles and records (0 in a store with one
+    /// partition; input errors belong to partition 0).
+    pub partition: u32,
     /// Profiles whose state changed (their timers follow their instances).
     pub profiles: Vec<ProfileState>,
     /// Audience reads done (removed).
     pub reads_done: Vec<TimerKey>,
     /// Audience reads to schedule.
     pub reads_scheduled: Vec<TimerKey>,
-    /// The input position after this commit, when it ends a line.
+    /// The input position after this commit, when it ends a line (stores
+    /// with partitions take positions from [`Store::set_cursors`] instead).
     pub cursor: Option<Cursor>,
     /// Trace records written by this input, one JSON line each (no newline).
     pub trace: Vec<String>,
@@ -75,14 +84,26 @@ impl std::fmt::Display for StoreError {
 
 impl std::error::Error for StoreError {}
 
-/// Where the runner keeps state between inputs.
+/// Where the runner keeps state between inputs. A store may split profiles
+/// into partitions (by [`partition_of`]) that several processes lease; the
+/// defaults describe a store with one partition, always held.
 pub trait Store {
     /// A profile's state, if it is known.
     fn profile(&mut self, id: &str) -> Result<Option<ProfileState>, StoreError>;
-    /// Profiles whose status for `audience` is `realized` or `existing`, by id.
-    fn audience_members(&mut self, audience: &str) -> Result<Vec<String>, StoreError>;
-    /// The first timer or audience read due at or before `until`.
-    fn next_due(&mut self, until: DateTime<Utc>) -> Result<Option<TimerKey>, StoreError>;
+    /// Profiles of `partition` whose status for `audience` is `realized` or
+    /// `existing`, by id.
+    fn audience_members(
+        &mut self,
+        audience: &str,
+        partition: u32,
+    ) -> Result<Vec<String>, StoreError>;
+    /// The first timer or audience read of one of `partitions` due at or
+    /// before `until`.
+    fn next_due(
+        &mut self,
+        until: DateTime<Utc>,
+        partitions: &[u32],
+    ) -> Result<Option<TimerKey>, StoreError>;
     /// Applies one input's changes as a unit.
     fn commit(&mut self, commit: Commit) -> Result<(), StoreError>;
     /// How many instances are waiting.
@@ -98,4 +119,45 @@ pub trait Store {
     /// The committed trace records from the one containing byte `offset` on,
     /// each with its start offset (to complete a trace file cut short).
     fn trace_from(&mut self, offset: u64) -> Result<Vec<(u64, String)>, StoreError>;
+
+    /// How many partitions profiles are split into.
+    fn partitions(&self) -> u32 {
+        1
+    }
+    /// Renews this process's leases and takes its share of the partitions
+    /// (after a flush): the partitions it holds now, each with its committed
+    /// input position.
+    fn claim(&mut self) -> Result<Vec<(u32, Cursor)>, StoreError> {
+        Ok(vec![(0, self.cursor()?)])
+    }
+    /// How often [`Store::claim`] must be called to keep the leases.
+    fn renew_every(&self) -> Option<std::time::Duration> {
+        None
+    }
+    /// Records that `partitions` have handled the input up to `cursor`
+    /// (written by the next flush).
+    fn set_cursors(&mut self, _partitions: &[u32], _cursor: &Cursor) {}
+    /// Whether every partition (whoever holds it) has handled the input up
+    /// to `end`.
+    fn finished(&mut self, _end: &Cursor) -> Result<bool, StoreError> {
+        Ok(true)
+    }
+    /// Gives the leases up at the end of a run.
+    fn release(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+/// The partition of a profile: FNV-1a 64 of its id, modulo `partitions`.
+/// Fixed forever for a state, since profiles are stored by it.
+pub fn partition_of(profile: &str, partitions: u32) -> u32 {
+    if partitions <= 1 {
+        return 0;
+    }
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in profile.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    (h % u64::from(partitions)) as u32
 }

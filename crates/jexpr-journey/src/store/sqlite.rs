@@ -310,7 +310,7 @@ impl Store for SqliteStore {
         Ok(Some(state))
     }
 
-    fn audience_members(&mut self, audience: &str) -> Result<Vec<String>, StoreError> {
+    fn audience_members(&mut self, audience: &str, _: u32) -> Result<Vec<String>, StoreError> {
         self.conn
             .prepare_cached(
                 "SELECT profile FROM audience_members WHERE audience = ?1 ORDER BY profile",
@@ -319,7 +319,11 @@ impl Store for SqliteStore {
             .map_err(err("audience members"))
     }
 
-    fn next_due(&mut self, until: DateTime<Utc>) -> Result<Option<TimerKey>, StoreError> {
+    fn next_due(
+        &mut self,
+        until: DateTime<Utc>,
+        _: &[u32],
+    ) -> Result<Option<TimerKey>, StoreError> {
         let until = codec::millis(until);
         let timer: Option<(i64, String, i64, String, String)> = self
             .conn
@@ -346,6 +350,7 @@ impl Store for SqliteStore {
                 version,
                 profile,
                 instance,
+                partition: 0,
             })
         };
         let timer = timer
