@@ -3,14 +3,17 @@
 
 Deterministic (a fixed seed), so the committed files can be regenerated:
     python3 examples/journeys/generate.py examples/journeys
+Larger inputs for tests and benchmarks: generate.py OUT PROFILES LINES.
 """
 import json, random, sys
 from datetime import datetime, timedelta, timezone
 
 out = sys.argv[1] if len(sys.argv) > 1 else "."
+n_profiles = int(sys.argv[2]) if len(sys.argv) > 2 else 600
+n_lines = int(sys.argv[3]) if len(sys.argv) > 3 else 4000
 rng = random.Random(42)
 start = datetime(2024, 5, 1, 8, 0, tzinfo=timezone.utc)
-profiles = [f"user{i:04d}@example.com" for i in range(600)]
+profiles = [f"user{i:04d}@example.com" for i in range(n_profiles)]
 countries = ["FR", "DE", "ES", "US", "GB", "IT"]
 tiers = ["gold", "silver", "bronze", None]
 
@@ -31,7 +34,7 @@ def ts(t):
 
 lines = []
 t = start
-for i in range(4000):
+for i in range(n_lines):
     t += timedelta(seconds=rng.randrange(20, 400))
     p = rng.choice(profiles)
     r = rng.random()

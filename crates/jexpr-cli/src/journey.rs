@@ -4,7 +4,9 @@
 use jexpr_journey::engine::Journeys;
 use jexpr_journey::runner::Runner;
 use jexpr_journey::runner::{open_trace, RunError, Summary};
-use jexpr_journey::store::{Fingerprint, MemoryStore, SqliteStore, Store};
+use jexpr_journey::store::{
+    export, Fingerprint, MemoryStore, PostgresOptions, PostgresStore, SqliteStore, Store,
+};
 use jexpr_journey::{CompiledJourney, JourneyCatalog, Report};
 use serde_json::json;
 use std::io::{BufReader, Write};
@@ -112,8 +114,11 @@ pub struct RunArgs<'a> {
     pub catalog: Option<&'a Path>,
     pub trace: Option<&'a Path>,
     pub until: Option<&'a str>,
-    pub state: Option<&'a Path>,
+    pub state: Option<&'a str>,
     pub commit_every: usize,
+    pub lease_seconds: f64,
+    pub process_name: Option<&'a str>,
+    pub partitions: Option<u32>,
     pub format: Format,
 }
 
@@ -122,46 +127,66 @@ pub fn run(a: RunArgs<'_>) -> ExitCode {
         Ok(u) => u,
         Err(e) => return usage(a.format, &format!("--until: {e}")),
     };
+    let postgres = a.state.is_some_and(export::is_postgres);
+    if postgres && a.trace.is_some() {
+        return usage(a.format, "with a PostgreSQL state the trace is kept in the database: leave --trace out and export it with `jexpr trace --state URL --output FILE`");
+    }
+    if !postgres && (a.process_name.is_some() || a.partitions.is_some()) {
+        return usage(
+            a.format,
+            "--process-name and --partitions are for a PostgreSQL state (--state postgres://…)",
+        );
+    }
+    if !(a.lease_seconds.is_finite() && (1.0..=86_400.0).contains(&a.lease_seconds)) {
+        return usage(a.format, "--lease-seconds must be between 1 and 86400");
+    }
     let (compiled, catalog, fingerprint) = match checked(a.journeys, a.catalog, a.format, true) {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let events = match std::fs::File::open(a.events) {
-        Ok(f) => BufReader::with_capacity(1 << 16, f),
-        Err(e) => {
-            return usage(
-                a.format,
-                &format!("cannot read {}: {e}", a.events.display()),
-            )
-        }
+    let events_path = a.events.to_path_buf();
+    let open_events = move || {
+        std::fs::File::open(&events_path)
+            .map(|f| BufReader::with_capacity(1 << 16, f))
+            .map_err(|e| RunError::Io(format!("cannot read {}: {e}", events_path.display())))
     };
+    if let Err(e) = std::fs::File::open(a.events) {
+        return usage(
+            a.format,
+            &format!("cannot read {}: {e}", a.events.display()),
+        );
+    }
     let mut profiles = match a.profiles.map(std::fs::File::open).transpose() {
         Ok(f) => f.map(BufReader::new),
         Err(e) => return usage(a.format, &format!("cannot read the profiles file: {e}")),
     };
     let journeys = Journeys::new(compiled);
+    let run = Run {
+        journeys,
+        catalog: &catalog,
+        profiles: &mut profiles,
+        open_events,
+        until,
+        commit_every: a.commit_every,
+    };
     let result = match a.state {
-        None => drive(
-            a.trace,
-            MemoryStore::default(),
-            journeys,
-            &catalog,
-            &mut profiles,
-            events,
-            until,
-            a.commit_every,
-        ),
-        Some(path) => match SqliteStore::open(path, &fingerprint) {
-            Ok(store) => drive(
-                a.trace,
-                store,
-                journeys,
-                &catalog,
-                &mut profiles,
-                events,
-                until,
-                a.commit_every,
-            ),
+        None => run.drive(a.trace, MemoryStore::default()),
+        Some(url) if postgres => {
+            let options = PostgresOptions {
+                url: url.to_string(),
+                process: a
+                    .process_name
+                    .map_or_else(default_process_name, str::to_string),
+                lease: std::time::Duration::from_secs_f64(a.lease_seconds),
+                partitions: a.partitions,
+            };
+            match PostgresStore::open(&options, &fingerprint) {
+                Ok(store) => run.drive_shared(store),
+                Err(e) => Err(RunError::Store(e)),
+            }
+        }
+        Some(path) => match SqliteStore::open(Path::new(path), &fingerprint) {
+            Ok(store) => run.drive(a.trace, store),
             Err(e) => Err(RunError::Store(e)),
         },
     };
@@ -189,35 +214,129 @@ pub fn run(a: RunArgs<'_>) -> ExitCode {
                 "read {} lines{errors}, wrote {} trace records, {} instances still waiting; clock at {clock}",
                 summary.lines, summary.records, summary.waiting
             );
+            if summary.partitions > 1 {
+                eprintln!(
+                    "held {} of {} partitions: {}",
+                    summary.held.len(),
+                    summary.partitions,
+                    ranges(&summary.held)
+                );
+            }
         }
     }
     ExitCode::SUCCESS
 }
 
-/// Runs over `store`, writing the trace to `trace` (made consistent with the
-/// store first) or to standard output.
-#[allow(clippy::too_many_arguments)]
-fn drive<S: Store>(
-    trace: Option<&Path>,
-    mut store: S,
+/// One run's inputs, for whichever store keeps its state.
+struct Run<'a, F> {
     journeys: Journeys,
-    catalog: &JourneyCatalog,
-    profiles: &mut Option<BufReader<std::fs::File>>,
-    events: BufReader<std::fs::File>,
+    catalog: &'a JourneyCatalog,
+    profiles: &'a mut Option<BufReader<std::fs::File>>,
+    open_events: F,
     until: Option<chrono::DateTime<chrono::Utc>>,
     commit_every: usize,
-) -> Result<Summary, RunError> {
-    let mut out: Box<dyn Write> = match trace {
-        Some(path) => Box::new(std::io::BufWriter::new(open_trace(path, &mut store)?)),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
-    let runner = Runner::new(journeys, catalog, store, &mut *out).batch(commit_every);
-    let profiles = profiles.as_mut().map(|p| p as &mut dyn std::io::BufRead);
-    runner.run(profiles, events, until)
 }
 
-pub fn inspect(state: &Path, profile: Option<&str>, next: usize, format: Format) -> ExitCode {
-    let mut store = match SqliteStore::open_existing(state) {
+impl<F> Run<'_, F>
+where
+    F: FnMut() -> Result<BufReader<std::fs::File>, RunError>,
+{
+    /// Runs over `store`, writing the trace to `trace` (made consistent with
+    /// the store first) or to standard output.
+    fn drive<S: Store>(self, trace: Option<&Path>, mut store: S) -> Result<Summary, RunError> {
+        let mut out: Box<dyn Write> = match trace {
+            Some(path) => Box::new(std::io::BufWriter::new(open_trace(path, &mut store)?)),
+            None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+        };
+        self.go(store, &mut *out)
+    }
+
+    /// Runs over a store that keeps the trace itself (`jexpr trace` exports it).
+    fn drive_shared<S: Store>(self, store: S) -> Result<Summary, RunError> {
+        self.go(store, &mut std::io::sink())
+    }
+
+    fn go<S: Store>(self, store: S, out: &mut dyn Write) -> Result<Summary, RunError> {
+        let runner = Runner::new(self.journeys, self.catalog, store, out).batch(self.commit_every);
+        let profiles = self
+            .profiles
+            .as_mut()
+            .map(|p| p as &mut dyn std::io::BufRead);
+        runner.run_reopening(profiles, self.open_events, self.until)
+    }
+}
+
+fn default_process_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".into());
+    format!("{host}-{}", std::process::id())
+}
+
+/// `0-3, 8, 10-11`.
+fn ranges(list: &[u32]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < list.len() {
+        let start = list[i];
+        let mut end = start;
+        while i + 1 < list.len() && list[i + 1] == end + 1 {
+            i += 1;
+            end = list[i];
+        }
+        out.push(if start == end {
+            start.to_string()
+        } else {
+            format!("{start}-{end}")
+        });
+        i += 1;
+    }
+    out.join(", ")
+}
+
+pub fn export_trace(state: &str, profile: Option<&str>, output: Option<&Path>) -> ExitCode {
+    let lines = match export::export(state, profile) {
+        Ok(l) => l,
+        Err(e) => return usage(Format::Text, &e.to_string()),
+    };
+    let written = match output {
+        Some(path) => std::fs::File::create(path).and_then(|f| {
+            let mut w = std::io::BufWriter::new(f);
+            for l in &lines {
+                writeln!(w, "{l}")?;
+            }
+            w.flush()
+        }),
+        None => {
+            let mut w = std::io::BufWriter::new(std::io::stdout().lock());
+            lines
+                .iter()
+                .try_for_each(|l| writeln!(w, "{l}"))
+                .and_then(|_| w.flush())
+        }
+    };
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => usage(Format::Text, &format!("cannot write the trace: {e}")),
+    }
+}
+
+pub fn inspect(state: &str, profile: Option<&str>, next: usize, format: Format) -> ExitCode {
+    if export::is_postgres(state) {
+        return match jexpr_journey::store::inspect::inspect_postgres(state, profile) {
+            Ok(v) => {
+                match format {
+                    Format::Json => println!("{v}"),
+                    Format::Text => print!("{}", jexpr_journey::store::inspect::render(&v)),
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => usage(format, &e.to_string()),
+        };
+    }
+    let mut store = match SqliteStore::open_existing(Path::new(state)) {
         Ok(s) => s,
         Err(e) => return usage(format, &e.to_string()),
     };

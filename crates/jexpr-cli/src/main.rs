@@ -59,6 +59,23 @@ enum Command {
         #[arg(long)]
         no_history: bool,
     },
+    /// Export the trace kept in a state (SQLite file or PostgreSQL), ordered
+    /// by time, then profile id, each profile's records in step order.
+    ///
+    /// Example: jexpr trace --state postgres://localhost/jexpr --profile p1 --output p1.jsonl
+    ///
+    /// Exit codes: 0 exported, 2 not a readable jexpr state.
+    Trace {
+        /// The state given to `jexpr run --state`.
+        #[arg(long, value_name = "FILE|URL")]
+        state: String,
+        /// Only this profile's records.
+        #[arg(long, value_name = "ID")]
+        profile: Option<String>,
+        /// Write here instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// Run state: `state inspect`.
     State {
         #[command(subcommand)]
@@ -74,7 +91,10 @@ enum Command {
     /// Example: jexpr run examples/journeys/*.journey.json --catalog examples/journeys/catalog.json
     ///   --profiles examples/journeys/profiles.jsonl --events examples/journeys/events.jsonl --trace trace.jsonl
     ///
-    /// Exit codes: 0 done, 1 invalid journey, 2 usage or unreadable input.
+    /// Several processes: start the same command on each machine with
+    ///   --state postgres://user@db/jexpr --process-name NAME; export with `jexpr trace`.
+    ///
+    /// Exit codes: 0 done, 1 invalid journey, 2 usage, unreadable input or store failure.
     Run {
         /// Journey files (several journeys, and several versions of one, run together).
         #[arg(value_name = "JOURNEY.json", required = true)]
@@ -94,14 +114,27 @@ enum Command {
         /// After the input, move the clock to this instant, firing what falls due.
         #[arg(long, value_name = "RFC3339")]
         until: Option<String>,
-        /// Keep the state in this SQLite file: a second run resumes after the
-        /// last line handled, and a run killed at any instant loses nothing.
-        #[arg(long, value_name = "FILE")]
-        state: Option<PathBuf>,
+        /// Keep the state in this SQLite file, or in PostgreSQL
+        /// (`postgres://user@host:port/db`, shared by several processes): a
+        /// second run resumes after the last line handled, and a run killed
+        /// at any instant loses nothing.
+        #[arg(long, value_name = "FILE|URL")]
+        state: Option<String>,
         /// Inputs per transaction of the state (more is faster, less redoes
         /// less after a crash).
         #[arg(long, value_name = "N", default_value_t = 1000)]
         commit_every: usize,
+        /// PostgreSQL: how long a partition lease lasts without renewal (a
+        /// dead process's partitions are taken over after this).
+        #[arg(long, value_name = "N", default_value_t = 30.0)]
+        lease_seconds: f64,
+        /// PostgreSQL: this process's name in the lease table (default:
+        /// host name and process id).
+        #[arg(long, value_name = "X")]
+        process_name: Option<String>,
+        /// PostgreSQL: partitions of a new state (fixed once created).
+        #[arg(long, value_name = "N")]
+        partitions: Option<u32>,
         /// Summary and errors as text (stderr) or JSON.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
@@ -115,11 +148,13 @@ enum StateCommand {
     ///
     /// Example: jexpr state inspect state.db --profile user0042@example.com
     ///
+    /// On PostgreSQL: the partitions, who holds them and how far each is.
+    ///
     /// Exit codes: 0 shown, 2 not a readable jexpr state.
     Inspect {
-        /// The state file given to `jexpr run --state`.
+        /// The state given to `jexpr run --state` (a file or a postgres:// URL).
         #[arg(value_name = "STATE")]
-        state: PathBuf,
+        state: String,
         /// Show this profile's instances, history and remembered events.
         #[arg(long, value_name = "ID")]
         profile: Option<String>,
@@ -218,6 +253,9 @@ fn main() -> ExitCode {
             until,
             state,
             commit_every,
+            lease_seconds,
+            process_name,
+            partitions,
             format,
         } => journey::run(journey::RunArgs {
             journeys: &journeys,
@@ -228,8 +266,16 @@ fn main() -> ExitCode {
             until: until.as_deref(),
             state: state.as_deref(),
             commit_every,
+            lease_seconds,
+            process_name: process_name.as_deref(),
+            partitions,
             format,
         }),
+        Command::Trace {
+            state,
+            profile,
+            output,
+        } => journey::export_trace(&state, profile.as_deref(), output.as_deref()),
     }
 }
 

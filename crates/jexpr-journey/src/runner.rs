@@ -437,9 +437,11 @@ impl<'a, S: Store> Runner<'a, S> {
     }
 
     fn renew_due(&self) -> bool {
-        self.store
-            .renew_every()
-            .is_some_and(|every| self.renewed.elapsed() >= every)
+        self.store.must_claim()
+            || self
+                .store
+                .renew_every()
+                .is_some_and(|every| self.renewed.elapsed() >= every)
     }
 
     /// Flushes, renews the leases and takes this process's share. The

@@ -35,7 +35,90 @@ pub fn inspect(
         "nextDue": due,
     });
     if let Some(id) = profile {
-        out["profile"] = profile_detail(store, id)?;
+        out["profile"] = profile_detail(id, store.profile(id)?);
+    }
+    Ok(out)
+}
+
+/// The overview of a PostgreSQL state: its partitions (holder, lease,
+/// input position), the processes seen, counts, and one profile if asked.
+pub fn inspect_postgres(url: &str, profile: Option<&str>) -> Result<Json, StoreError> {
+    let mut client = super::PostgresStore::connect_existing(url)?;
+    let pg = |e: postgres::Error| StoreError(format!("cannot read the state: {e}"));
+    let partitions: Vec<Json> = client
+        .query(
+            "SELECT id, owner, generation, GREATEST(EXTRACT(EPOCH FROM expires_at - now()), 0)::float8,
+                    line, clock, next_seq FROM jexpr_partitions ORDER BY id",
+            &[],
+        )
+        .map_err(pg)?
+        .iter()
+        .map(|r| {
+            let clock: Option<i64> = r.get(5);
+            json!({
+                "partition": r.get::<_, i32>(0),
+                "owner": r.get::<_, Option<String>>(1),
+                "generation": r.get::<_, i64>(2),
+                "leaseLeftSeconds": r.get::<_, Option<f64>>(3),
+                "line": r.get::<_, i64>(4),
+                "clock": clock.and_then(|c| codec::instant(c).ok()).map(|t| jexpr::time::format_instant(&t)),
+                "traceRecords": r.get::<_, i64>(6),
+            })
+        })
+        .collect();
+    let runners: Vec<Json> = client
+        .query(
+            "SELECT name, EXTRACT(EPOCH FROM now() - heartbeat)::float8 FROM jexpr_runners ORDER BY name",
+            &[],
+        )
+        .map_err(pg)?
+        .iter()
+        .map(|r| json!({"name": r.get::<_, String>(0), "lastHeartbeatSecondsAgo": r.get::<_, f64>(1)}))
+        .collect();
+    let count = |client: &mut postgres::Client, sql: &str| -> Result<i64, StoreError> {
+        Ok(client.query_one(sql, &[]).map_err(pg)?.get(0))
+    };
+    let profiles = count(&mut client, "SELECT count(*) FROM jexpr_profiles")?;
+    let waiting = count(
+        &mut client,
+        "SELECT COALESCE(SUM(waiting), 0)::bigint FROM jexpr_profiles",
+    )?;
+    let records = count(&mut client, "SELECT count(*) FROM jexpr_trace")?;
+    let mut out = json!({
+        "partitions": partitions,
+        "runners": runners,
+        "profiles": profiles,
+        "waiting": waiting,
+        "traceRecords": records,
+    });
+    if let Some(id) = profile {
+        let row = client
+            .query_opt(
+                "SELECT state, instances FROM jexpr_profiles WHERE id = $1",
+                &[&id],
+            )
+            .map_err(pg)?;
+        let state = match row {
+            None => None,
+            Some(row) => {
+                let damaged = |e: String| {
+                    StoreError(format!(
+                        "the stored state of profile `{id}` is damaged: {e}"
+                    ))
+                };
+                let v: Json = serde_json::from_str(row.get::<_, &str>(0))
+                    .map_err(|e| damaged(e.to_string()))?;
+                let mut state = codec::profile_from_json(id, &v).map_err(damaged)?;
+                let list: Json = serde_json::from_str(row.get::<_, &str>(1))
+                    .map_err(|e| damaged(e.to_string()))?;
+                for v in list.as_array().into_iter().flatten() {
+                    let inst = codec::instance_from_json(v).map_err(damaged)?;
+                    state.instances.insert(inst.journey.clone(), inst);
+                }
+                Some(state)
+            }
+        };
+        out["profile"] = profile_detail(id, state);
     }
     Ok(out)
 }
@@ -97,57 +180,54 @@ fn overview(conn: &rusqlite::Connection, next: usize) -> Result<Overview, StoreE
     Ok((by_node, due, profiles, records))
 }
 
-fn profile_detail(store: &mut SqliteStore, id: &str) -> Result<Json, StoreError> {
-    {
-        let detail = match store.profile(id)? {
-            None => Json::Null,
-            Some(state) => {
-                let instances: Vec<Json> = state
-                    .instances
-                    .values()
-                    .map(codec::instance_to_json)
-                    .map(|mut v| {
-                        // Show instants as text, not milliseconds.
-                        for key in ["enteredAt"] {
-                            if let Some(ms) = v.get(key).and_then(Json::as_i64) {
-                                v[key] = json!(codec::instant(ms)
-                                    .map(|t| jexpr::time::format_instant(&t))
-                                    .unwrap_or_default());
-                            }
-                        }
-                        if let Some(ms) = v.pointer("/waiting/due").and_then(Json::as_i64) {
-                            v["waiting"]["due"] = json!(codec::instant(ms)
-                                .map(|t| jexpr::time::format_instant(&t))
-                                .unwrap_or_default());
-                        }
-                        v
-                    })
-                    .collect();
-                let history: Vec<Json> = state
-                    .history
-                    .iter()
-                    .map(|(j, h)| json!({"journey": j, "entries": h.entries, "lastEntry": jexpr::time::format_instant(&h.last_entry)}))
-                    .collect();
-                json!({"profileId": id, "instances": instances, "history": history, "audiences": state.profile.audiences.to_json()})
+fn profile_detail(id: &str, state: Option<crate::state::ProfileState>) -> Json {
+    let Some(state) = state else {
+        return Json::Null;
+    };
+    let instances: Vec<Json> = state
+        .instances
+        .values()
+        .map(codec::instance_to_json)
+        .map(|mut v| {
+            // Show instants as text, not milliseconds.
+            if let Some(ms) = v.get("enteredAt").and_then(Json::as_i64) {
+                v["enteredAt"] = json!(codec::instant(ms)
+                    .map(|t| jexpr::time::format_instant(&t))
+                    .unwrap_or_default());
             }
-        };
-        Ok(detail)
-    }
+            if let Some(ms) = v.pointer("/waiting/due").and_then(Json::as_i64) {
+                v["waiting"]["due"] = json!(codec::instant(ms)
+                    .map(|t| jexpr::time::format_instant(&t))
+                    .unwrap_or_default());
+            }
+            v
+        })
+        .collect();
+    let history: Vec<Json> = state
+        .history
+        .iter()
+        .map(|(j, h)| json!({"journey": j, "entries": h.entries, "lastEntry": jexpr::time::format_instant(&h.last_entry)}))
+        .collect();
+    json!({"profileId": id, "instances": instances, "history": history, "audiences": state.profile.audiences.to_json()})
 }
 
 /// The overview as text.
 pub fn render(v: &Json) -> String {
     use std::fmt::Write;
     let mut out = String::new();
-    let c = &v["cursor"];
-    let _ = writeln!(
-        out,
-        "input: {} lines handled ({} bytes, {} input errors); clock at {}",
-        c["line"],
-        c["offset"],
-        c["inputErrors"],
-        c["clock"].as_str().unwrap_or("-")
-    );
+    if let Some(parts) = v["partitions"].as_array() {
+        render_partitions(&mut out, parts, v["runners"].as_array());
+    } else {
+        let c = &v["cursor"];
+        let _ = writeln!(
+            out,
+            "input: {} lines handled ({} bytes, {} input errors); clock at {}",
+            c["line"],
+            c["offset"],
+            c["inputErrors"],
+            c["clock"].as_str().unwrap_or("-")
+        );
+    }
     let _ = writeln!(
         out,
         "profiles: {}; instances waiting: {}; trace records: {}",
@@ -229,4 +309,39 @@ pub fn render(v: &Json) -> String {
         }
     }
     out
+}
+
+/// The partitions of a shared state as a table, and the processes seen.
+fn render_partitions(out: &mut String, parts: &[Json], runners: Option<&Vec<Json>>) {
+    use std::fmt::Write;
+    let _ = writeln!(out, "partitions: {}", parts.len());
+    let _ = writeln!(
+        out,
+        "  {:>9}  {:<24} {:>10} {:>10} {:>8}  clock",
+        "partition", "held by", "generation", "lease left", "line"
+    );
+    for p in parts {
+        let lease = match p["leaseLeftSeconds"].as_f64() {
+            Some(s) if p["owner"].is_string() => format!("{s:.1} s"),
+            _ => "-".into(),
+        };
+        let _ = writeln!(
+            out,
+            "  {:>9}  {:<24} {:>10} {:>10} {:>8}  {}",
+            p["partition"],
+            p["owner"].as_str().unwrap_or("(free)"),
+            p["generation"],
+            lease,
+            p["line"],
+            p["clock"].as_str().unwrap_or("-")
+        );
+    }
+    for r in runners.into_iter().flatten() {
+        let _ = writeln!(
+            out,
+            "process {}: last heartbeat {:.1} s ago",
+            r["name"].as_str().unwrap_or(""),
+            r["lastHeartbeatSecondsAgo"].as_f64().unwrap_or(0.0)
+        );
+    }
 }

@@ -6,11 +6,13 @@
 //! [`PostgresStore`] in PostgreSQL, shared by several runner processes that
 //! lease its partitions.
 
+pub mod export;
 pub mod inspect;
 mod memory;
-// mod postgres;
+mod postgres;
 mod sqlite;
 
+pub use self::postgres::{PostgresOptions, PostgresStore, DEFAULT_PARTITIONS};
 pub use memory::MemoryStore;
 pub use sqlite::{Fingerprint, SqliteStore};
 
@@ -133,6 +135,11 @@ pub trait Store {
     /// How often [`Store::claim`] must be called to keep the leases.
     fn renew_every(&self) -> Option<std::time::Duration> {
         None
+    }
+    /// Whether writes were refused (a lease moved on): the runner must
+    /// claim again and redo what is not committed.
+    fn must_claim(&self) -> bool {
+        false
     }
     /// Records that `partitions` have handled the input up to `cursor`
     /// (written by the next flush).

@@ -61,6 +61,38 @@ impl Fingerprint {
         list.sort();
         Fingerprint { journeys: list }
     }
+
+    /// How `stored` (a state's fingerprint) differs from this one, if it does.
+    pub fn differences(&self, stored: &[(String, i64, String)]) -> Option<String> {
+        let mut stored = stored.to_vec();
+        stored.sort();
+        let mut given = self.journeys.clone();
+        given.sort();
+        if stored == given {
+            return None;
+        }
+        let describe = |(id, v, _): &(String, i64, String)| {
+            if id == "(catalog)" {
+                "the catalog".to_string()
+            } else {
+                format!("journey `{id}` version {v}")
+            }
+        };
+        let mut diffs = Vec::new();
+        for s in &stored {
+            match given.iter().find(|g| g.0 == s.0 && g.1 == s.1) {
+                None => diffs.push(format!("{} is not given now", describe(s))),
+                Some(g) if g.2 != s.2 => diffs.push(format!("{} has changed", describe(s))),
+                Some(_) => {}
+            }
+        }
+        for g in &given {
+            if !stored.iter().any(|s| s.0 == g.0 && s.1 == g.1) {
+                diffs.push(format!("{} was not part of this state", describe(g)));
+            }
+        }
+        Some(diffs.join("; "))
+    }
 }
 
 /// The SQLite store.
@@ -251,35 +283,12 @@ fn check(
                 .collect()
         })
         .map_err(|e| StoreError(format!("{name} is damaged: {e}")))?;
-    let mut given = fingerprint.journeys.clone();
-    given.sort();
-    if stored != given {
-        let describe = |(id, v, _): &(String, i64, String)| {
-            if id == "(catalog)" {
-                "the catalog".to_string()
-            } else {
-                format!("journey `{id}` version {v}")
-            }
-        };
-        let mut diffs = Vec::new();
-        for s in &stored {
-            match given.iter().find(|g| g.0 == s.0 && g.1 == s.1) {
-                None => diffs.push(format!("{} is not given now", describe(s))),
-                Some(g) if g.2 != s.2 => diffs.push(format!("{} has changed", describe(s))),
-                Some(_) => {}
-            }
-        }
-        for g in &given {
-            if !stored.iter().any(|s| s.0 == g.0 && s.1 == g.1) {
-                diffs.push(format!("{} was not part of this state", describe(g)));
-            }
-        }
-        return Err(StoreError(format!(
-            "{name} belongs to other journeys: {}; run with the journeys and catalog it was started with, or start a new state",
-            diffs.join("; ")
-        )));
+    match fingerprint.differences(&stored) {
+        Some(diffs) => Err(StoreError(format!(
+            "{name} belongs to other journeys: {diffs}; run with the journeys and catalog it was started with, or start a new state"
+        ))),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 impl Store for SqliteStore {
