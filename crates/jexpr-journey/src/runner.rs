@@ -113,6 +113,9 @@ pub struct Runner<'a, S: Store> {
     held: BTreeSet<u32>,
     /// When the leases were last renewed.
     renewed: Instant,
+    /// The input position before the line being handled: what a flush in
+    /// the middle of the line (firing the timers due before it) records.
+    before: Cursor,
 }
 
 /// How a pass over the events file ended.
@@ -145,6 +148,7 @@ impl<'a, S: Store> Runner<'a, S> {
             ahead: Vec::new(),
             held: BTreeSet::new(),
             renewed: Instant::now(),
+            before: Cursor::default(),
         }
     }
 
@@ -353,6 +357,7 @@ impl<'a, S: Store> Runner<'a, S> {
                     return Ok(pass);
                 }
             }
+            self.before = self.line_cursor();
             buf.clear();
             let read = std::io::Read::take(&mut *events, MAX_LINE_BYTES as u64 + 1)
                 .read_until(b'\n', &mut buf)
@@ -403,6 +408,7 @@ impl<'a, S: Store> Runner<'a, S> {
         if let Some((_, c)) = self.ahead.first() {
             return Err(shorter(self.cursor.offset, c));
         }
+        self.before = self.line_cursor();
         if let Some(until) = until {
             if self.clock.is_none_or(|c| until > c) {
                 self.fire_due(until)?;
@@ -617,6 +623,12 @@ impl<'a, S: Store> Runner<'a, S> {
                 key.due,
             );
             if state == before && records.is_empty() {
+                // Another process took the partition over and moved the
+                // profile on while this one was stopped: its writes will be
+                // refused and it claims again.
+                if self.store.lost(key.partition)? {
+                    return Ok(());
+                }
                 // A timer that changes nothing would fire forever.
                 return Err(RunError::Store(StoreError(format!(
                     "timer {key:?} is stuck"
@@ -704,12 +716,18 @@ impl<'a, S: Store> Runner<'a, S> {
     /// Commits, then writes the commit's records (the store is ahead of the
     /// file, never behind), flushing every `batch` commits.
     fn apply(&mut self, commit: Commit) -> Result<(), RunError> {
+        let line_end = commit.cursor.is_some();
         let trace = commit.trace.clone();
         self.store.commit(commit)?;
         self.write(&trace)?;
         self.unflushed += 1;
         if self.unflushed >= self.batch {
-            let cursor = self.line_cursor();
+            // Only a line's own commit ends it; a timer it fired first does not.
+            let cursor = if line_end {
+                self.line_cursor()
+            } else {
+                self.before.clone()
+            };
             self.store.set_cursors(&self.active, &cursor);
             self.store.flush()?;
             self.unflushed = 0;

@@ -141,6 +141,11 @@ pub trait Store {
     fn must_claim(&self) -> bool {
         false
     }
+    /// Whether this process lost `partition` to another (then what it did
+    /// since the last flush is forgotten and [`Store::must_claim`] is set).
+    fn lost(&mut self, _partition: u32) -> Result<bool, StoreError> {
+        Ok(false)
+    }
     /// Records that `partitions` have handled the input up to `cursor`
     /// (written by the next flush).
     fn set_cursors(&mut self, _partitions: &[u32], _cursor: &Cursor) {}

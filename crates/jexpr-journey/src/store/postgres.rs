@@ -82,6 +82,7 @@ struct PendingTrace {
 /// The PostgreSQL store.
 pub struct PostgresStore {
     client: Client,
+    url: String,
     name: String,
     lease: Duration,
     partitions: u32,
@@ -207,6 +208,7 @@ impl PostgresStore {
             .map_err(pg("prepare"))?;
         Ok(PostgresStore {
             client,
+            url: options.url.clone(),
             name: options.process.clone(),
             lease: options.lease,
             partitions,
@@ -248,6 +250,218 @@ impl PostgresStore {
             )));
         }
         Ok(client)
+    }
+
+    /// After a failed transaction: if the server ended the session (this
+    /// process was stopped inside a transaction for longer than a lease),
+    /// connect again and forget what was not committed; the leases decide
+    /// what this process may still do. Any other failure stops the run.
+    fn after_failure(&mut self, result: Result<(), StoreError>) -> Result<(), StoreError> {
+        let Err(e) = result else { return Ok(()) };
+        if !self.client.is_closed() {
+            return Err(e);
+        }
+        let client = connect(&self.url, self.lease)
+            .map_err(|again| StoreError(format!("{e}; connecting again failed: {again}")))?;
+        self.client = client;
+        self.select_profile = self
+            .client
+            .prepare("SELECT state, instances FROM jexpr_profiles WHERE id = $1")
+            .map_err(pg("prepare"))?;
+        self.forget();
+        Ok(())
+    }
+
+    fn try_flush(&mut self) -> Result<(), StoreError> {
+        if self.lost {
+            // Everything since the refused flush built on forgotten state.
+            self.forget();
+            return Ok(());
+        }
+        let mut touched: BTreeSet<u32> = self.cursors.keys().copied().collect();
+        touched.extend(self.trace.iter().map(|t| t.partition));
+        touched.extend(self.dirty.values().map(|(p, _)| *p));
+        touched.extend(self.reads_done.iter().map(|k| k.partition));
+        touched.extend(self.reads_scheduled.iter().map(|k| k.partition));
+        if touched.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.client.transaction().map_err(pg("begin"))?;
+        // The fence: each partition's row is updated only while this process
+        // still holds it under the same generation; the row lock also makes
+        // a concurrent take-over wait for this transaction.
+        for p in &touched {
+            let Some(held) = self.held.get(p) else {
+                drop(tx);
+                self.forget();
+                return Ok(());
+            };
+            let c = self.cursors.get(p);
+            let updated = match c {
+                Some(c) => tx.execute(
+                    "UPDATE jexpr_partitions SET line = $3, byte_offset = $4, hash = $5, clock = $6, input_errors = $7, next_seq = $8
+                     WHERE id = $1 AND owner = $2 AND generation = $9",
+                    &[
+                        &(*p as i32),
+                        &self.name,
+                        &(c.line as i64),
+                        &(c.offset as i64),
+                        &(c.hash as i64),
+                        &c.clock.map(codec::millis),
+                        &(c.input_errors as i64),
+                        &held.next_seq,
+                        &held.generation,
+                    ],
+                ),
+                None => tx.execute(
+                    "UPDATE jexpr_partitions SET next_seq = $3 WHERE id = $1 AND owner = $2 AND generation = $4",
+                    &[&(*p as i32), &self.name, &held.next_seq, &held.generation],
+                ),
+            }
+            .map_err(pg("partition lease"))?;
+            if updated != 1 {
+                drop(tx);
+                self.forget();
+                return Ok(());
+            }
+        }
+        let profiles: Vec<(u32, ProfileState)> = self.dirty.drain().map(|(_, v)| v).collect();
+        write_profiles(&mut tx, &profiles)?;
+        write_timers(&mut tx, &self.reads_done, &self.reads_scheduled)?;
+        if !self.trace.is_empty() {
+            let parts: Vec<i32> = self.trace.iter().map(|t| t.partition as i32).collect();
+            let seqs: Vec<i64> = self.trace.iter().map(|t| t.seq).collect();
+            let lines: Vec<&str> = self.trace.iter().map(|t| t.line.as_str()).collect();
+            tx.execute(
+                "INSERT INTO jexpr_trace SELECT * FROM unnest($1::int[], $2::bigint[], $3::text[])",
+                &[&parts, &seqs, &lines],
+            )
+            .map_err(pg("trace"))?;
+        }
+        tx.commit().map_err(pg("cannot commit"))?;
+        self.reads_done.clear();
+        self.reads_scheduled.clear();
+        self.trace.clear();
+        self.cursors.clear();
+        Ok(())
+    }
+
+    fn try_claim(&mut self) -> Result<Vec<(u32, Cursor)>, StoreError> {
+        let lease_ms = self.lease.as_millis().min(i64::MAX as u128) as i64;
+        let mut tx = self.client.transaction().map_err(pg("begin"))?;
+        tx.execute(
+            "INSERT INTO jexpr_runners VALUES ($1, now()) ON CONFLICT (name) DO UPDATE SET heartbeat = now()",
+            &[&self.name],
+        )
+        .map_err(pg("heartbeat"))?;
+        let live: i64 = tx
+            .query_one(
+                "SELECT count(*) FROM jexpr_runners WHERE heartbeat > now() - $1 * interval '1 millisecond'",
+                &[&(lease_ms as f64)],
+            )
+            .map_err(pg("runners"))?
+            .get(0);
+        let live = u32::try_from(live.max(1)).unwrap_or(u32::MAX);
+        let share = self.partitions.div_ceil(live);
+        // Renew what is still ours; what is not has been taken over.
+        let ids: Vec<i32> = self.held.keys().map(|p| *p as i32).collect();
+        let gens: Vec<i64> = self.held.values().map(|h| h.generation).collect();
+        let renewed: BTreeSet<u32> = tx
+            .query(
+                "UPDATE jexpr_partitions p SET expires_at = now() + $2 * interval '1 millisecond'
+                 FROM unnest($3::int[], $4::bigint[]) AS h(id, generation)
+                 WHERE p.id = h.id AND p.generation = h.generation AND p.owner = $1 RETURNING p.id",
+                &[&self.name, &(lease_ms as f64), &ids, &gens],
+            )
+            .map_err(pg("renew leases"))?
+            .into_iter()
+            .map(|r| r.get::<_, i32>(0) as u32)
+            .collect();
+        self.held.retain(|p, _| renewed.contains(p));
+        // More than the fair share (a process joined): give the rest back.
+        while self.held.len() > share as usize {
+            let Some((p, h)) = self.held.pop_last() else {
+                break;
+            };
+            tx.execute(
+                "UPDATE jexpr_partitions SET owner = NULL, expires_at = NULL WHERE id = $1 AND owner = $2 AND generation = $3",
+                &[&(p as i32), &self.name, &h.generation],
+            )
+            .map_err(pg("release"))?;
+        }
+        // Less: take free or expired partitions (and our own from before a
+        // restart), each under a new generation that fences the old holder.
+        let mut taken = Vec::new();
+        let room = share as usize - self.held.len().min(share as usize);
+        if room > 0 {
+            let held: Vec<i32> = self.held.keys().map(|p| *p as i32).collect();
+            let rows = tx
+                .query(
+                    "WITH free AS (
+                        SELECT id FROM jexpr_partitions
+                        WHERE (owner IS NULL OR expires_at < now() OR owner = $1) AND NOT (id = ANY($3))
+                        ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED)
+                     UPDATE jexpr_partitions p SET owner = $1, generation = p.generation + 1,
+                        expires_at = now() + $2 * interval '1 millisecond'
+                     FROM free WHERE p.id = free.id RETURNING p.id, p.generation, p.next_seq",
+                    &[&self.name, &(lease_ms as f64), &held, &(room as i64)],
+                )
+                .map_err(pg("claim"))?;
+            for r in rows {
+                let p = r.get::<_, i32>(0) as u32;
+                self.held.insert(
+                    p,
+                    Held {
+                        generation: r.get(1),
+                        next_seq: r.get(2),
+                    },
+                );
+                taken.push(p);
+            }
+        }
+        tx.commit().map_err(pg("cannot commit the leases"))?;
+        if self.lost {
+            // What was in memory included refused writes: reload it all.
+            self.lost = false;
+            self.timers.clear();
+            self.timers_of.clear();
+            let all: Vec<u32> = self.held.keys().copied().collect();
+            self.load_timers(&all)?;
+            // Trace numbering goes on from what is committed.
+            for p in &all {
+                let next: i64 = self
+                    .client
+                    .query_one(
+                        "SELECT next_seq FROM jexpr_partitions WHERE id = $1",
+                        &[&(*p as i32)],
+                    )
+                    .map_err(pg("partitions"))?
+                    .get(0);
+                if let Some(h) = self.held.get_mut(p) {
+                    h.next_seq = next;
+                }
+            }
+        } else {
+            // Partitions given up or lost leave the index; new ones join it.
+            let held = &self.held;
+            self.timers.retain(|k| held.contains_key(&k.partition));
+            self.timers_of.retain(|_, keys| {
+                keys.first()
+                    .is_some_and(|k| held.contains_key(&k.partition))
+            });
+            self.load_timers(&taken)?;
+        }
+        let ids: Vec<i32> = self.held.keys().map(|p| *p as i32).collect();
+        let rows = self
+            .client
+            .query(
+                "SELECT id, line, byte_offset, hash, clock, input_errors FROM jexpr_partitions WHERE id = ANY($1) ORDER BY id",
+                &[&ids],
+            )
+            .map_err(pg("cursors"))?;
+        rows.iter()
+            .map(|r| Ok((r.get::<_, i32>(0) as u32, cursor_of(r, 1)?)))
+            .collect()
     }
 
     /// Forgets everything not committed, after writes were refused.
@@ -589,7 +803,13 @@ impl Store for PostgresStore {
         }
         for k in commit.reads_done {
             self.timers.remove(&k);
-            self.reads_done.push(k);
+            // A read scheduled since the last flush is not in the table yet.
+            match self.reads_scheduled.iter().position(|s| *s == k) {
+                Some(i) => {
+                    self.reads_scheduled.swap_remove(i);
+                }
+                None => self.reads_done.push(k),
+            }
         }
         for k in commit.reads_scheduled {
             self.timers.insert(k.clone());
@@ -627,77 +847,8 @@ impl Store for PostgresStore {
     }
 
     fn flush(&mut self) -> Result<(), StoreError> {
-        if self.lost {
-            // Everything since the refused flush built on forgotten state.
-            self.forget();
-            return Ok(());
-        }
-        let mut touched: BTreeSet<u32> = self.cursors.keys().copied().collect();
-        touched.extend(self.trace.iter().map(|t| t.partition));
-        touched.extend(self.dirty.values().map(|(p, _)| *p));
-        touched.extend(self.reads_done.iter().map(|k| k.partition));
-        touched.extend(self.reads_scheduled.iter().map(|k| k.partition));
-        if touched.is_empty() {
-            return Ok(());
-        }
-        let mut tx = self.client.transaction().map_err(pg("begin"))?;
-        // The fence: each partition's row is updated only while this process
-        // still holds it under the same generation; the row lock also makes
-        // a concurrent take-over wait for this transaction.
-        for p in &touched {
-            let Some(held) = self.held.get(p) else {
-                drop(tx);
-                self.forget();
-                return Ok(());
-            };
-            let c = self.cursors.get(p);
-            let updated = match c {
-                Some(c) => tx.execute(
-                    "UPDATE jexpr_partitions SET line = $3, byte_offset = $4, hash = $5, clock = $6, input_errors = $7, next_seq = $8
-                     WHERE id = $1 AND owner = $2 AND generation = $9",
-                    &[
-                        &(*p as i32),
-                        &self.name,
-                        &(c.line as i64),
-                        &(c.offset as i64),
-                        &(c.hash as i64),
-                        &c.clock.map(codec::millis),
-                        &(c.input_errors as i64),
-                        &held.next_seq,
-                        &held.generation,
-                    ],
-                ),
-                None => tx.execute(
-                    "UPDATE jexpr_partitions SET next_seq = $3 WHERE id = $1 AND owner = $2 AND generation = $4",
-                    &[&(*p as i32), &self.name, &held.next_seq, &held.generation],
-                ),
-            }
-            .map_err(pg("partition lease"))?;
-            if updated != 1 {
-                drop(tx);
-                self.forget();
-                return Ok(());
-            }
-        }
-        let profiles: Vec<(u32, ProfileState)> = self.dirty.drain().map(|(_, v)| v).collect();
-        write_profiles(&mut tx, &profiles)?;
-        write_timers(&mut tx, &self.reads_done, &self.reads_scheduled)?;
-        if !self.trace.is_empty() {
-            let parts: Vec<i32> = self.trace.iter().map(|t| t.partition as i32).collect();
-            let seqs: Vec<i64> = self.trace.iter().map(|t| t.seq).collect();
-            let lines: Vec<&str> = self.trace.iter().map(|t| t.line.as_str()).collect();
-            tx.execute(
-                "INSERT INTO jexpr_trace SELECT * FROM unnest($1::int[], $2::bigint[], $3::text[])",
-                &[&parts, &seqs, &lines],
-            )
-            .map_err(pg("trace"))?;
-        }
-        tx.commit().map_err(pg("cannot commit"))?;
-        self.reads_done.clear();
-        self.reads_scheduled.clear();
-        self.trace.clear();
-        self.cursors.clear();
-        Ok(())
+        let result = self.try_flush();
+        self.after_failure(result)
     }
 
     fn trace_bytes(&mut self) -> Result<u64, StoreError> {
@@ -713,121 +864,13 @@ impl Store for PostgresStore {
     }
 
     fn claim(&mut self) -> Result<Vec<(u32, Cursor)>, StoreError> {
-        let lease_ms = self.lease.as_millis().min(i64::MAX as u128) as i64;
-        let mut tx = self.client.transaction().map_err(pg("begin"))?;
-        tx.execute(
-            "INSERT INTO jexpr_runners VALUES ($1, now()) ON CONFLICT (name) DO UPDATE SET heartbeat = now()",
-            &[&self.name],
-        )
-        .map_err(pg("heartbeat"))?;
-        let live: i64 = tx
-            .query_one(
-                "SELECT count(*) FROM jexpr_runners WHERE heartbeat > now() - $1 * interval '1 millisecond'",
-                &[&(lease_ms as f64)],
-            )
-            .map_err(pg("runners"))?
-            .get(0);
-        let live = u32::try_from(live.max(1)).unwrap_or(u32::MAX);
-        let share = self.partitions.div_ceil(live);
-        // Renew what is still ours; what is not has been taken over.
-        let ids: Vec<i32> = self.held.keys().map(|p| *p as i32).collect();
-        let gens: Vec<i64> = self.held.values().map(|h| h.generation).collect();
-        let renewed: BTreeSet<u32> = tx
-            .query(
-                "UPDATE jexpr_partitions p SET expires_at = now() + $2 * interval '1 millisecond'
-                 FROM unnest($3::int[], $4::bigint[]) AS h(id, generation)
-                 WHERE p.id = h.id AND p.generation = h.generation AND p.owner = $1 RETURNING p.id",
-                &[&self.name, &(lease_ms as f64), &ids, &gens],
-            )
-            .map_err(pg("renew leases"))?
-            .into_iter()
-            .map(|r| r.get::<_, i32>(0) as u32)
-            .collect();
-        self.held.retain(|p, _| renewed.contains(p));
-        // More than the fair share (a process joined): give the rest back.
-        while self.held.len() > share as usize {
-            let Some((p, h)) = self.held.pop_last() else {
-                break;
-            };
-            tx.execute(
-                "UPDATE jexpr_partitions SET owner = NULL, expires_at = NULL WHERE id = $1 AND owner = $2 AND generation = $3",
-                &[&(p as i32), &self.name, &h.generation],
-            )
-            .map_err(pg("release"))?;
-        }
-        // Less: take free or expired partitions (and our own from before a
-        // restart), each under a new generation that fences the old holder.
-        let mut taken = Vec::new();
-        let room = share as usize - self.held.len().min(share as usize);
-        if room > 0 {
-            let held: Vec<i32> = self.held.keys().map(|p| *p as i32).collect();
-            let rows = tx
-                .query(
-                    "WITH free AS (
-                        SELECT id FROM jexpr_partitions
-                        WHERE (owner IS NULL OR expires_at < now() OR owner = $1) AND NOT (id = ANY($3))
-                        ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED)
-                     UPDATE jexpr_partitions p SET owner = $1, generation = p.generation + 1,
-                        expires_at = now() + $2 * interval '1 millisecond'
-                     FROM free WHERE p.id = free.id RETURNING p.id, p.generation, p.next_seq",
-                    &[&self.name, &(lease_ms as f64), &held, &(room as i64)],
-                )
-                .map_err(pg("claim"))?;
-            for r in rows {
-                let p = r.get::<_, i32>(0) as u32;
-                self.held.insert(
-                    p,
-                    Held {
-                        generation: r.get(1),
-                        next_seq: r.get(2),
-                    },
-                );
-                taken.push(p);
+        match self.try_claim() {
+            Err(e) => {
+                self.after_failure(Err(e))?;
+                self.try_claim()
             }
+            ok => ok,
         }
-        tx.commit().map_err(pg("cannot commit the leases"))?;
-        if self.lost {
-            // What was in memory included refused writes: reload it all.
-            self.lost = false;
-            self.timers.clear();
-            self.timers_of.clear();
-            let all: Vec<u32> = self.held.keys().copied().collect();
-            self.load_timers(&all)?;
-            // Trace numbering goes on from what is committed.
-            for p in &all {
-                let next: i64 = self
-                    .client
-                    .query_one(
-                        "SELECT next_seq FROM jexpr_partitions WHERE id = $1",
-                        &[&(*p as i32)],
-                    )
-                    .map_err(pg("partitions"))?
-                    .get(0);
-                if let Some(h) = self.held.get_mut(p) {
-                    h.next_seq = next;
-                }
-            }
-        } else {
-            // Partitions given up or lost leave the index; new ones join it.
-            let held = &self.held;
-            self.timers.retain(|k| held.contains_key(&k.partition));
-            self.timers_of.retain(|_, keys| {
-                keys.first()
-                    .is_some_and(|k| held.contains_key(&k.partition))
-            });
-            self.load_timers(&taken)?;
-        }
-        let ids: Vec<i32> = self.held.keys().map(|p| *p as i32).collect();
-        let rows = self
-            .client
-            .query(
-                "SELECT id, line, byte_offset, hash, clock, input_errors FROM jexpr_partitions WHERE id = ANY($1) ORDER BY id",
-                &[&ids],
-            )
-            .map_err(pg("cursors"))?;
-        rows.iter()
-            .map(|r| Ok((r.get::<_, i32>(0) as u32, cursor_of(r, 1)?)))
-            .collect()
     }
 
     fn renew_every(&self) -> Option<Duration> {
@@ -836,6 +879,23 @@ impl Store for PostgresStore {
 
     fn must_claim(&self) -> bool {
         self.lost
+    }
+
+    fn lost(&mut self, partition: u32) -> Result<bool, StoreError> {
+        let generation = self.held.get(&partition).map(|h| h.generation);
+        let current = self
+            .client
+            .query_opt(
+                "SELECT generation FROM jexpr_partitions WHERE id = $1 AND owner = $2",
+                &[&(partition as i32), &self.name],
+            )
+            .map_err(pg("partition lease"))?
+            .map(|r| r.get::<_, i64>(0));
+        if generation.is_some() && current == generation {
+            return Ok(false);
+        }
+        self.forget();
+        Ok(true)
     }
 
     fn set_cursors(&mut self, partitions: &[u32], cursor: &Cursor) {
