@@ -41,8 +41,9 @@ port = $port
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$dir'
 max_connections = 100
-# A throwaway cluster: durability across power loss is not under test.
-fsync = off
+# A throwaway cluster: durability across power loss is not under test
+# (benchmarks set JEXPR_PG_FSYNC=on to measure what a real server pays).
+fsync = ${JEXPR_PG_FSYNC:-off}
 CONF
 chmod a+r "$dir/data/postgresql.conf" 2>/dev/null || true
 ctl="$as $bin/pg_ctl -D $dir/data -l $dir/log"

@@ -131,7 +131,9 @@ fn input(dir: &Path, lines: usize) -> (PathBuf, PathBuf) {
                     "exited"
                 }
             ),
-            _ => format!(r#"{{"time": "{time}", "event": "Nope"}}"#),
+            // Input errors: traced once, by the holder of partition 0.
+            _ if i % 2 == 0 => format!(r#"{{"time": "{time}", "event": "Nope"}}"#),
+            _ => format!(r#"{{"time": "{time}", "profileId": "{p}", "profile": 5}}"#),
         };
         events.push_str(&line);
         events.push('\n');

@@ -35,7 +35,7 @@ pub fn profile_to_json(state: &ProfileState) -> Json {
         .map(|f| json!({"dataSource": f.data_source, "fieldGroup": f.field_group, "params": f.params, "data": f.data}))
         .collect();
     json!({
-        "dataSources": state.profile.data_sources,
+        "dataSources": *state.profile.data_sources,
         "audiences": state.profile.audiences.to_json(),
         "fetches": fetches,
         "history": history,
@@ -54,7 +54,8 @@ pub fn profile_from_json(id: &str, v: &Json) -> Result<ProfileState, String> {
             .get("dataSources")
             .and_then(Json::as_object)
             .cloned()
-            .unwrap_or_default(),
+            .unwrap_or_default()
+            .into(),
         audiences: o
             .get("audiences")
             .and_then(Json::as_object)

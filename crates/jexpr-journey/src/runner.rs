@@ -181,9 +181,11 @@ impl<'a, S: Store> Runner<'a, S> {
                 .ok_or_else(|| RunError::Profiles(n, "missing `profileId` (a string)".into()))?;
             let mut profile = Profile::default();
             if let Some(d) = doc.get("dataSources") {
-                profile.data_sources = d.as_object().cloned().ok_or_else(|| {
-                    RunError::Profiles(n, "`dataSources` must be an object".into())
-                })?;
+                profile.data_sources = d
+                    .as_object()
+                    .cloned()
+                    .ok_or_else(|| RunError::Profiles(n, "`dataSources` must be an object".into()))?
+                    .into();
             }
             merge_audiences(&mut profile, doc.get("audiences"))
                 .map_err(|m| RunError::Profiles(n, m))?;
@@ -581,19 +583,29 @@ impl<'a, S: Store> Runner<'a, S> {
         let Some(id) = doc.get("profileId").and_then(Json::as_str) else {
             return self.input_error(n, "a profile update needs `profileId` (a string)");
         };
+        // The line is checked whole before it is applied: an invalid update
+        // is an input error (partition 0's to trace), and changes nothing.
+        let data_sources = match doc.get("profile") {
+            None => None,
+            Some(p) => match p.as_object() {
+                Some(m) => Some(m.clone()),
+                None => return self.input_error(n, "`profile` must be an object of data sources"),
+            },
+        };
+        let mut audiences = Profile::default();
+        if let Err(m) = merge_audiences(&mut audiences, doc.get("audiences")) {
+            return self.input_error(n, &m);
+        }
         let partition = partition_of(id, self.summary.partitions);
         if !self.active.contains(&partition) {
             return Ok(());
         }
         let mut state = self.state(id)?;
-        if let Some(p) = doc.get("profile") {
-            match p.as_object() {
-                Some(m) => state.profile.data_sources = m.clone(),
-                None => return self.input_error(n, "`profile` must be an object of data sources"),
-            }
+        if let Some(m) = data_sources {
+            state.profile.data_sources = m.into();
         }
-        if let Err(m) = merge_audiences(&mut state.profile, doc.get("audiences")) {
-            return self.input_error(n, &m);
+        for (name, status) in &audiences.audiences {
+            state.profile.audiences.insert(name.clone(), status.clone());
         }
         self.commit(partition, vec![state], Vec::new(), true)
     }
@@ -613,7 +625,11 @@ impl<'a, S: Store> Runner<'a, S> {
                 continue;
             }
             let state = self.state(&key.profile)?;
-            let before = state.clone();
+            // What the timer must change: its instance, or its wait.
+            let before = state
+                .instances
+                .get(&key.journey)
+                .map(|i| (i.id.clone(), i.node.clone(), i.waiting.clone()));
             let (state, records) = engine::step(
                 &self.journeys,
                 state,
@@ -622,7 +638,11 @@ impl<'a, S: Store> Runner<'a, S> {
                 },
                 key.due,
             );
-            if state == before && records.is_empty() {
+            let after = state
+                .instances
+                .get(&key.journey)
+                .map(|i| (i.id.clone(), i.node.clone(), i.waiting.clone()));
+            if after == before && records.is_empty() {
                 // Another process took the partition over and moved the
                 // profile on while this one was stopped: its writes will be
                 // refused and it claims again.

@@ -132,8 +132,9 @@ pub struct Fetch {
 /// A profile's data at a moment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Profile {
-    /// Data source → field group → data.
-    pub data_sources: serde_json::Map<String, Json>,
+    /// Data source → field group → data (shared: every step that walks an
+    /// instance reads it, and it changes only on a profile update).
+    pub data_sources: std::sync::Arc<serde_json::Map<String, Json>>,
     /// Audience → status (`realized`, `existing`, `exited`).
     pub audiences: SmallMap<String>,
     /// Parameterised reads.

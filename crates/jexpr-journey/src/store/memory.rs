@@ -18,8 +18,10 @@ pub struct MemoryStore {
 }
 
 impl Store for MemoryStore {
+    /// Hands the state over rather than copying it: the runner commits
+    /// every state it reads (or the run stops).
     fn profile(&mut self, id: &str) -> Result<Option<ProfileState>, StoreError> {
-        Ok(self.profiles.get(id).cloned())
+        Ok(self.profiles.remove(id))
     }
 
     fn audience_members(&mut self, audience: &str, _: u32) -> Result<Vec<String>, StoreError> {

@@ -90,7 +90,9 @@ impl std::error::Error for StoreError {}
 /// into partitions (by [`partition_of`]) that several processes lease; the
 /// defaults describe a store with one partition, always held.
 pub trait Store {
-    /// A profile's state, if it is known.
+    /// A profile's state, if it is known, to be stepped and committed. A
+    /// store may hand over the state it holds: the caller commits every
+    /// state it reads, or stops the run.
     fn profile(&mut self, id: &str) -> Result<Option<ProfileState>, StoreError>;
     /// Profiles of `partition` whose status for `audience` is `realized` or
     /// `existing`, by id.

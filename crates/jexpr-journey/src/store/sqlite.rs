@@ -179,6 +179,12 @@ impl SqliteStore {
         }
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(err("pragma"))?;
+        // Every commit replaces a profile's memberships by profile id; an
+        // index only (states made before it have it added, same format).
+        conn.execute_batch(
+            "CREATE INDEX IF NOT EXISTS audience_members_profile ON audience_members(profile)",
+        )
+        .map_err(err("cannot index audience members"))?;
         let mut store = SqliteStore {
             conn,
             in_transaction: false,
