@@ -48,6 +48,10 @@ CREATE TABLE jexpr_trace(partition INTEGER NOT NULL, seq BIGINT NOT NULL, line T
     PRIMARY KEY(partition, seq));
 ";
 
+/// Profiles kept in memory between flushes, at most (then forgotten and read
+/// again as needed).
+const MAX_CACHED: usize = 200_000;
+
 /// Advisory lock key under which a state is created and set up.
 const SETUP_LOCK: i64 = 0x6a65_7870_7200;
 
@@ -93,6 +97,9 @@ pub struct PostgresStore {
     timers_of: HashMap<String, Vec<TimerKey>>,
     /// Changes since the last flush.
     dirty: HashMap<String, (u32, ProfileState)>,
+    /// Committed states of profiles of held partitions: no other process
+    /// writes them while the lease holds, so they need not be read again.
+    cache: HashMap<String, (u32, ProfileState)>,
     reads_done: Vec<TimerKey>,
     reads_scheduled: Vec<TimerKey>,
     trace: Vec<PendingTrace>,
@@ -216,6 +223,7 @@ impl PostgresStore {
             timers: BTreeSet::new(),
             timers_of: HashMap::new(),
             dirty: HashMap::new(),
+            cache: HashMap::new(),
             reads_done: Vec::new(),
             reads_scheduled: Vec::new(),
             trace: Vec::new(),
@@ -339,6 +347,12 @@ impl PostgresStore {
             .map_err(pg("trace"))?;
         }
         tx.commit().map_err(pg("cannot commit"))?;
+        if self.cache.len() + profiles.len() > MAX_CACHED {
+            self.cache.clear();
+        }
+        for (p, state) in profiles {
+            self.cache.insert(state.id.clone(), (p, state));
+        }
         self.reads_done.clear();
         self.reads_scheduled.clear();
         self.trace.clear();
@@ -444,6 +458,7 @@ impl PostgresStore {
         } else {
             // Partitions given up or lost leave the index; new ones join it.
             let held = &self.held;
+            self.cache.retain(|_, (p, _)| held.contains_key(p));
             self.timers.retain(|k| held.contains_key(&k.partition));
             self.timers_of.retain(|_, keys| {
                 keys.first()
@@ -467,6 +482,7 @@ impl PostgresStore {
     /// Forgets everything not committed, after writes were refused.
     fn forget(&mut self) {
         self.dirty.clear();
+        self.cache.clear();
         self.reads_done.clear();
         self.reads_scheduled.clear();
         self.trace.clear();
@@ -709,9 +725,13 @@ fn cursor_of(row: &postgres::Row, at: usize) -> Result<Cursor, StoreError> {
 }
 
 impl Store for PostgresStore {
+    /// Hands over the pending or cached state (the runner commits it back).
     fn profile(&mut self, id: &str) -> Result<Option<ProfileState>, StoreError> {
-        if let Some((_, state)) = self.dirty.get(id) {
-            return Ok(Some(state.clone()));
+        if let Some((_, state)) = self.dirty.remove(id) {
+            return Ok(Some(state));
+        }
+        if let Some((_, state)) = self.cache.remove(id) {
+            return Ok(Some(state));
         }
         let row = self
             .client
