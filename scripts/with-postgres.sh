@@ -53,5 +53,5 @@ trap cleanup EXIT
 
 export JEXPR_TEST_POSTGRES="postgres://postgres@127.0.0.1:$port/postgres"
 export JEXPR_TEST_PG_CTL="$ctl"
-echo "with-postgres: PostgreSQL $("$bin/postgres" --version | awk '{print $NF}') at $JEXPR_TEST_POSTGRES" >&2
+echo "with-postgres: PostgreSQL $("$bin/postgres" --version | awk '{print $3}') at $JEXPR_TEST_POSTGRES" >&2
 "$@"
