@@ -328,11 +328,11 @@ fn render_partitions(out: &mut String, parts: &[Json], runners: Option<&Vec<Json
         let _ = writeln!(
             out,
             "  {:>9}  {:<24} {:>10} {:>10} {:>8}  {}",
-            p["partition"],
+            p["partition"].to_string(),
             p["owner"].as_str().unwrap_or("(free)"),
-            p["generation"],
+            p["generation"].to_string(),
             lease,
-            p["line"],
+            p["line"].to_string(),
             p["clock"].as_str().unwrap_or("-")
         );
     }
