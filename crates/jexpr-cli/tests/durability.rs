@@ -393,3 +393,69 @@ fn state_inspect_shows_where_the_run_is() {
     assert_eq!(out.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn trace_export_orders_the_stored_trace_by_time_then_profile() {
+    let dir = temp_dir("export");
+    let events = Path::new(ROOT).join("examples/journeys/events.jsonl");
+    let trace = dir.join("trace.jsonl");
+    let state = dir.join("state.db");
+    let out = jexpr(&run_args(&events, &trace, Some(&state), "1000"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written = std::fs::read_to_string(&trace).expect("trace");
+    let out = jexpr(&[
+        "trace".into(),
+        "--state".into(),
+        state.display().to_string(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let exported = String::from_utf8(out.stdout).expect("utf-8");
+    // The same records...
+    let mut a: Vec<&str> = written.lines().collect();
+    let mut b: Vec<&str> = exported.lines().collect();
+    assert_eq!(a.len(), b.len());
+    // ...ordered by (time, profile id), each profile's in the order written.
+    let key = |l: &str| {
+        let v: serde_json::Value = serde_json::from_str(l).expect("JSON");
+        (
+            v["time"].as_str().unwrap_or("").to_string(),
+            v["profileId"].as_str().unwrap_or("").to_string(),
+        )
+    };
+    assert!(b.windows(2).all(|w| key(w[0]) <= key(w[1])));
+    let of = |lines: &[&str], who: &str| -> Vec<String> {
+        lines
+            .iter()
+            .filter(|l| key(l).1 == who)
+            .map(|l| l.to_string())
+            .collect()
+    };
+    for who in ["user0282@example.com", "user0001@example.com", ""] {
+        assert_eq!(of(&a, who), of(&b, who), "{who}");
+    }
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
+    // One profile's records only.
+    let out = jexpr(&[
+        "trace".into(),
+        "--state".into(),
+        state.display().to_string(),
+        "--profile".into(),
+        "user0282@example.com".into(),
+    ]);
+    let one = String::from_utf8(out.stdout).expect("utf-8");
+    assert_eq!(
+        one.lines().map(String::from).collect::<Vec<_>>(),
+        of(&written.lines().collect::<Vec<_>>(), "user0282@example.com")
+    );
+    assert!(!one.is_empty());
+}
