@@ -74,7 +74,7 @@ pub fn check_argument(check: Check, arg: &TExpr, catalog: &Catalog) -> Result<()
         },
         Check::Regex => match text.map(compile_regex) {
             Some(Err(e)) => Err(Diagnostic::new("E0403", arg.span, "invalid regular expression")
-                .with_label(first_line(&e.to_string()))
+                .with_label(regex_reason(&e.to_string()))
                 .with_help("the syntax is the `regex` crate's: no look-around and no back-references; write `\\\\.` for a literal dot")),
             _ => Ok(()),
         },
@@ -128,10 +128,11 @@ pub fn check_argument(check: Check, arg: &TExpr, catalog: &Catalog) -> Result<()
     }
 }
 
-fn first_line(text: &str) -> String {
-    text.lines()
-        .rev()
-        .find(|l| l.starts_with("error:"))
-        .unwrap_or(text.lines().next().unwrap_or(""))
-        .to_string()
+/// The regex crate's own one-line reason (`unclosed group`), without its
+/// `error:` prefix: the diagnostic already says it is an error.
+fn regex_reason(text: &str) -> String {
+    match text.lines().rev().find_map(|l| l.strip_prefix("error:")) {
+        Some(reason) => reason.trim().to_string(),
+        None => text.lines().next().unwrap_or("").to_string(),
+    }
 }
