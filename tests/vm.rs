@@ -196,6 +196,21 @@ fn lists_of_many_field_reads_fit_the_operand_stack() {
     );
 }
 
+#[test]
+fn an_invalid_pattern_read_from_data_says_why_once() {
+    let doc = serde_json::json!({"events": {"E": {"p": "("}}});
+    let catalog = Catalog::infer(&doc);
+    let ctx = Context::from_json(&doc).expect("context");
+    let program = Compiler::new(&catalog)
+        .compile(r#"matchRegExp("a", @{E.p})"#)
+        .expect("compiles");
+    let err = program.eval(&ctx).expect_err("an invalid pattern");
+    assert_eq!(
+        err.message,
+        "invalid regular expression `(`: unclosed group"
+    );
+}
+
 fn edge_context() -> serde_json::Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/edge-context.json");
     serde_json::from_str(&std::fs::read_to_string(path).expect("context")).expect("json")

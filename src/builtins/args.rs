@@ -127,7 +127,11 @@ pub fn regex<'v>(args: &'v [Value<'_>], i: usize) -> Result<Cow<'v, regex::Regex
             cached_regex(text).map(Cow::Owned).map_err(|e| {
                 format!(
                     "invalid regular expression `{text}`: {}",
-                    e.to_string().lines().last().unwrap_or("")
+                    e.to_string()
+                        .lines()
+                        .last()
+                        .map(|l| l.trim_start_matches("error:").trim())
+                        .unwrap_or("")
                 )
             })
         }
