@@ -44,6 +44,26 @@ enum Command {
         #[arg(long, value_name = "ZONE")]
         tz: Option<String>,
     },
+    /// Print an expression in canonical form (the form `jexpr` itself
+    /// prints: spacing, parentheses only where needed, one quote style).
+    ///
+    /// Examples:
+    ///   jexpr fmt '@{E.a}>1 and(@{E.b}=="x")'     prints  @{E.a} > 1 and @{E.b} == "x"
+    ///   jexpr fmt --check --file condition.jexpr   fails if the file is not canonical
+    ///
+    /// Exit codes: 0 printed (or already canonical with --check), 1 syntax
+    /// error (or not canonical with --check), 2 usage error.
+    Fmt {
+        /// Print nothing; fail (exit 1) unless the text is already canonical.
+        #[arg(long)]
+        check: bool,
+        /// Read the expression from this file.
+        #[arg(long, value_name = "F", conflicts_with = "expr")]
+        file: Option<PathBuf>,
+        /// The expression (`-` reads it from standard input).
+        #[arg(value_name = "EXPR")]
+        expr: Option<String>,
+    },
     /// Try expressions interactively against sample events.
     Repl {
         /// Catalog of events, data sources and audiences (LANGUAGE.md section 8).
@@ -227,6 +247,7 @@ fn main() -> ExitCode {
             history,
             no_history,
         } => repl(catalog, context, history, no_history),
+        Command::Fmt { check, file, expr } => fmt(check, file.as_deref(), expr.as_deref()),
         Command::Journey {
             command:
                 JourneyCommand::Check {
@@ -279,9 +300,32 @@ fn main() -> ExitCode {
     }
 }
 
+/// A result as `eval` prints it: the canonical display, with `null` written
+/// out (an empty line would look like an empty string).
+fn shown(value: &jexpr::Value<'_>) -> String {
+    if value.is_null() {
+        "null".into()
+    } else {
+        value.display()
+    }
+}
+
+/// What snippets call the source: the file's path, or `expression`.
+fn source_name(input: &Input) -> String {
+    match (&input.file, input.expr.as_deref()) {
+        (Some(path), _) => path.display().to_string(),
+        (None, Some("-")) => "<stdin>".into(),
+        _ => "expression".into(),
+    }
+}
+
 /// Reads the expression text from the argument, `--file` or standard input.
 fn read_source(input: &Input) -> Result<String, String> {
-    match (&input.file, input.expr.as_deref()) {
+    read_text(input.file.as_deref(), input.expr.as_deref())
+}
+
+fn read_text(file: Option<&std::path::Path>, expr: Option<&str>) -> Result<String, String> {
+    match (file, expr) {
         (Some(path), _) => jexpr_journey::read_limited(path)
             .map_err(|e| format!("cannot read expression file {}: {e}", path.display())),
         (None, Some("-")) => {
@@ -297,6 +341,29 @@ fn read_source(input: &Input) -> Result<String, String> {
         (None, None) => {
             Err("no expression given: pass EXPR, --file F, or - for standard input".into())
         }
+    }
+}
+
+fn fmt(check: bool, file: Option<&std::path::Path>, expr: Option<&str>) -> ExitCode {
+    let src = match read_text(file, expr) {
+        Ok(src) => src,
+        Err(message) => return usage_error(&message),
+    };
+    let name = file.map_or_else(|| "expression".to_string(), |p| p.display().to_string());
+    let ast = match jexpr::parse(&src) {
+        Ok(ast) => ast,
+        Err(diags) => return report_compile_errors(Format::Text, &name, &src, &diags),
+    };
+    let canonical = jexpr::print(&ast);
+    if !check {
+        println!("{canonical}");
+        return ExitCode::SUCCESS;
+    }
+    if src.trim_end_matches(['\n', '\r']) == canonical {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("{name} is not in canonical form; `jexpr fmt` prints it as:\n{canonical}");
+        ExitCode::from(EXIT_COMPILE)
     }
 }
 
@@ -354,11 +421,13 @@ fn check(input: &Input, expect: Option<&str>) -> ExitCode {
     };
     let typed = match jexpr::check(&src, &catalog) {
         Ok(typed) => typed,
-        Err(diags) => return report_compile_errors(input.format, &src, &diags),
+        Err(diags) => {
+            return report_compile_errors(input.format, &source_name(input), &src, &diags)
+        }
     };
     if let Some(expected) = &expected {
         if let Err(d) = typed.expect(expected) {
-            return report_compile_errors(input.format, &src, &[d]);
+            return report_compile_errors(input.format, &source_name(input), &src, &[d]);
         }
     }
     if input.format == Format::Json {
@@ -402,7 +471,9 @@ fn eval(input: &Input, now: Option<&str>, tz: Option<&str>) -> ExitCode {
     }
     let program = match Compiler::new(&catalog).compile(&src) {
         Ok(p) => p,
-        Err(diags) => return report_compile_errors(input.format, &src, &diags),
+        Err(diags) => {
+            return report_compile_errors(input.format, &source_name(input), &src, &diags)
+        }
     };
     match program.eval(&ctx) {
         Ok(value) => {
@@ -412,7 +483,7 @@ fn eval(input: &Input, now: Option<&str>, tz: Option<&str>) -> ExitCode {
                     json!({ "type": program.ty().to_string(), "value": value.to_json() })
                 );
             } else {
-                println!("{}", value.display());
+                println!("{}", shown(&value));
             }
             ExitCode::SUCCESS
         }
@@ -426,7 +497,7 @@ fn eval(input: &Input, now: Option<&str>, tz: Option<&str>) -> ExitCode {
                 let mut stderr = StandardStream::stderr(color_choice());
                 diagnostic::emit_eval_error(
                     &mut stderr,
-                    "expression",
+                    &source_name(input),
                     &src,
                     &err.message,
                     err.span,
@@ -483,7 +554,7 @@ fn color_choice() -> ColorChoice {
     }
 }
 
-fn report_compile_errors(format: Format, src: &str, diags: &[Diagnostic]) -> ExitCode {
+fn report_compile_errors(format: Format, name: &str, src: &str, diags: &[Diagnostic]) -> ExitCode {
     match format {
         Format::Json => {
             let errors: Vec<_> = diags
@@ -504,7 +575,7 @@ fn report_compile_errors(format: Format, src: &str, diags: &[Diagnostic]) -> Exi
         }
         Format::Text => {
             let mut stderr = StandardStream::stderr(color_choice());
-            diagnostic::emit(&mut stderr, "expression", src, diags);
+            diagnostic::emit(&mut stderr, name, src, diags);
         }
     }
     ExitCode::from(EXIT_COMPILE)

@@ -343,3 +343,77 @@ fn expression_from_stdin_and_file() {
     );
     let _ = std::fs::remove_file(&file);
 }
+
+#[test]
+fn eval_prints_null_as_null_and_the_empty_string_as_an_empty_line() {
+    let out = jexpr(&["eval", "null"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "null\n");
+    let out = jexpr(&["eval", "\"\""]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "\n");
+}
+
+fn jexpr_stdin(args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_jexpr"))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn jexpr");
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(input.as_bytes()).expect("write stdin");
+    }
+    child.wait_with_output().expect("wait")
+}
+
+/// Every expression input of the test suite that parses.
+fn input_files() -> Vec<std::path::PathBuf> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/inputs");
+    let mut dirs = vec![root];
+    let mut files = Vec::new();
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("inputs").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "jexpr") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn fmt_is_idempotent_over_every_input_file() {
+    let mut formatted = 0;
+    for path in input_files() {
+        let out = jexpr(&["fmt", "--file", path.to_str().expect("utf-8 path")]);
+        if out.status.code() == Some(1) {
+            // A syntax error: reported with the file's name, nothing printed.
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains(path.to_str().unwrap_or("")), "{err}");
+            assert!(out.stdout.is_empty());
+            continue;
+        }
+        assert_eq!(out.status.code(), Some(0), "{}", path.display());
+        let once = String::from_utf8(out.stdout).expect("utf-8");
+        let twice = jexpr_stdin(&["fmt", "-"], &once);
+        assert_eq!(
+            String::from_utf8_lossy(&twice.stdout),
+            once,
+            "{}",
+            path.display()
+        );
+        let check = jexpr_stdin(&["fmt", "--check", "-"], &once);
+        assert_eq!(check.status.code(), Some(0), "{}", path.display());
+        formatted += 1;
+    }
+    assert!(formatted > 100, "only {formatted} inputs formatted");
+    let out = jexpr(&["fmt", "--check", "1+2"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 + 2"));
+}
