@@ -1,10 +1,13 @@
 //! Language services for editors and REPLs: completion at a cursor, whether
-//! an input is complete, and "did you mean" over names.
+//! an input is complete, "did you mean" over names, and the builtins'
+//! documentation.
 
 mod complete;
+mod functions;
 
 pub use crate::suggest::closest;
 pub use complete::complete;
+pub use functions::{function, functions, FunctionDoc};
 
 use crate::syntax::lexer::{closer_of, Lexer, TokKind};
 

@@ -154,28 +154,34 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
             sig(&[p(ListNum)], Decimal, avg_list),
             sig(&[p(Num), p(Num)], Decimal, avg_pair),
         ],
-    ),
-    pure("count", Aggregation, &[sig(&[p(AnyList)], Integer, count)]),
+    )
+    .doc("decimal `avg([10,3,8])` → 7.0; `avg(10.2, 3)` → 6.6"),
+    pure("count", Aggregation, &[sig(&[p(AnyList)], Integer, count)])
+    .doc("`true` `true` `3` integer, non-null elements `count([10,2,10,null])` → 3"),
     pure(
         "countOnlyNull",
         Aggregation,
         &[sig(&[p(AnyList)], Integer, count_only_null)],
-    ),
+    )
+    .doc("integer `countOnlyNull([10,2,10,null])` → 1"),
     pure(
         "countWithNull",
         Aggregation,
         &[sig(&[p(AnyList)], Integer, count_with_null)],
-    ),
+    )
+    .doc("integer `countWithNull([10,2,10,null])` → 4"),
     pure(
         "distinctCount",
         Aggregation,
         &[sig(&[p(AnyList)], Integer, distinct_count)],
-    ),
+    )
+    .doc("integer `distinctCount([10,2,10,null])` → 2"),
     pure(
         "distinctCountWithNull",
         Aggregation,
         &[sig(&[p(AnyList)], Integer, distinct_count_with_null)],
-    ),
+    )
+    .doc("integer `distinctCountWithNull([10,2,10,null])` → 3"),
     pure(
         "max",
         Aggregation,
@@ -183,7 +189,8 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
             sig(&[p(ListOrdered)], T, max_list),
             sig(&[p(Ordered), p(Ordered)], T, max_pair),
         ],
-    ),
+    )
+    .doc("element type `max([10,3,8])` → 10; `max([10,null,8])` → 10; `min([10,3,8])` → 3; `min([10,null,8])` → 8"),
     pure(
         "min",
         Aggregation,
@@ -191,7 +198,8 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
             sig(&[p(ListOrdered)], T, min_list),
             sig(&[p(Ordered), p(Ordered)], T, min_pair),
         ],
-    ),
+    )
+    .doc("element type `max([10,3,8])` → 10; `max([10,null,8])` → 10; `min([10,3,8])` → 3; `min([10,null,8])` → 8"),
     pure(
         "sum",
         Aggregation,
@@ -201,5 +209,6 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
             sig(&[p(Integer), p(Integer)], Integer, sum_int_pair),
             sig(&[p(Decimal), p(Decimal)], Decimal, sum_dec_pair),
         ],
-    ),
+    )
+    .doc("| `sum([10,3,8])` → 21; `sum([10.5,null,8.1])` → 18.6"),
 ];

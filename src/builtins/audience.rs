@@ -18,6 +18,7 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
         overloads: MEMBER,
         nulls: Nulls::Propagate,
         pure: false,
+        doc: "boolean — true if the profile's membership status for that audience is `realized` or `existing`; `exited` or unknown → false. The argument must be a string constant. `inSegment(\"men over 50\")`",
     },
     Builtin {
         name: "inAudience",
@@ -25,5 +26,6 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
         overloads: MEMBER,
         nulls: Nulls::Propagate,
         pure: false,
+        doc: "boolean — true if the profile's membership status for that audience is `realized` or `existing`; `exited` or unknown → false. The argument must be a string constant. `inSegment(\"men over 50\")`",
     },
 ];

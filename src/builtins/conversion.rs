@@ -165,7 +165,8 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
             sig(&[p(Decimal)], Boolean, bool_of_number),
             sig(&[p(Boolean)], Boolean, identity),
         ],
-    ),
+    )
+    .doc("string: true iff it equals \"true\" ignoring case; number: true iff ≠ 0. `toBool(\"true\")` → true, `toBool(1)` → true, `toBool(\"this is not a boolean\")` → false"),
     pure(
         "toInteger",
         Conversion,
@@ -176,7 +177,8 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
             sig(&[p(Boolean)], Integer, int_of_bool),
             sig(&[p(DateTime)], Integer, int_of_date_time),
         ],
-    ),
+    )
+    .doc("string parsed (surrounding spaces not allowed; bad text → evaluation error), decimal truncated toward zero (`1.5` → 1, `-1.5` → -1), boolean 1/0, dateTime → epoch milliseconds. `toInteger(\"4\")` → 4"),
     pure(
         "toDecimal",
         Conversion,
@@ -187,12 +189,14 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
             sig(&[p(Boolean)], Decimal, dec_of_bool),
             sig(&[p(DateTime)], Decimal, dec_of_date_time),
         ],
-    ),
+    )
+    .doc("`toDecimal(\"4.0\")` → 4.0; `toDecimal(1)` → 1.0; dateTime → epoch ms"),
     pure(
         "toString",
         Conversion,
         &[sig(&[p(Scalar)], String, to_string)],
-    ),
+    )
+    .doc("canonical display; dateTime is converted to UTC first; duration → its milliseconds as text (`toString(toDuration(\"PT4S\"))` → \"4000\"); `toString(4)` → \"4\"; `toString(1.5)` → \"1.5\"; boolean → \"true\"/\"false\""),
     pure(
         "toDateTime",
         Conversion,
@@ -209,7 +213,8 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
                 date_time_in_zone,
             ),
         ],
-    ),
+    )
+    .doc("toDateTime(string): ISO-8601 with offset or `Z`; also accepts a zone id in brackets `2011-12-03T10:15:30+01:00[Europe/Paris]` toDateTime(integer): epoch milliseconds, UTC: `toDateTime(1560762190189)` → `2019-06-17T09:03:10.189Z` toDateTime(string zoneIdConstant, dateTimeOnly): that local time in that zone"),
     pure(
         "toDateTimeOnly",
         Conversion,
@@ -221,7 +226,8 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
             ),
             sig(&[p(DateTime)], DateTimeOnly, date_time_only_of_date_time),
         ],
-    ),
+    )
+    .doc("toDateTimeOnly(string): `\"YYYY-MM-DD\"` (midnight) or local ISO date-time: `toDateTimeOnly(\"2016-08-18\")` → `2016-08-18T00:00:00` toDateTimeOnly(dateTime): the local date-time at the value's own offset"),
     pure(
         "toDateOnly",
         Conversion,
@@ -234,7 +240,8 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
             sig(&[p(DateTime)], DateOnly, date_only_of_date_time),
             sig(&[p(DateTimeOnly)], DateOnly, date_only_of_local),
         ],
-    ),
+    )
+    .doc("toDateOnly(string), toDateOnly(dateTime), toDateOnly(dateTimeOnly): `toDateOnly(\"2016-08-18\")` → `2016-08-18`"),
     pure(
         "toDuration",
         Conversion,
@@ -246,5 +253,6 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
             ),
             sig(&[p(Integer)], Duration, duration_of_millis),
         ],
-    ),
+    )
+    .doc("toDuration(string): Java `Duration.parse` grammar: optional sign, `P`, optional `nD`, then `T` and any of `nH nM n.nS` in that order, each number may carry its own sign, letters in either case, `.` or `,` as decimal point, at least one section: `PT5S`, `PT20.345S`, `PT15M`, `PT10H`, `P2D` (= 48 h), `P2DT3H4M`, `PT-6H3M` (−6 h +3 min), `-PT6H3M` (−6 h −3 min), `-PT-6H+3M` (+6 h −3 min). Bad text → evaluation error (compile error for a constant) toDuration(integer): milliseconds: `toDuration(500)`, `toDuration(4000)` = 4 s"),
 ];

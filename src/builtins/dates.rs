@@ -195,6 +195,7 @@ const fn clock(name: &'static str, overloads: &'static [Overload]) -> Builtin {
         overloads,
         nulls: Nulls::Propagate,
         pure: false,
+        doc: "",
     }
 }
 
@@ -209,11 +210,13 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
             sig(&[], DateTime, now),
             sig(&[c(String, Check::Zone)], DateTime, now_in_zone),
         ],
-    ),
+    )
+    .doc("now(): dateTime, UTC now(string zoneId): dateTime at that zone: at 06:30Z, `now(\"Europe/Paris\")` → `…T08:30:00+02:00` in summer"),
     clock(
         "currentTimeInMillis",
         &[sig(&[], Integer, current_time_in_millis)],
-    ),
+    )
+    .doc("integer epoch ms"),
     clock(
         "nowWithDelta",
         &[
@@ -232,39 +235,48 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
                 now_with_delta,
             ),
         ],
-    ),
+    )
+    .doc("now plus delta `years|months|days|hours|minutes|seconds`; months/years use calendar arithmetic clamped to the month's last day (Jan 31 + 1 month → Feb 28/29); days are calendar days in the zone (DST aware)"),
     clock(
         "inLastDays",
         &[sig(&[p(DateTime), p(Integer)], Boolean, in_last_days)],
-    ),
+    )
+    .doc("true iff `now − n units ≤ t ≤ now`"),
     clock(
         "inLastHours",
         &[sig(&[p(DateTime), p(Integer)], Boolean, in_last_hours)],
-    ),
+    )
+    .doc("true iff `now − n units ≤ t ≤ now`"),
     clock(
         "inLastMonths",
         &[sig(&[p(DateTime), p(Integer)], Boolean, in_last_months)],
-    ),
+    )
+    .doc("true iff `now − n units ≤ t ≤ now`"),
     clock(
         "inLastYears",
         &[sig(&[p(DateTime), p(Integer)], Boolean, in_last_years)],
-    ),
+    )
+    .doc("true iff `now − n units ≤ t ≤ now`"),
     clock(
         "inNextDays",
         &[sig(&[p(DateTime), p(Integer)], Boolean, in_next_days)],
-    ),
+    )
+    .doc("true iff `now ≤ t ≤ now + n units`"),
     clock(
         "inNextHours",
         &[sig(&[p(DateTime), p(Integer)], Boolean, in_next_hours)],
-    ),
+    )
+    .doc("true iff `now ≤ t ≤ now + n units`"),
     clock(
         "inNextMonths",
         &[sig(&[p(DateTime), p(Integer)], Boolean, in_next_months)],
-    ),
+    )
+    .doc("true iff `now ≤ t ≤ now + n units`"),
     clock(
         "inNextYears",
         &[sig(&[p(DateTime), p(Integer)], Boolean, in_next_years)],
-    ),
+    )
+    .doc("true iff `now ≤ t ≤ now + n units`"),
     calendar(
         "setHours",
         &[
@@ -275,14 +287,16 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
                 set_hours_local,
             ),
         ],
-    ),
+    )
+    .doc("same value with the hour-of-day set (in the value's own offset/zone); `setHours(toDateTime('2010-12-12T01:11:00Z'), 4)` → `2010-12-12T04:11:00Z`"),
     calendar(
         "setDays",
         &[
             sig(&[p(DateTime), p(Integer)], DateTime, set_days),
             sig(&[p(DateTimeOnly), p(Integer)], DateTimeOnly, set_days_local),
         ],
-    ),
+    )
+    .doc("day-of-month set; `setDays(toDateTime('2010-12-12T01:11:00Z'), 25)` → `2010-12-25T01:11:00Z`; an impossible date (Feb 30) is an evaluation error"),
     calendar(
         "updateTimeZone",
         &[sig(
@@ -290,5 +304,6 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
             DateTime,
             update_time_zone,
         )],
-    ),
+    )
+    .doc("same instant shown at that zone: `updateTimeZone(toDateTime(\"2019-08-28T08:15:30.123-07:00\"), \"Europe/Paris\")` → `2019-08-28T17:15:30.123+02:00`"),
 ];

@@ -265,6 +265,7 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
         overloads: &[sig(&[p(T), p(ListT)], Boolean, is_in)],
         nulls: Nulls::Handle,
         pure: true,
+        doc: "boolean: `in(4,[4,5,3,4])` → true; `in(8,[4,5,3,4])` → false; `in(null, l)` → false",
     },
     Builtin {
         name: "intersect",
@@ -272,6 +273,7 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
         overloads: &[sig(&[p(ListT), p(ListT)], ListT, intersect)],
         nulls: Nulls::Handle,
         pure: true,
+        doc: "elements of the first list also in the second, in first-list order, without duplicates: `intersect([\"sports\",\"news\",\"documentary\"], [\"sports\",\"movies\",\"documentary\"])` → `[\"sports\",\"documentary\"]` (the vendor reference prints a wrong result here); a null list → `[]`",
     },
     pure(
         "distinct",
@@ -280,7 +282,8 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
             sig(&[p(ListT)], ListT, distinct),
             sig(&[p(ListObject), p(String)], ListObject, distinct_key),
         ],
-    ),
+    )
+    .doc("distinct(listX): first occurrences, nulls dropped: `distinct([10,2,10,null])` → `[10, 2]` distinct(listObject[, string key]), distinctWithNull(listObject[, key]): objects equal on all fields, or on the key field"),
     pure(
         "distinctWithNull",
         Lists,
@@ -292,7 +295,8 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
                 distinct_key_with_null,
             ),
         ],
-    ),
+    )
+    .doc("distinctWithNull(listX): `distinctWithNull([10,2,10,null])` → `[10, 2, null]` distinct(listObject[, string key]), distinctWithNull(listObject[, key]): objects equal on all fields, or on the key field"),
     pure(
         "filter",
         Lists,
@@ -301,12 +305,14 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
             ListObject,
             filter,
         )],
-    ),
+    )
+    .doc("objects whose `key` field is in `values`"),
     pure(
         "getListItem",
         Lists,
         &[sig(&[p(ListT), p(Integer)], T, get_list_item)],
-    ),
+    )
+    .doc("element or null: `getListItem([10, 2, 3], 1)` → 2; `getListItem([\"A\",\"B\",\"C\"], 2)` → \"C\""),
     pure(
         "limit",
         Lists,
@@ -314,8 +320,10 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
             sig(&[p(ListT), p(Integer)], ListT, limit),
             sig(&[p(ListT), p(Integer), p(Boolean)], ListT, limit_from),
         ],
-    ),
-    pure("listSize", Lists, &[sig(&[p(AnyList)], Integer, list_size)]),
+    )
+    .doc("`limit([\"A\",\"B\",\"C\",\"D\",\"E\"], 3)` → `[\"A\",\"B\",\"C\"]`; `limit(…, 3, false)` → `[\"C\",\"D\",\"E\"]`"),
+    pure("listSize", Lists, &[sig(&[p(AnyList)], Integer, list_size)])
+    .doc("integer, nulls included: `listSize([10,2,3])` → 3"),
     pure(
         "serializeList",
         Lists,
@@ -324,7 +332,8 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
             String,
             serialize_list,
         )],
-    ),
+    )
+    .doc("`serializeList([\"Hello\",\"World\"], \" \", false)` → `\"Hello World\"`; with `\",\", true` → `\"\\\"Hello\\\",\\\"World\\\"\"`"),
     pure(
         "sort",
         Lists,
@@ -336,5 +345,6 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
                 sort_by_key,
             ),
         ],
-    ),
+    )
+    .doc("natural order; nulls last [jexpr]: `sort([\"A\",\"C\",\"B\"], true)` → `[\"A\",\"B\",\"C\"]`; `sort([1,3,2], false)` → `[3,2,1]`"),
 ];

@@ -37,12 +37,14 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
             sig(&[p(Decimal)], Integer, round),
             sig(&[p(Integer)], Integer, identity),
         ],
-    ),
+    )
+    .doc("integer, nearest with ties toward +∞ (Java `Math.round`): `round(3.14)` → 3, `round(3.54)` → 4, `round(-3.14)` → -3, `round(3)` → 3, `round(2.5)` → 3, `round(-2.5)` → -2"),
     Builtin {
         name: "random",
         category: Math,
         overloads: &[sig(&[], Decimal, random)],
         nulls: Nulls::Propagate,
         pure: false,
+        doc: "decimal in [0, 1); seedable for tests",
     },
 ];

@@ -104,6 +104,16 @@ pub struct Builtin {
     /// Depends only on its arguments, so constant calls may be folded at
     /// compile time (not `now`, `random`, audiences, …).
     pub pure: bool,
+    /// What it does, with the documented examples (LANGUAGE.md section 7),
+    /// for `jexpr functions` and the REPL's `:doc`.
+    pub doc: &'static str,
+}
+
+impl Builtin {
+    /// The same builtin with its documentation.
+    pub(crate) const fn doc(self, doc: &'static str) -> Builtin {
+        Builtin { doc, ..self }
+    }
 }
 
 impl fmt::Debug for Builtin {
@@ -176,6 +186,7 @@ pub(crate) const fn pure(
         overloads,
         nulls: Nulls::Propagate,
         pure: true,
+        doc: "",
     }
 }
 

@@ -219,6 +219,7 @@ const fn handles_null(name: &'static str, overloads: &'static [super::Overload])
         overloads,
         nulls: Nulls::Handle,
         pure: true,
+        doc: "",
     }
 }
 
@@ -230,22 +231,26 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
             sig(&[p(String), p(String)], String, concat),
             sig(&[p(ListString)], String, concat_list),
         ],
-    ),
+    )
+    .doc("`concat(\"Hello\",\"World\")` → \"HelloWorld\"; `concat([\"Hello\",\" \",\"World\"])` → \"Hello World\""),
     pure(
         "contain",
         Strings,
         &[sig(&[p(String), p(String)], Boolean, contain)],
-    ),
+    )
+    .doc("`contain(\"rowing is great\", \"great\")` → true; `containIgnoreCase(\"rowing is great\", \"GREAT\")` → true"),
     pure(
         "containIgnoreCase",
         Strings,
         &[sig(&[p(String), p(String)], Boolean, contain_ignore_case)],
-    ),
+    )
+    .doc("`contain(\"rowing is great\", \"great\")` → true; `containIgnoreCase(\"rowing is great\", \"GREAT\")` → true"),
     pure(
         "startWith",
         Strings,
         &[sig(&[p(String), p(String)], Boolean, start_with)],
-    ),
+    )
+    .doc("`startWith(\"Hello World\", \"Hello\")` → true; `startWith(\"Hello World\", \"World\")` → false; `startWithIgnoreCase(\"rowing is great\", \"RO\")` → true"),
     pure(
         "startWithIgnoreCase",
         Strings,
@@ -254,43 +259,56 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
             Boolean,
             start_with_ignore_case,
         )],
-    ),
+    )
+    .doc("`startWith(\"Hello World\", \"Hello\")` → true; `startWith(\"Hello World\", \"World\")` → false; `startWithIgnoreCase(\"rowing is great\", \"RO\")` → true"),
     pure(
         "endWith",
         Strings,
         &[sig(&[p(String), p(String)], Boolean, end_with)],
-    ),
+    )
+    .doc("`endWith(\"Hello World\", \"World\")` → true; `endWithIgnoreCase(\"rowing is great\", \"AT\")` → true"),
     pure(
         "endWithIgnoreCase",
         Strings,
         &[sig(&[p(String), p(String)], Boolean, end_with_ignore_case)],
-    ),
+    )
+    .doc("`endWith(\"Hello World\", \"World\")` → true; `endWithIgnoreCase(\"rowing is great\", \"AT\")` → true"),
     pure(
         "equalIgnoreCase",
         Strings,
         &[sig(&[p(String), p(String)], Boolean, equal_ignore_case)],
-    ),
+    )
+    .doc("`equalIgnoreCase(\"rowing is great\", \"rowing is GREAT\")` → true"),
     pure(
         "notEqualIgnoreCase",
         Strings,
         &[sig(&[p(String), p(String)], Boolean, not_equal_ignore_case)],
-    ),
+    )
+    .doc("`equalIgnoreCase(\"rowing is great\", \"rowing is GREAT\")` → true"),
     pure(
         "indexOf",
         Strings,
         &[sig(&[p(String), p(String)], Integer, index_of)],
-    ),
+    )
+    .doc("integer, −1 if absent: `indexOf(\"Hello\", \"l\")` → 2; `lastIndexOf(\"Hello\", \"l\")` → 3"),
     pure(
         "lastIndexOf",
         Strings,
         &[sig(&[p(String), p(String)], Integer, last_index_of)],
-    ),
-    handles_null("isEmpty", &[sig(&[p(String)], Boolean, is_empty)]),
-    handles_null("isNotEmpty", &[sig(&[p(String)], Boolean, is_not_empty)]),
-    pure("length", Strings, &[sig(&[p(String)], Integer, length)]),
-    pure("lower", Strings, &[sig(&[p(String)], String, to_lower)]),
-    pure("upper", Strings, &[sig(&[p(String)], String, to_upper)]),
-    pure("trim", Strings, &[sig(&[p(String)], String, trim)]),
+    )
+    .doc("integer, −1 if absent: `indexOf(\"Hello\", \"l\")` → 2; `lastIndexOf(\"Hello\", \"l\")` → 3"),
+    handles_null("isEmpty", &[sig(&[p(String)], Boolean, is_empty)])
+    .doc("`isEmpty(\"\")` → true; `isNotEmpty(\"hello\")` → true; on `null`: isEmpty → true, isNotEmpty → false [jexpr]"),
+    handles_null("isNotEmpty", &[sig(&[p(String)], Boolean, is_not_empty)])
+    .doc("`isEmpty(\"\")` → true; `isNotEmpty(\"hello\")` → true; on `null`: isEmpty → true, isNotEmpty → false [jexpr]"),
+    pure("length", Strings, &[sig(&[p(String)], Integer, length)])
+    .doc("`length(\"Hello World\")` → 11"),
+    pure("lower", Strings, &[sig(&[p(String)], String, to_lower)])
+    .doc("`lower(\"A\")` → \"a\"; `upper(\"b\")` → \"B\"; `trim(\" Hello \")` → \"Hello\""),
+    pure("upper", Strings, &[sig(&[p(String)], String, to_upper)])
+    .doc("`lower(\"A\")` → \"a\"; `upper(\"b\")` → \"B\"; `trim(\" Hello \")` → \"Hello\""),
+    pure("trim", Strings, &[sig(&[p(String)], String, trim)])
+    .doc("`lower(\"A\")` → \"a\"; `upper(\"b\")` → \"B\"; `trim(\" Hello \")` → \"Hello\""),
     pure(
         "matchRegExp",
         Strings,
@@ -299,7 +317,8 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
             Boolean,
             match_reg_exp,
         )],
-    ),
+    )
+    .doc("true if the regex matches anywhere in `s` (use `^…$` to anchor) [jexpr]"),
     pure(
         "replace",
         Strings,
@@ -308,7 +327,8 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
             String,
             replace,
         )],
-    ),
+    )
+    .doc("first / every match replaced; `$1` refers to a group: `replace(\"Hello World\", \"l\", \"x\")` → \"Hexlo World\"; `replaceAll(\"Hello World\", \"l\", \"x\")` → \"Hexxo Worxd\"; `replace(\"|OFFER_A|OFFER_B\", \"\\\\|OFFER_A\", \"\")` → \"|OFFER_B\""),
     pure(
         "replaceAll",
         Strings,
@@ -317,7 +337,8 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
             String,
             replace_all,
         )],
-    ),
+    )
+    .doc("first / every match replaced; `$1` refers to a group: `replace(\"Hello World\", \"l\", \"x\")` → \"Hexlo World\"; `replaceAll(\"Hello World\", \"l\", \"x\")` → \"Hexxo Worxd\"; `replace(\"|OFFER_A|OFFER_B\", \"\\\\|OFFER_A\", \"\")` → \"|OFFER_B\""),
     pure(
         "split",
         Strings,
@@ -326,7 +347,8 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
             ListString,
             split,
         )],
-    ),
+    )
+    .doc("listString; trailing empty strings are removed (Java): `split(\"20.45.2.3434\", \"\\\\.\")` → `[\"20\",\"45\",\"2\",\"3434\"]`; `split(\"a,b,,\", \",\")` → `[\"a\",\"b\"]`"),
     pure(
         "substr",
         Strings,
@@ -334,12 +356,14 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
             sig(&[p(String), p(Integer)], String, substr),
             sig(&[p(String), p(Integer), p(Integer)], String, substr_range),
         ],
-    ),
+    )
+    .doc("end exclusive; indexes clamped into the string, begin > end → \"\" [jexpr]: `substr(\"Hello World\", 6)` → \"World\"; `substr(\"Hello World\", 0, 5)` → \"Hello\""),
     Builtin {
         name: "uuid",
         category: Strings,
         overloads: &[sig(&[], String, uuid)],
         nulls: Nulls::Propagate,
         pure: false,
+        doc: "random v4 UUID string (seedable)",
     },
 ];

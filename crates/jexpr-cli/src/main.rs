@@ -64,6 +64,23 @@ enum Command {
         #[arg(value_name = "EXPR")]
         expr: Option<String>,
     },
+    /// List the builtin functions, or show one: its signatures, what a null
+    /// argument does, and the documented examples.
+    ///
+    /// Examples:
+    ///   jexpr functions                 every function, by group, with its signatures
+    ///   jexpr functions substr          one function in full
+    ///   jexpr functions to              the functions whose names start with `to`
+    ///
+    /// Exit codes: 0 shown, 2 no function by that name or prefix.
+    Functions {
+        /// A function name, or the start of names.
+        #[arg(value_name = "NAME")]
+        name: Option<String>,
+        /// Text or JSON.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
     /// Try expressions interactively against sample events.
     Repl {
         /// Catalog of events, data sources and audiences (LANGUAGE.md section 8).
@@ -248,6 +265,7 @@ fn main() -> ExitCode {
             no_history,
         } => repl(catalog, context, history, no_history),
         Command::Fmt { check, file, expr } => fmt(check, file.as_deref(), expr.as_deref()),
+        Command::Functions { name, format } => functions(name.as_deref(), format),
         Command::Journey {
             command:
                 JourneyCommand::Check {
@@ -365,6 +383,72 @@ fn fmt(check: bool, file: Option<&std::path::Path>, expr: Option<&str>) -> ExitC
         eprintln!("{name} is not in canonical form; `jexpr fmt` prints it as:\n{canonical}");
         ExitCode::from(EXIT_COMPILE)
     }
+}
+
+fn functions(name: Option<&str>, format: Format) -> ExitCode {
+    use jexpr::authoring::{function, functions, FunctionDoc};
+    let all = functions();
+    let (chosen, full): (Vec<FunctionDoc>, bool) = match name {
+        None => (all, false),
+        Some(n) => match function(n) {
+            Some(f) => (vec![f], true),
+            None => {
+                let prefixed: Vec<FunctionDoc> = all
+                    .iter()
+                    .filter(|f| f.name.starts_with(n))
+                    .cloned()
+                    .collect();
+                if prefixed.is_empty() {
+                    let hint = jexpr::authoring::closest(n, all.iter().map(|f| f.name))
+                        .map(|s| format!(" (did you mean `{s}`?)"))
+                        .unwrap_or_default();
+                    let message = format!("no function is named or starts with `{n}`{hint}");
+                    if format == Format::Json {
+                        println!("{}", json!({ "error": { "message": message } }));
+                        return ExitCode::from(EXIT_USAGE);
+                    }
+                    return usage_error(&message);
+                }
+                (prefixed, false)
+            }
+        },
+    };
+    if format == Format::Json {
+        let list: Vec<_> = chosen
+            .iter()
+            .map(|f| {
+                json!({"name": f.name, "group": f.category, "signatures": f.signatures,
+                       "nulls": f.nulls, "doc": f.doc})
+            })
+            .collect();
+        println!("{}", json!({ "functions": list }));
+        return ExitCode::SUCCESS;
+    }
+    if full {
+        for f in &chosen {
+            println!("{} ({})", f.name, f.category);
+            for s in &f.signatures {
+                println!("  {s}");
+            }
+            println!("null: {}", f.nulls);
+            println!("{}", f.doc);
+        }
+        return ExitCode::SUCCESS;
+    }
+    let mut group = "";
+    for f in &chosen {
+        if f.category != group {
+            if !group.is_empty() {
+                println!();
+            }
+            group = f.category;
+            println!("{group}:");
+        }
+        for s in &f.signatures {
+            println!("  {s}");
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 fn usage_error(message: &str) -> ExitCode {

@@ -417,3 +417,41 @@ fn fmt_is_idempotent_over_every_input_file() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("1 + 2"));
 }
+
+#[test]
+fn functions_lists_shows_and_suggests() {
+    let out = jexpr(&["functions", "substr"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("substr(string, integer, integer) → string"),
+        "{text}"
+    );
+    assert!(
+        text.contains("null: a null argument makes the result null"),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"`substr("Hello World", 6)` → "World""#),
+        "{text}"
+    );
+    // A prefix lists the functions it starts, by group.
+    let text = String::from_utf8(jexpr(&["functions", "inLast"]).stdout).expect("utf-8");
+    assert!(text.starts_with("dates:\n"), "{text}");
+    assert!(
+        text.contains("inLastDays(dateTime, integer) → boolean"),
+        "{text}"
+    );
+    assert!(!text.contains("substr"), "{text}");
+    // Every function has its documentation.
+    let v = stdout_json(&jexpr(&["functions", "--format", "json"]));
+    let list = v["functions"].as_array().expect("list");
+    assert!(list.len() > 60);
+    for f in list {
+        assert!(!f["doc"].as_str().unwrap_or("").is_empty(), "{f}");
+        assert!(!f["signatures"].as_array().expect("sigs").is_empty(), "{f}");
+    }
+    let out = jexpr(&["functions", "lenght"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `length`?"));
+}
