@@ -254,7 +254,10 @@ const EXIT_USAGE: u8 = 2;
 const EXIT_EVAL: u8 = 3;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return clap_error(e),
+    };
     match cli.command {
         Command::Check { input, expect } => check(&input, expect.as_deref()),
         Command::Eval { input, now, tz } => eval(&input, now.as_deref(), tz.as_deref()),
@@ -344,8 +347,7 @@ fn read_source(input: &Input) -> Result<String, String> {
 
 fn read_text(file: Option<&std::path::Path>, expr: Option<&str>) -> Result<String, String> {
     match (file, expr) {
-        (Some(path), _) => jexpr_journey::read_limited(path)
-            .map_err(|e| format!("cannot read expression file {}: {e}", path.display())),
+        (Some(path), _) => jexpr_journey::read_limited(path).map_err(|e| format!("--file: {e}")),
         (None, Some("-")) => {
             // One byte past the longest source: the compiler then says E0120.
             let mut text = String::new();
@@ -451,6 +453,40 @@ fn functions(name: Option<&str>, format: Format) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Bad flags: clap's message, or under `--format json` the same message as
+/// JSON (help and version requests print as usual).
+fn clap_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let args: Vec<String> = std::env::args().collect();
+    let json = args
+        .windows(2)
+        .any(|w| w[0] == "--format" && w[1] == "json")
+        || args.iter().any(|a| a == "--format=json");
+    let asked = matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion);
+    if json && !asked {
+        let text = e.to_string();
+        let message = text
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim_start_matches("error: ");
+        println!("{}", json!({ "error": { "message": message } }));
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let _ = e.print();
+    ExitCode::from(if asked { 0 } else { EXIT_USAGE })
+}
+
+/// A usage error, in JSON on stdout under `--format json` (scripts read one
+/// object there whatever happened).
+fn usage_error_in(format: Format, message: &str) -> ExitCode {
+    if format == Format::Json {
+        println!("{}", json!({ "error": { "message": message } }));
+        return ExitCode::from(EXIT_USAGE);
+    }
+    usage_error(message)
+}
+
 fn usage_error(message: &str) -> ExitCode {
     eprintln!("error: {message}");
     ExitCode::from(EXIT_USAGE)
@@ -471,8 +507,7 @@ fn load_context(input: &Input) -> Result<Option<serde_json::Value>, String> {
     let Some(path) = &input.context else {
         return Ok(None);
     };
-    let text = jexpr_journey::read_limited(path)
-        .map_err(|e| format!("cannot read context {}: {e}", path.display()))?;
+    let text = jexpr_journey::read_limited(path).map_err(|e| format!("--context: {e}"))?;
     let value: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| format!("invalid context {}: not valid JSON: {e}", path.display()))?;
     if !value.is_object() {
@@ -487,21 +522,29 @@ fn load_context(input: &Input) -> Result<Option<serde_json::Value>, String> {
 fn check(input: &Input, expect: Option<&str>) -> ExitCode {
     let src = match read_source(input) {
         Ok(src) => src,
-        Err(message) => return usage_error(&message),
+        Err(message) => return usage_error_in(input.format, &message),
     };
     let expected = match expect.map(|name| Type::from_name(name).ok_or(name)) {
         None => None,
         Some(Ok(t)) => Some(t),
         Some(Err(name)) => {
-            let hint = jexpr::authoring::closest(name, Type::NAMES.iter().copied())
+            // `bool`, `int`: the start of a name; else the closest one.
+            let hint = Type::NAMES
+                .iter()
+                .copied()
+                .find(|t| t.to_lowercase().starts_with(&name.to_lowercase()))
+                .or_else(|| jexpr::authoring::closest(name, Type::NAMES.iter().copied()))
                 .map(|s| format!(" (did you mean `{s}`?)"))
                 .unwrap_or_default();
-            return usage_error(&format!("--expect: unknown type `{name}`{hint}"));
+            return usage_error_in(
+                input.format,
+                &format!("--expect: unknown type `{name}`{hint}"),
+            );
         }
     };
     let catalog = match load_catalog(input) {
         Ok(c) => c,
-        Err(message) => return usage_error(&message),
+        Err(message) => return usage_error_in(input.format, &message),
     };
     let typed = match jexpr::check(&src, &catalog) {
         Ok(typed) => typed,
@@ -525,24 +568,26 @@ fn check(input: &Input, expect: Option<&str>) -> ExitCode {
 fn eval(input: &Input, now: Option<&str>, tz: Option<&str>) -> ExitCode {
     let src = match read_source(input) {
         Ok(src) => src,
-        Err(message) => return usage_error(&message),
+        Err(message) => return usage_error_in(input.format, &message),
     };
     let catalog = match load_catalog(input) {
         Ok(c) => c,
-        Err(message) => return usage_error(&message),
+        Err(message) => return usage_error_in(input.format, &message),
     };
     let context_doc = match load_context(input) {
         Ok(doc) => doc.unwrap_or_else(|| json!({})),
-        Err(message) => return usage_error(&message),
+        Err(message) => return usage_error_in(input.format, &message),
     };
     let mut ctx = match Context::from_json(&context_doc) {
         Ok(ctx) => ctx,
-        Err(message) => return usage_error(&format!("invalid context: {message}")),
+        Err(message) => {
+            return usage_error_in(input.format, &format!("invalid context: {message}"))
+        }
     };
     if let Some(now) = now {
         match jexpr::time::parse_instant(now) {
             Ok(t) => ctx.now = t,
-            Err(message) => return usage_error(&format!("--now: {message}")),
+            Err(message) => return usage_error_in(input.format, &format!("--now: {message}")),
         }
     } else if context_doc.get("now").is_none() {
         ctx.now = chrono::Utc::now();
@@ -550,7 +595,9 @@ fn eval(input: &Input, now: Option<&str>, tz: Option<&str>) -> ExitCode {
     if let Some(tz) = tz {
         match jexpr::time::parse_zone(tz) {
             Some(zone) => ctx.time_zone = zone,
-            None => return usage_error(&format!("--tz: unknown time zone `{tz}`")),
+            None => {
+                return usage_error_in(input.format, &format!("--tz: unknown time zone `{tz}`"))
+            }
         }
     }
     let program = match Compiler::new(&catalog).compile(&src) {

@@ -455,3 +455,37 @@ fn functions_lists_shows_and_suggests() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `length`?"));
 }
+
+#[test]
+fn usage_errors_are_json_under_format_json() {
+    for args in [
+        &["eval", "--format", "json", "--bogus", "1"][..],
+        &[
+            "eval",
+            "--format",
+            "json",
+            "--context",
+            "/nonexistent/c.json",
+            "1",
+        ],
+        &["check", "--format", "json", "--expect", "bool", "true"],
+        &["check", "--format=json"],
+    ] {
+        let out = jexpr(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let v = stdout_json(&out);
+        assert!(v["error"]["message"].is_string(), "{args:?}: {v}");
+        assert!(out.stderr.is_empty(), "{args:?}");
+    }
+    let v = stdout_json(&jexpr(&[
+        "check", "--format", "json", "--expect", "bool", "true",
+    ]));
+    assert_eq!(
+        v["error"]["message"],
+        "--expect: unknown type `bool` (did you mean `boolean`?)"
+    );
+    // Without JSON, clap's own message and exit code 2; help is not an error.
+    assert_eq!(jexpr(&["eval", "--bogus", "1"]).status.code(), Some(2));
+    assert_eq!(jexpr(&[]).status.code(), Some(2));
+    assert_eq!(jexpr(&["--help"]).status.code(), Some(0));
+}
