@@ -8,7 +8,7 @@ mod repl;
 use jexpr::diagnostic::{self, Diagnostic};
 use jexpr::{Catalog, Compiler, Context, Type};
 use serde_json::json;
-use std::io::{IsTerminal, Read};
+use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -43,6 +43,11 @@ enum Command {
         /// The journey's time zone, overriding the context's `timeZone`.
         #[arg(long, value_name = "ZONE")]
         tz: Option<String>,
+        /// Evaluate once per line of this events file (JOURNEYS.md section
+        /// 3: `{"time", "event", "payload"}`), with that event and `now` at
+        /// its time; prints `LINE: value` per line (JSON: one object per line).
+        #[arg(long, value_name = "FILE.jsonl")]
+        events: Option<PathBuf>,
     },
     /// Print an expression in canonical form (the form `jexpr` itself
     /// prints: spacing, parentheses only where needed, one quote style).
@@ -260,7 +265,13 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Check { input, expect } => check(&input, expect.as_deref()),
-        Command::Eval { input, now, tz } => eval(&input, now.as_deref(), tz.as_deref()),
+        Command::Eval {
+            input,
+            now,
+            tz,
+            events: Some(events),
+        } => eval_events(&input, &events, now.as_deref(), tz.as_deref()),
+        Command::Eval { input, now, tz, .. } => eval(&input, now.as_deref(), tz.as_deref()),
         Command::Repl {
             catalog,
             context,
@@ -415,6 +426,18 @@ fn functions(name: Option<&str>, format: Format) -> ExitCode {
             }
         },
     };
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    // A reader that goes away (`| head`) ends the listing quietly.
+    let _ = write_functions(&mut out, &chosen, full, format);
+    ExitCode::SUCCESS
+}
+
+fn write_functions(
+    out: &mut impl Write,
+    chosen: &[jexpr::authoring::FunctionDoc],
+    full: bool,
+    format: Format,
+) -> std::io::Result<()> {
     if format == Format::Json {
         let list: Vec<_> = chosen
             .iter()
@@ -423,34 +446,34 @@ fn functions(name: Option<&str>, format: Format) -> ExitCode {
                        "nulls": f.nulls, "doc": f.doc})
             })
             .collect();
-        println!("{}", json!({ "functions": list }));
-        return ExitCode::SUCCESS;
+        writeln!(out, "{}", json!({ "functions": list }))?;
+        return out.flush();
     }
     if full {
-        for f in &chosen {
-            println!("{} ({})", f.name, f.category);
+        for f in chosen {
+            writeln!(out, "{} ({})", f.name, f.category)?;
             for s in &f.signatures {
-                println!("  {s}");
+                writeln!(out, "  {s}")?;
             }
-            println!("null: {}", f.nulls);
-            println!("{}", f.doc);
+            writeln!(out, "null: {}", f.nulls)?;
+            writeln!(out, "{}", f.doc)?;
         }
-        return ExitCode::SUCCESS;
+        return out.flush();
     }
     let mut group = "";
-    for f in &chosen {
+    for f in chosen {
         if f.category != group {
             if !group.is_empty() {
-                println!();
+                writeln!(out)?;
             }
             group = f.category;
-            println!("{group}:");
+            writeln!(out, "{group}:")?;
         }
         for s in &f.signatures {
-            println!("  {s}");
+            writeln!(out, "  {s}")?;
         }
     }
-    ExitCode::SUCCESS
+    out.flush()
 }
 
 /// Bad flags: clap's message, or under `--format json` the same message as
@@ -517,6 +540,130 @@ fn load_context(input: &Input) -> Result<Option<serde_json::Value>, String> {
         ));
     }
     Ok(Some(value))
+}
+
+/// `eval --events`: the expression over each line's event. Types come from
+/// the catalog, or else from the context and every event name's first
+/// payload.
+fn eval_events(
+    input: &Input,
+    events: &std::path::Path,
+    now: Option<&str>,
+    tz: Option<&str>,
+) -> ExitCode {
+    let fail = |m: &str| usage_error_in(input.format, m);
+    let src = match read_source(input) {
+        Ok(src) => src,
+        Err(message) => return fail(&message),
+    };
+    let text = match jexpr_journey::read_limited(events) {
+        Ok(t) => t,
+        Err(e) => return fail(&format!("--events: {e}")),
+    };
+    let base = match load_context(input) {
+        Ok(doc) => doc.unwrap_or_else(|| json!({})),
+        Err(message) => return fail(&message),
+    };
+    let mut lines = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let parsed = serde_json::from_str::<serde_json::Value>(line)
+            .map_err(|e| format!("not valid JSON: {e}"))
+            .and_then(
+                |v| match (v.get("event").and_then(|e| e.as_str()), v.get("payload")) {
+                    (Some(name), payload) => Ok((
+                        name.to_string(),
+                        payload.cloned().unwrap_or_else(|| json!({})),
+                        v.get("time").and_then(|t| t.as_str()).map(str::to_string),
+                    )),
+                    _ => Err("not an event line (no `event`)".to_string()),
+                },
+            );
+        lines.push((i + 1, parsed));
+    }
+    let catalog = match &input.catalog {
+        Some(path) => match Catalog::load(path) {
+            Ok(c) => c,
+            Err(e) => return fail(&format!("invalid catalog: {e}")),
+        },
+        None => {
+            let mut doc = base.clone();
+            for (_, parsed) in &lines {
+                if let Ok((name, payload, _)) = parsed {
+                    if doc["events"].get(name).is_none() {
+                        doc["events"][name] = payload.clone();
+                    }
+                }
+            }
+            Catalog::infer(&doc)
+        }
+    };
+    let program = match Compiler::new(&catalog).compile(&src) {
+        Ok(p) => p,
+        Err(diags) => {
+            return report_compile_errors(input.format, &source_name(input), &src, &diags)
+        }
+    };
+    let zone = match tz.map(|t| jexpr::time::parse_zone(t).ok_or(t)).transpose() {
+        Ok(z) => z,
+        Err(t) => return fail(&format!("--tz: unknown time zone `{t}`")),
+    };
+    let fixed_now = match now.map(jexpr::time::parse_instant).transpose() {
+        Ok(n) => n,
+        Err(message) => return fail(&format!("--now: {message}")),
+    };
+    let mut failed = false;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for (n, parsed) in lines {
+        let result = parsed.and_then(|(name, payload, time)| {
+            let mut doc = base.clone();
+            doc["events"] = json!({ name: payload });
+            let mut ctx = Context::from_json(&doc).map_err(|e| format!("invalid event: {e}"))?;
+            ctx.now = match (fixed_now, time) {
+                (Some(t), _) => t,
+                (None, Some(t)) => {
+                    jexpr::time::parse_instant(&t).map_err(|e| format!("`time`: {e}"))?
+                }
+                (None, None) => chrono::Utc::now(),
+            };
+            if let Some(z) = &zone {
+                ctx.time_zone = z.clone();
+            }
+            program
+                .eval(&ctx)
+                .map(|v| (shown(&v), v.to_json()))
+                .map_err(|e| e.message)
+        });
+        failed |= result.is_err();
+        let written = match (result, input.format) {
+            (Ok((text, _)), Format::Text) => writeln!(out, "{n}: {text}"),
+            (Ok((_, value)), Format::Json) => {
+                writeln!(out, "{}", json!({ "line": n, "value": value }))
+            }
+            (Err(message), Format::Text) => writeln!(out, "{n}: error: {message}"),
+            (Err(message), Format::Json) => {
+                writeln!(
+                    out,
+                    "{}",
+                    json!({ "line": n, "error": { "message": message } })
+                )
+            }
+        };
+        if written.is_err() {
+            // The reader went away (`| head`): nothing more to say.
+            return ExitCode::SUCCESS;
+        }
+    }
+    if out.flush().is_err() {
+        return ExitCode::SUCCESS;
+    }
+    if failed {
+        ExitCode::from(EXIT_EVAL)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn check(input: &Input, expect: Option<&str>) -> ExitCode {

@@ -489,3 +489,50 @@ fn usage_errors_are_json_under_format_json() {
     assert_eq!(jexpr(&[]).status.code(), Some(2));
     assert_eq!(jexpr(&["--help"]).status.code(), Some(0));
 }
+
+#[test]
+fn eval_events_gives_one_result_per_line() {
+    let dir = std::env::temp_dir().join(format!("jexpr-cli-events-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let events = dir.join("events.jsonl");
+    std::fs::write(
+        &events,
+        concat!(
+            r#"{"time": "2024-05-01T10:00:00Z", "event": "Order", "payload": {"total": 120.5}}"#,
+            "\n",
+            r#"{"time": "2024-05-01T11:00:00Z", "event": "Order", "payload": {"total": 80.0}}"#,
+            "\n\nnot json\n",
+            r#"{"time": "2024-05-01T12:00:00Z", "event": "Order", "payload": {}}"#,
+            "\n"
+        ),
+    )
+    .expect("write");
+    let path = events.to_str().expect("utf-8");
+    // Types are inferred from the events; `now` is each line's time.
+    let out = jexpr(&[
+        "eval",
+        "--events",
+        path,
+        r#"@{Order.total} > 100.0 and now() > toDateTime("2024-05-01T10:30:00Z")"#,
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "1: false\n2: false\n4: error: not valid JSON: expected ident at line 1 column 2\n5: false\n"
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let out = jexpr(&[
+        "eval",
+        "--format",
+        "json",
+        "--events",
+        path,
+        "@{Order.total}",
+    ]);
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(lines[0], serde_json::json!({"line": 1, "value": 120.5}));
+    assert_eq!(lines[3], serde_json::json!({"line": 5, "value": null}));
+    assert!(lines[2]["error"]["message"].is_string());
+}
