@@ -629,7 +629,7 @@ fn eval_events(
                 (None, None) => chrono::Utc::now(),
             };
             if let Some(z) = &zone {
-                ctx.time_zone = z.clone();
+                ctx.time_zone = *z;
             }
             program
                 .eval(&ctx)
