@@ -59,6 +59,83 @@ impl Zone {
     }
 }
 
+/// Abbreviations people write for a zone (not IANA ids), with the zones
+/// they mean; several when the abbreviation is ambiguous.
+const ABBREVIATIONS: &[(&str, &[(&str, &str)])] = &[
+    ("PST", &[("America/Los_Angeles", "US Pacific")]),
+    ("PDT", &[("America/Los_Angeles", "US Pacific")]),
+    ("PT", &[("America/Los_Angeles", "US Pacific")]),
+    ("MDT", &[("America/Denver", "US Mountain")]),
+    ("CDT", &[("America/Chicago", "US Central")]),
+    (
+        "CST",
+        &[
+            ("America/Chicago", "US Central"),
+            ("Asia/Shanghai", "China"),
+            ("America/Havana", "Cuba"),
+        ],
+    ),
+    ("EDT", &[("America/New_York", "US Eastern")]),
+    ("ET", &[("America/New_York", "US Eastern")]),
+    ("AKST", &[("America/Anchorage", "Alaska")]),
+    (
+        "IST",
+        &[
+            ("Asia/Kolkata", "India"),
+            ("Europe/Dublin", "Ireland"),
+            ("Asia/Jerusalem", "Israel"),
+        ],
+    ),
+    (
+        "CEST",
+        &[
+            ("Europe/Paris", "France"),
+            ("Europe/Berlin", "Germany"),
+            ("Europe/Madrid", "Spain"),
+        ],
+    ),
+    (
+        "BST",
+        &[
+            ("Europe/London", "United Kingdom"),
+            ("Asia/Dhaka", "Bangladesh"),
+        ],
+    ),
+    ("JST", &[("Asia/Tokyo", "Japan")]),
+    ("KST", &[("Asia/Seoul", "South Korea")]),
+    ("HKT", &[("Asia/Hong_Kong", "Hong Kong")]),
+    ("SGT", &[("Asia/Singapore", "Singapore")]),
+    ("AEST", &[("Australia/Sydney", "Australia East")]),
+    ("AEDT", &[("Australia/Sydney", "Australia East")]),
+    ("AWST", &[("Australia/Perth", "Australia West")]),
+    ("NZST", &[("Pacific/Auckland", "New Zealand")]),
+    ("BRT", &[("America/Sao_Paulo", "Brazil")]),
+];
+
+/// Help for a time zone text that [`parse_zone`] refused: the IANA zone an
+/// abbreviation stands for (or, when it is ambiguous, the candidates), else
+/// the closest zone id.
+pub fn unknown_zone_help(text: &str) -> Option<String> {
+    let upper = text.to_ascii_uppercase();
+    if let Some((abbr, zones)) = ABBREVIATIONS.iter().find(|(a, _)| *a == upper) {
+        let list: Vec<String> = zones
+            .iter()
+            .map(|(z, what)| format!("`{z}` ({what})"))
+            .collect();
+        return Some(match zones {
+            [(zone, what)] => format!(
+                "`{abbr}` is an abbreviation, not a zone id: write `{zone}` ({what} time, which follows daylight saving)"
+            ),
+            _ => format!(
+                "`{abbr}` is an ambiguous abbreviation: write the zone you mean, one of {}",
+                list.join(", ")
+            ),
+        });
+    }
+    crate::suggest::closest(text, chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()))
+        .map(|s| format!("did you mean `{s}`?"))
+}
+
 /// Parses a zone id: IANA name, `UTC`, `Z`, `GMT`, or an offset `+02:00`/`-0530`/`+02`.
 pub fn parse_zone(text: &str) -> Option<Zone> {
     if matches!(text, "Z" | "UTC" | "GMT" | "UT") {

@@ -46,6 +46,27 @@ fn type_errors() {
     });
 }
 
+/// The mistakes journey authors make often (issue 11), each with the
+/// message that says what to write instead. Syntax and type errors alike.
+#[test]
+fn common_mistakes() {
+    let catalog = Catalog::load(&fixture("mistakes-catalog.json")).expect("catalog");
+    insta::glob!("inputs/mistakes/*.jexpr", |path| {
+        let src = common::read_input(path);
+        let diags = match jexpr::check(&src, &catalog) {
+            Ok(typed) => panic!("{} should not check, got {}", path.display(), typed.ty),
+            Err(diags) => diags,
+        };
+        for d in &diags {
+            assert!(d.help.is_some(), "every mistake gets a suggestion: {d:?}");
+        }
+        insta::assert_snapshot!(format!(
+            "input:\n{src}\n\noutput:\n{}",
+            render("expr", &src, &diags)
+        ));
+    });
+}
+
 #[test]
 fn types_against_the_compact_catalog() {
     let catalog = compact_catalog();

@@ -65,8 +65,8 @@ pub fn check_argument(check: Check, arg: &TExpr, catalog: &Catalog) -> Result<()
             Some(zone) if temporal::parse_zone(zone).is_none() => {
                 let mut d = Diagnostic::new("E0402", arg.span, format!("unknown time zone `{zone}`"))
                     .with_label("not an IANA zone id, `UTC` or an offset like `+02:00`");
-                if let Some(s) = closest(zone, chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())) {
-                    d = d.with_help(format!("did you mean `{s}`?"));
+                if let Some(help) = temporal::unknown_zone_help(zone) {
+                    d = d.with_help(help);
                 }
                 Err(d)
             }

@@ -286,11 +286,20 @@ impl Checker<'_> {
         node(TKind::Binary(op, Box::new(l), Box::new(r)), ty, span)
     }
 
+    /// Operands of types the operator does not take: the underline is on
+    /// the operand that does not fit (the one that is not a number when the
+    /// other is, else the right one), the other is labelled too.
     fn mismatch(&mut self, code: &'static str, op: BinaryOp, l: &TExpr, r: &TExpr, help: &str) {
+        let fits = |t: &Type| t.is_numeric() || matches!(t, Type::Duration | Type::Null);
+        let (bad, other) = if fits(&r.ty) && !fits(&l.ty) {
+            (l, r)
+        } else {
+            (r, l)
+        };
         self.error(
             Diagnostic::new(
                 code,
-                l.span.to(r.span),
+                bad.span,
                 format!(
                     "`{}` cannot be applied to `{}` and `{}`",
                     op.symbol(),
@@ -298,7 +307,8 @@ impl Checker<'_> {
                     r.ty
                 ),
             )
-            .with_label(format!("`{}` {} `{}`", l.ty, op.symbol(), r.ty))
+            .with_label(format!("this is `{}`", bad.ty))
+            .with_note(other.span, format!("this is `{}`", other.ty))
             .with_help(help.to_string()),
         );
     }
@@ -495,7 +505,7 @@ impl Checker<'_> {
                 "`{}` takes {} argument{}, found {}",
                 builtin.name,
                 counts.join(" or "),
-                if arities == [1] { "" } else { "s" },
+                if counts == ["1"] { "" } else { "s" },
                 args.len()
             )
         };
@@ -504,11 +514,45 @@ impl Checker<'_> {
         } else {
             format!("called with ({})", given.join(", "))
         };
-        self.error(
-            Diagnostic::new("E0304", span, message)
-                .with_label(label)
-                .with_help(format!("accepted: {}", signatures.join("; "))),
-        );
+        // With the right count, the argument no signature of that count
+        // takes (the first one) is what to underline.
+        let same_count: Vec<_> = builtin
+            .overloads
+            .iter()
+            .filter(|o| o.params.len() == args.len())
+            .collect();
+        let offending = args.iter().enumerate().find(|(i, arg)| {
+            !same_count.is_empty()
+                && same_count.iter().all(|o| {
+                    o.params
+                        .get(*i)
+                        .is_none_or(|p| !p.ty.accepts(&arg.ty, &mut None))
+                })
+        });
+        let d = match offending {
+            Some((i, arg)) => {
+                let expected: Vec<String> = same_count
+                    .iter()
+                    .filter_map(|o| o.params.get(i).map(|p| p.ty.to_string()))
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                Diagnostic::new("E0304", arg.span, message)
+                    .with_label(format!(
+                        "this is `{}`; argument {} must be {}",
+                        arg.ty,
+                        i + 1,
+                        expected
+                            .iter()
+                            .map(|t| format!("`{t}`"))
+                            .collect::<Vec<_>>()
+                            .join(" or ")
+                    ))
+                    .with_note(span, label)
+            }
+            None => Diagnostic::new("E0304", span, message).with_label(label),
+        };
+        self.error(d.with_help(format!("accepted: {}", signatures.join("; "))));
     }
 
     // ---- field references ---------------------------------------------------
@@ -541,6 +585,10 @@ impl Checker<'_> {
             Origin::Event if root_name == "journey" => self.journey(rest, span),
             Origin::Event => match self.catalog.events.get(root_name) {
                 Some(t) => Some((Root::Event(root_name.clone()), t.clone(), rest)),
+                None if self.catalog.data_sources.contains_key(root_name) => {
+                    self.error(wrong_sigil(first.span, root_name, "a data source", "#{"));
+                    None
+                }
                 None => {
                     let what = if self.catalog.strictness == Strictness::Inferred {
                         "in the context"
@@ -655,6 +703,10 @@ impl Checker<'_> {
             return None;
         };
         let Some(groups) = self.catalog.data_sources.get(source) else {
+            if self.catalog.events.contains_key(source) {
+                self.error(wrong_sigil(first.span, source, "an event", "@{"));
+                return None;
+            }
             let keys = self
                 .catalog
                 .data_sources
@@ -924,9 +976,10 @@ impl Checker<'_> {
                     let mut d = Diagnostic::new("E0205", span, format!("unknown field `{name}`"))
                         .with_label("no field by this name here");
                     if let Some(s) = closest(name, fields.keys().map(String::as_str)) {
-                        d = d.with_help(format!("did you mean `{s}`?"));
+                        d = d.with_help(format!("did you mean `{}`?", step_text(s)));
                     } else if !fields.is_empty() {
-                        let names: Vec<&str> = fields.keys().map(String::as_str).take(10).collect();
+                        let names: Vec<String> =
+                            fields.keys().map(|k| step_text(k)).take(10).collect();
                         let more = if fields.len() > names.len() {
                             ", …"
                         } else {
@@ -993,4 +1046,38 @@ pub fn expect_type(ty: &Type, span: Span, expected: &Type) -> Result<(), Diagnos
         d = d.with_help("a condition must be true or false: compare the value, e.g. `… == \"x\"` or `… is not null`");
     }
     Err(d)
+}
+
+/// `@{ExperiencePlatform.…}` for a data source, `#{OrderEvent.…}` for an
+/// event: the name is right, the sigil is not.
+fn wrong_sigil(span: Span, name: &str, what: &str, sigil: &str) -> Diagnostic {
+    let example = if sigil == "#{" {
+        format!("#{{{name}.FieldGroup.field}}")
+    } else {
+        format!("@{{{name}.field}}")
+    };
+    Diagnostic::new(
+        "E0214",
+        span,
+        format!("`{name}` is {what}: write `{sigil}…}}`"),
+    )
+    .with_label(format!("{what}, read with `{sigil}`"))
+    .with_help(format!(
+        "`@{{…}}` reads the event, `#{{…}}` a data source: `{example}`"
+    ))
+}
+
+/// A field name as a path step is written: bare when it is an identifier
+/// (`[A-Za-z_][A-Za-z0-9_-]*`), else quoted (`"@id"`, `'3h'`).
+fn step_text(name: &str) -> String {
+    let mut chars = name.chars();
+    let bare = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if bare {
+        name.to_string()
+    } else {
+        serde_json::Value::String(name.to_string()).to_string()
+    }
 }

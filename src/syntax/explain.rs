@@ -25,6 +25,9 @@ pub(super) fn test_after_test(span: Span) -> Diagnostic {
 }
 
 pub fn pest_error(src: &str, err: &Error<Rule>) -> Diagnostic {
+    if let Some(d) = super::mistakes::recognise(src) {
+        return d;
+    }
     let at = match err.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
@@ -378,13 +381,43 @@ impl Ctx<'_> {
         if after.starts_with('(') {
             return None;
         }
-        Some(
-            Diagnostic::new("E0109", tok.span, format!("`{text}` is not a value"))
+        // Inside a filter, a bare name is usually the element's field.
+        let brackets = open_brackets(self.src, tok.span.start as usize);
+        let filter = brackets
+            .last()
+            .filter(|b| b.text(self.src) == "(")
+            .and_then(|b| {
+                let before = self.src.get(..b.span.start as usize)?.trim_end();
+                let is_filter = ["all", "first", "last"].iter().any(|f| {
+                    before.ends_with(f)
+                        && before[..before.len() - f.len()].trim_end().ends_with('.')
+                });
+                let reference = brackets
+                    .iter()
+                    .rev()
+                    .map(|t| t.text(self.src))
+                    .find(|t| matches!(*t, "@{" | "#{"))?;
+                is_filter.then_some(reference)
+            });
+        let d = Diagnostic::new("E0109", tok.span, format!("`{text}` is not a value"));
+        Some(match filter {
+            Some(reference) => {
+                let current = if reference == "@{" {
+                    "currentEventField"
+                } else {
+                    "currentDataPackField"
+                };
+                d.with_label("a bare name is neither a field nor a string")
+                    .with_help(format!(
+                        "in a filter, the element's fields are read with `{current}`: write `{current}.{text}`"
+                    ))
+            }
+            None => d
                 .with_label("a bare name is neither a field nor a string")
                 .with_help(format!(
                     "write a field reference like `@{{Event.{text}}}`, or a string: \"{text}\""
                 )),
-        )
+        })
     }
 
     fn missing_operator(&self) -> Diagnostic {

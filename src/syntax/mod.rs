@@ -4,6 +4,7 @@ pub mod ast;
 mod explain;
 mod grammar;
 pub mod lexer;
+mod mistakes;
 mod parser;
 pub mod printer;
 

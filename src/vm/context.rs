@@ -347,8 +347,12 @@ impl<'a> Context<'a> {
         }
         if let Some(tz) = root.get("timeZone") {
             let text = tz.as_str().ok_or("`timeZone` must be a zone id string")?;
-            ctx.time_zone =
-                temporal::parse_zone(text).ok_or_else(|| format!("unknown time zone `{text}`"))?;
+            ctx.time_zone = temporal::parse_zone(text).ok_or_else(|| {
+                match temporal::unknown_zone_help(text) {
+                    Some(help) => format!("unknown time zone `{text}`: {help}"),
+                    None => format!("unknown time zone `{text}`"),
+                }
+            })?;
         }
         if let Some(events) = object("events")? {
             ctx.events = events.iter().map(|(k, v)| (k.as_str(), v)).collect();

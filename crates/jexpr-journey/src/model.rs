@@ -309,7 +309,9 @@ pub fn read(file: &str, doc: &Json, problems: &mut Vec<Problem>) -> Option<Journ
                 "J061",
                 "/timeZone",
                 format!("unknown time zone `{time_zone_name}`"),
-                "use an IANA zone id such as `Europe/Paris`, or `UTC`",
+                time::unknown_zone_help(&time_zone_name).unwrap_or_else(|| {
+                    "use an IANA zone id such as `Europe/Paris`, or `UTC`".into()
+                }),
             );
             Zone::utc()
         }
