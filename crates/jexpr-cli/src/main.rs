@@ -26,6 +26,15 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Check an expression and print its type.
+    ///
+    /// Examples:
+    ///   jexpr check --catalog examples/catalog.json '@{OrderEvent.commerce.order.total} > 100.0'
+    ///   jexpr check --catalog examples/catalog.json --expect boolean --file condition.jexpr
+    ///   jexpr check --context examples/context.json --format json '#{ExperiencePlatform.Profile.loyalty.tier}'
+    ///
+    /// Exit codes: 0 well typed, 1 compile error(s), 2 usage error (bad flags,
+    /// unreadable or malformed catalog or context).
+    #[command(verbatim_doc_comment)]
     Check {
         #[command(flatten)]
         input: Input,
@@ -34,6 +43,14 @@ enum Command {
         expect: Option<String>,
     },
     /// Evaluate an expression and print its value.
+    ///
+    /// Examples:
+    ///   jexpr eval --context examples/context.json '@{OrderEvent.commerce.order.total} * 2'
+    ///   jexpr eval --now 2024-05-01T10:00:00Z --tz Europe/Paris 'now()'
+    ///   jexpr eval --events examples/journeys/events.jsonl '@{CartUpdated.total} > 100.0'
+    ///
+    /// Exit codes: 0 evaluated, 1 compile error(s), 2 usage error, 3 evaluation error.
+    #[command(verbatim_doc_comment)]
     Eval {
         #[command(flatten)]
         input: Input,
@@ -49,8 +66,10 @@ enum Command {
         #[arg(long, value_name = "FILE.jsonl")]
         events: Option<PathBuf>,
     },
-    /// Print an expression in canonical form (the form `jexpr` itself
-    /// prints: spacing, parentheses only where needed, one quote style).
+    /// Print an expression in canonical form.
+    ///
+    /// The form `jexpr` itself prints: spacing, parentheses only where
+    /// needed, one quote style.
     ///
     /// Examples:
     ///   jexpr fmt '@{E.a}>1 and(@{E.b}=="x")'     prints  @{E.a} > 1 and @{E.b} == "x"
@@ -58,6 +77,7 @@ enum Command {
     ///
     /// Exit codes: 0 printed (or already canonical with --check), 1 syntax
     /// error (or not canonical with --check), 2 usage error.
+    #[command(verbatim_doc_comment)]
     Fmt {
         /// Print nothing; fail (exit 1) unless the text is already canonical.
         #[arg(long)]
@@ -69,8 +89,10 @@ enum Command {
         #[arg(value_name = "EXPR")]
         expr: Option<String>,
     },
-    /// List the builtin functions, or show one: its signatures, what a null
-    /// argument does, and the documented examples.
+    /// List the builtin functions, or show one.
+    ///
+    /// One function: its signatures, what a null argument does, and the
+    /// documented examples.
     ///
     /// Examples:
     ///   jexpr functions                 every function, by group, with its signatures
@@ -78,6 +100,7 @@ enum Command {
     ///   jexpr functions to              the functions whose names start with `to`
     ///
     /// Exit codes: 0 shown, 2 no function by that name or prefix.
+    #[command(verbatim_doc_comment)]
     Functions {
         /// A function name, or the start of names.
         #[arg(value_name = "NAME")]
@@ -86,7 +109,31 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
+    /// Print a shell completion script.
+    ///
+    /// Examples:
+    ///   jexpr completions bash > ~/.local/share/bash-completion/completions/jexpr
+    ///   jexpr completions zsh > ~/.zfunc/_jexpr
+    ///   jexpr completions fish > ~/.config/fish/completions/jexpr.fish
+    ///
+    /// Exit codes: 0 printed, 2 unknown shell.
+    #[command(verbatim_doc_comment)]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Try expressions interactively against sample events.
+    ///
+    /// Examples:
+    ///   jexpr repl --catalog examples/catalog.json --context examples/context.json
+    ///   echo '1 + 2' | jexpr repl          (piped input: one result per line, no prompt)
+    ///
+    /// Inside: Tab completes; :help lists the commands (:type, :context,
+    /// :functions, :doc, :tz, …).
+    ///
+    /// Exit codes: 0 on :quit or end of input, 2 unreadable catalog or context.
+    #[command(verbatim_doc_comment)]
     Repl {
         /// Catalog of events, data sources and audiences (LANGUAGE.md section 8).
         #[arg(long, value_name = "FILE")]
@@ -101,12 +148,14 @@ enum Command {
         #[arg(long)]
         no_history: bool,
     },
-    /// Export the trace kept in a state (SQLite file or PostgreSQL), ordered
-    /// by time, then profile id, each profile's records in step order.
+    /// Export the trace kept in a state (SQLite file or PostgreSQL).
+    ///
+    /// Ordered by time, then profile id, each profile's records in step order.
     ///
     /// Example: jexpr trace --state postgres://localhost/jexpr --profile p1 --output p1.jsonl
     ///
     /// Exit codes: 0 exported, 2 not a readable jexpr state.
+    #[command(verbatim_doc_comment)]
     Trace {
         /// The state given to `jexpr run --state`.
         #[arg(long, value_name = "FILE|URL")]
@@ -137,6 +186,7 @@ enum Command {
     ///   --state postgres://user@db/jexpr --process-name NAME; export with `jexpr trace`.
     ///
     /// Exit codes: 0 done, 1 invalid journey, 2 usage, unreadable input or store failure.
+    #[command(verbatim_doc_comment)]
     Run {
         /// Journey files (several journeys, and several versions of one, run together).
         #[arg(value_name = "JOURNEY.json", required = true)]
@@ -280,6 +330,13 @@ fn main() -> ExitCode {
         } => repl(catalog, context, history, no_history),
         Command::Fmt { check, file, expr } => fmt(check, file.as_deref(), expr.as_deref()),
         Command::Functions { name, format } => functions(name.as_deref(), format),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            clap_complete::generate(shell, &mut Cli::command(), "jexpr", &mut out);
+            let _ = out.flush();
+            ExitCode::SUCCESS
+        }
         Command::Journey {
             command:
                 JourneyCommand::Check {
