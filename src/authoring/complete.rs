@@ -23,6 +23,21 @@ pub fn complete(catalog: &Catalog, line: &str, pos: usize) -> (usize, Vec<String
         .find(|p| line.is_char_boundary(*p))
         .unwrap_or(0);
     let before = &line[..pos];
+    // Inside a string literal only audience names complete (the argument
+    // of `inAudience("`/`inSegment("`); keywords there would be nonsense.
+    if let Some(quote) = open_string(before) {
+        let typed = &before[quote + 1..];
+        let call = before[..quote].trim_end();
+        let audience_call = call
+            .strip_suffix('(')
+            .map(str::trim_end)
+            .is_some_and(|c| c.ends_with("inAudience") || c.ends_with("inSegment"));
+        if !audience_call {
+            return (pos, Vec::new());
+        }
+        let names = catalog.audiences.clone().unwrap_or_default();
+        return (quote + 1, filter(names.into_iter(), typed));
+    }
     let start = before
         .char_indices()
         .rev()
@@ -42,7 +57,11 @@ pub fn complete(catalog: &Catalog, line: &str, pos: usize) -> (usize, Vec<String
     } else if head.ends_with("#{") {
         catalog.data_sources.keys().cloned().collect()
     } else if let Some(path) = head.strip_suffix('.') {
+        // Field names that are not identifiers are written quoted.
         path_candidates(catalog, line, path)
+            .into_iter()
+            .map(|n| quoted_step(&n))
+            .collect()
     } else {
         builtins::all()
             .map(|b| b.name.to_string())
@@ -50,6 +69,30 @@ pub fn complete(catalog: &Catalog, line: &str, pos: usize) -> (usize, Vec<String
             .collect()
     };
     (start, filter(candidates.into_iter(), word))
+}
+
+/// The byte offset of the quote that opens a string still open at the end
+/// of `text`, if one is.
+fn open_string(text: &str) -> Option<usize> {
+    Lexer::new(text).last().and_then(|t| match t.kind {
+        TokKind::Str { terminated: false } => Some(t.span.start as usize),
+        _ => None,
+    })
+}
+
+/// A field name as a path step: bare when it is an identifier, else quoted
+/// (`"@id"`); step keywords such as `all(` are left as they are.
+fn quoted_step(name: &str) -> String {
+    let mut chars = name.chars();
+    let bare = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '(' | '\'' | ')'));
+    if bare {
+        name.to_string()
+    } else {
+        serde_json::Value::String(name.to_string()).to_string()
+    }
 }
 
 pub(crate) fn filter(candidates: impl Iterator<Item = String>, prefix: &str) -> Vec<String> {
@@ -258,6 +301,36 @@ mod tests {
 
     fn at_end(line: &str) -> Vec<String> {
         complete(&catalog(), line, line.len()).1
+    }
+
+    #[test]
+    fn inside_strings_only_audience_names() {
+        assert_eq!(
+            at_end(r#"startWith(@{OrderEvent.email}, "an"#),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            at_end(r#"inAudience(""#),
+            Vec::<String>::new(),
+            "no audiences listed"
+        );
+        let mut c = catalog();
+        c.audiences = Some(vec!["gold members".into(), "lapsed customers".into()]);
+        let (start, names) = complete(&c, r#"inAudience("la"#, 14);
+        assert_eq!((start, names), (12, vec!["lapsed customers".to_string()]));
+        let line = r#"inSegment( "g"#;
+        assert_eq!(complete(&c, line, line.len()).1, ["gold members"]);
+    }
+
+    #[test]
+    fn names_that_are_not_identifiers_complete_quoted() {
+        let doc = serde_json::json!({"events": {"Purchase": {"@id": "x", "total": 1, "3h": 2}}});
+        let c = Catalog::infer(&doc);
+        let line = "@{Purchase.";
+        assert_eq!(
+            complete(&c, line, line.len()).1,
+            ["\"3h\"", "\"@id\"", "total"]
+        );
     }
 
     #[test]

@@ -5,12 +5,12 @@ pub mod session;
 
 use jexpr::authoring::needs_more;
 use jexpr::Catalog;
-use rustyline::completion::{Completer, Pair};
+use rustyline::completion::{Completer, FilenameCompleter, Pair};
 use rustyline::highlight::Highlighter;
 use rustyline::hint::Hinter;
 use rustyline::history::DefaultHistory;
-use rustyline::validate::{ValidationContext, ValidationResult, Validator};
-use rustyline::{Editor, Helper};
+use rustyline::validate::Validator;
+use rustyline::{CompletionType, Config, Editor, Helper};
 pub use session::{Flow, Session, COMMANDS};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -33,6 +33,7 @@ pub fn default_history() -> Option<PathBuf> {
 
 struct ReplHelper {
     catalog: Catalog,
+    files: FilenameCompleter,
 }
 
 impl Completer for ReplHelper {
@@ -42,8 +43,17 @@ impl Completer for ReplHelper {
         &self,
         line: &str,
         pos: usize,
-        _: &rustyline::Context<'_>,
+        ctx: &rustyline::Context<'_>,
     ) -> rustyline::Result<(usize, Vec<Pair>)> {
+        // File paths after the commands that load a file.
+        let before = line.get(..pos).unwrap_or(line);
+        let takes_file = [":context ", ":catalog "]
+            .iter()
+            .any(|c| before.starts_with(c))
+            || (before.starts_with(":event ") && before.split_whitespace().count() >= 2);
+        if takes_file {
+            return self.files.complete(line, pos, ctx);
+        }
         let (start, names) = complete(&self.catalog, line, pos);
         let pairs = names
             .into_iter()
@@ -62,16 +72,8 @@ impl Hinter for ReplHelper {
 
 impl Highlighter for ReplHelper {}
 
-impl Validator for ReplHelper {
-    fn validate(&self, ctx: &mut ValidationContext<'_>) -> rustyline::Result<ValidationResult> {
-        let input = ctx.input();
-        if !input.trim_start().starts_with(':') && needs_more(input) {
-            Ok(ValidationResult::Incomplete)
-        } else {
-            Ok(ValidationResult::Valid(None))
-        }
-    }
-}
+// Unfinished input is continued by `run` with its own prompt.
+impl Validator for ReplHelper {}
 
 impl Helper for ReplHelper {}
 
@@ -84,11 +86,18 @@ pub fn run(mut session: Session, history: History) -> std::io::Result<()> {
             &mut std::io::stdout(),
         );
     }
+    // Tab lists every candidate (after completing their common prefix)
+    // rather than cycling through them one press at a time.
+    let config = Config::builder()
+        .completion_type(CompletionType::List)
+        .build();
     let mut editor: Editor<ReplHelper, DefaultHistory> =
-        Editor::new().map_err(std::io::Error::other)?;
+        Editor::with_config(config).map_err(std::io::Error::other)?;
     editor.set_helper(Some(ReplHelper {
         catalog: session.catalog(),
+        files: FilenameCompleter::new(),
     }));
+    let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     if let History::File(path) = &history {
         // A missing history file is normal the first time.
         let _ = editor.load_history(path);
@@ -97,13 +106,32 @@ pub fn run(mut session: Session, history: History) -> std::io::Result<()> {
         "jexpr {} — `:help` for commands, Tab to complete, Ctrl-D to leave",
         env!("CARGO_PKG_VERSION")
     );
+    let mut pending = String::new();
     loop {
-        match editor.readline("jexpr> ") {
+        // An open bracket or quote, an `if` without its `else`, a trailing
+        // operator: the input goes on, under a prompt that says so.
+        let prompt = if pending.is_empty() {
+            "jexpr> "
+        } else {
+            "  ...> "
+        };
+        match editor.readline(prompt) {
             Ok(line) => {
-                let _ = editor.add_history_entry(line.as_str());
+                if !pending.is_empty() {
+                    pending.push('\n');
+                }
+                pending.push_str(&line);
+                if !pending.trim_start().starts_with(':')
+                    && pending.len() <= jexpr::MAX_SOURCE_LEN
+                    && needs_more(&pending)
+                {
+                    continue;
+                }
+                let input = std::mem::take(&mut pending);
+                let _ = editor.add_history_entry(input.as_str());
                 let mut out = String::new();
-                let flow = session.handle(&line, &mut out);
-                print!("{out}");
+                let flow = session.handle(&input, &mut out);
+                print!("{}", if colour { coloured(&out) } else { out });
                 if let Some(helper) = editor.helper_mut() {
                     helper.catalog = session.catalog();
                 }
@@ -111,7 +139,11 @@ pub fn run(mut session: Session, history: History) -> std::io::Result<()> {
                     break;
                 }
             }
-            Err(rustyline::error::ReadlineError::Interrupted) => continue,
+            Err(rustyline::error::ReadlineError::Interrupted) => {
+                // Ctrl-C abandons an unfinished input.
+                pending.clear();
+                continue;
+            }
             Err(rustyline::error::ReadlineError::Eof) => break,
             Err(e) => return Err(std::io::Error::other(e)),
         }
@@ -125,6 +157,39 @@ pub fn run(mut session: Session, history: History) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Terminal colours for what a session printed: errors and warnings in
+/// red and yellow, a result's type dimmed after its value, diagnostics'
+/// underlines in the colour of their severity.
+fn coloured(text: &str) -> String {
+    const RED: &str = "\x1b[1;31m";
+    const YELLOW: &str = "\x1b[1;33m";
+    const CYAN: &str = "\x1b[36m";
+    const DIM: &str = "\x1b[2m";
+    const RESET: &str = "\x1b[0m";
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut severity = RED;
+    for line in text.split_inclusive('\n') {
+        let (body, newline) = match line.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (line, ""),
+        };
+        if let Some(rest) = body.strip_prefix("error") {
+            severity = RED;
+            out.push_str(&format!("{RED}error{RESET}{rest}{newline}"));
+        } else if let Some(rest) = body.strip_prefix("warning") {
+            severity = YELLOW;
+            out.push_str(&format!("{YELLOW}warning{RESET}{rest}{newline}"));
+        } else if body.trim_start().starts_with('│') && body.contains('^') {
+            out.push_str(&format!("{severity}{body}{RESET}{newline}"));
+        } else if let Some((value, ty)) = body.rsplit_once(" : ") {
+            out.push_str(&format!("{value}{DIM} : {RESET}{CYAN}{ty}{RESET}{newline}"));
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
 }
 
 /// Reads lines (no prompt, no editing), joining continuation lines of an

@@ -27,6 +27,16 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     (":ast", "EXPR", "show the syntax tree and canonical text"),
     (":bytecode", "EXPR", "show the compiled program"),
     (":time", "EXPR", "measure evaluations per second"),
+    (
+        ":functions",
+        "[PREFIX]",
+        "list the functions (whose names start with PREFIX)",
+    ),
+    (
+        ":doc",
+        "NAME",
+        "a function's signatures, null rule and examples",
+    ),
     (":quit", "", "leave (also Ctrl-D)"),
 ];
 
@@ -133,6 +143,8 @@ impl Session {
                 out.push_str(&program.disassemble())
             }),
             "time" => self.time(arg, out),
+            "functions" | "fn" => functions(arg, out),
+            "doc" => doc(arg, out),
             other => {
                 let names = COMMANDS.iter().map(|(c, _, _)| &c[1..]);
                 let hint = closest(other, names)
@@ -232,8 +244,22 @@ impl Session {
                     .get("events")
                     .and_then(Json::as_object)
                     .map_or(0, |m| m.len());
+                // Say what the new context replaces, so nothing vanishes unseen.
+                let replaced: Vec<String> = self
+                    .context
+                    .get("events")
+                    .and_then(Json::as_object)
+                    .map(|m| m.keys().map(|k| format!("`{k}`")).collect())
+                    .unwrap_or_default();
                 self.context = doc;
                 let _ = writeln!(out, "context loaded: {events} event(s)");
+                if !replaced.is_empty() {
+                    let _ = writeln!(
+                        out,
+                        "note: it replaces the sample data loaded before (events {})",
+                        replaced.join(", ")
+                    );
+                }
             }
             Err(e) => error(out, &e),
         }
@@ -286,6 +312,44 @@ fn read_json(path: &str) -> Result<Json, String> {
     }
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
     serde_json::from_str(&text).map_err(|e| format!("{path}: not valid JSON: {e}"))
+}
+
+/// `:functions [PREFIX]`: one line per function with its signatures.
+fn functions(prefix: &str, out: &mut String) {
+    let all = jexpr::authoring::functions();
+    let chosen: Vec<_> = all.iter().filter(|f| f.name.starts_with(prefix)).collect();
+    if chosen.is_empty() {
+        let hint = closest(prefix, all.iter().map(|f| f.name))
+            .map(|s| format!("; did you mean `{s}`?"))
+            .unwrap_or_default();
+        return error(out, &format!("no function starts with `{prefix}`{hint}"));
+    }
+    for f in chosen {
+        let _ = writeln!(out, "  {}", f.signatures.join("  |  "));
+    }
+}
+
+/// `:doc NAME`: everything the table says about one function.
+fn doc(name: &str, out: &mut String) {
+    match jexpr::authoring::function(name) {
+        Some(f) => {
+            let _ = writeln!(out, "{} ({})", f.name, f.category);
+            for s in &f.signatures {
+                let _ = writeln!(out, "  {s}");
+            }
+            let _ = writeln!(out, "null: {}\n{}", f.nulls, f.doc);
+        }
+        None => {
+            let all = jexpr::authoring::functions();
+            let hint = closest(name, all.iter().map(|f| f.name))
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
+            error(
+                out,
+                &format!("no function `{name}`{hint} (`:functions` lists them)"),
+            );
+        }
+    }
 }
 
 fn error(out: &mut String, message: &str) {
