@@ -196,15 +196,36 @@ pub fn render(name: &str, src: &str, diags: &[Diagnostic]) -> String {
 }
 
 /// Writes an evaluation error (no code: it is not a compile error) with its snippet.
-pub fn emit_eval_error(out: &mut dyn WriteColor, name: &str, src: &str, message: &str, span: Span) {
+pub fn emit_eval_error(out: &mut dyn WriteColor, name: &str, src: &str, err: &crate::EvalError) {
     let file = SimpleFile::new(name, src);
     let len = src.len();
-    let range = span.range();
+    let range = err.span.range();
     let range = range.start.min(len)..range.end.min(len).max(range.start.min(len));
-    let d = CsDiagnostic::error()
-        .with_message(format!("evaluation failed: {message}"))
-        .with_labels(vec![
-            Label::primary((), range).with_message("while evaluating this")
-        ]);
+    let code = err.kind.code();
+    // Bad data: say which data (the field reference that read it).
+    let label = match err.kind {
+        crate::EvalErrorKind::InvalidData | crate::EvalErrorKind::DataSource => {
+            let text = src.get(range.clone()).unwrap_or("");
+            if text.starts_with("@{") || text.starts_with("#{") {
+                format!("the data read by `{text}`")
+            } else {
+                "while evaluating this".to_string()
+            }
+        }
+        _ => "while evaluating this".to_string(),
+    };
+    let mut d = CsDiagnostic::error()
+        .with_code(code)
+        .with_message(format!("evaluation failed: {}", err.message))
+        .with_labels(vec![Label::primary((), range).with_message(label)]);
+    let help = match err.kind {
+        crate::EvalErrorKind::InvalidData => Some("the sample data does not have the type the catalog gives this field: fix the data or the catalog"),
+        crate::EvalErrorKind::WorkLimit => Some("the expression does more work than one evaluation may: filter or limit the lists it reads"),
+        crate::EvalErrorKind::Internal => Some("this is a fault in jexpr: please report it with the expression and data"),
+        _ => None,
+    };
+    if let Some(h) = help {
+        d = d.with_notes(vec![format!("help: {h}")]);
+    }
     let _ = term::emit(out, &term::Config::default(), &file, &d);
 }

@@ -48,6 +48,18 @@ pub enum EvalErrorKind {
 }
 
 impl EvalErrorKind {
+    /// A stable code, like the compile errors' (`E0501` … `E0599`).
+    pub fn code(self) -> &'static str {
+        match self {
+            EvalErrorKind::InvalidData => "E0501",
+            EvalErrorKind::DataSource => "E0502",
+            EvalErrorKind::Arithmetic => "E0503",
+            EvalErrorKind::Function => "E0504",
+            EvalErrorKind::WorkLimit => "E0505",
+            EvalErrorKind::Internal => "E0599",
+        }
+    }
+
     /// A stable name (`invalidData`, `dataSource`, …) for traces and JSON.
     pub fn name(self) -> &'static str {
         match self {

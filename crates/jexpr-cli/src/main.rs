@@ -832,17 +832,16 @@ fn eval(input: &Input, now: Option<&str>, tz: Option<&str>) -> ExitCode {
             if input.format == Format::Json {
                 println!(
                     "{}",
-                    json!({ "error": { "message": err.message, "span": [err.span.start, err.span.end] } })
+                    json!({ "error": {
+                        "code": err.kind.code(),
+                        "kind": err.kind.name(),
+                        "message": err.message,
+                        "span": [err.span.start, err.span.end],
+                    } })
                 );
             } else {
                 let mut stderr = StandardStream::stderr(color_choice());
-                diagnostic::emit_eval_error(
-                    &mut stderr,
-                    &source_name(input),
-                    &src,
-                    &err.message,
-                    err.span,
-                );
+                diagnostic::emit_eval_error(&mut stderr, &source_name(input), &src, &err);
             }
             ExitCode::from(EXIT_EVAL)
         }

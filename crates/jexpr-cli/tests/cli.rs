@@ -536,3 +536,36 @@ fn eval_events_gives_one_result_per_line() {
     assert_eq!(lines[3], serde_json::json!({"line": 5, "value": null}));
     assert!(lines[2]["error"]["message"].is_string());
 }
+
+#[test]
+fn evaluation_errors_have_a_code_and_name_the_data() {
+    let dir = std::env::temp_dir().join(format!("jexpr-cli-evalcode-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let catalog = dir.join("catalog.json");
+    let context = dir.join("context.json");
+    std::fs::write(
+        &catalog,
+        r#"{"events": {"E": {"fields": {"a": "integer"}}}}"#,
+    )
+    .expect("w");
+    std::fs::write(&context, r#"{"events": {"E": {"a": "x"}}}"#).expect("w");
+    let (c, x) = (catalog.to_str().expect("p"), context.to_str().expect("p"));
+    let out = jexpr(&["eval", "--catalog", c, "--context", x, "@{E.a} + 1"]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("error[E0501]: evaluation failed"), "{err}");
+    assert!(err.contains("the data read by `@{E.a}`"), "{err}");
+    let v = stdout_json(&jexpr(&[
+        "eval",
+        "--format",
+        "json",
+        "--catalog",
+        c,
+        "--context",
+        x,
+        "@{E.a} + 1",
+    ]));
+    assert_eq!(v["error"]["code"], "E0501");
+    assert_eq!(v["error"]["kind"], "invalidData");
+    assert_eq!(v["error"]["span"], serde_json::json!([0, 6]));
+}

@@ -200,7 +200,7 @@ impl Session {
                 }
                 Err(e) => {
                     let mut buf = codespan_reporting::term::termcolor::NoColor::new(Vec::new());
-                    diagnostic::emit_eval_error(&mut buf, "input", src, &e.message, e.span);
+                    diagnostic::emit_eval_error(&mut buf, "input", src, &e);
                     out.push_str(&String::from_utf8_lossy(&buf.into_inner()));
                 }
             }
