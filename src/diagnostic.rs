@@ -21,13 +21,30 @@ pub struct Diagnostic {
     pub notes: Vec<(Span, String)>,
     /// Advice written from the user's side ("did you mean …").
     pub help: Option<String>,
+    /// An error stops the expression; a warning is advice about one that
+    /// works (and never changes an exit code).
+    pub severity: Severity,
+}
+
+/// How serious a diagnostic is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Severity {
+    /// The expression cannot be used.
+    #[default]
+    Error,
+    /// The expression works but probably not as meant (`W` codes).
+    Warning,
 }
 
 impl std::fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let what = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
         write!(
             f,
-            "error[{}]: {} (at {}..{})",
+            "{what}[{}]: {} (at {}..{})",
             self.code, self.message, self.span.start, self.span.end
         )?;
         if let Some(help) = &self.help {
@@ -137,6 +154,15 @@ impl Diagnostic {
             label: String::new(),
             notes: Vec::new(),
             help: None,
+            severity: Severity::Error,
+        }
+    }
+
+    /// A warning with a code (`W…`), a span and a message.
+    pub fn warning(code: &'static str, span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::new(code, span, message)
         }
     }
 
@@ -167,7 +193,11 @@ impl Diagnostic {
         for (span, text) in &self.notes {
             labels.push(Label::secondary((), clamp(*span)).with_message(text));
         }
-        let mut d = CsDiagnostic::error()
+        let d = match self.severity {
+            Severity::Error => CsDiagnostic::error(),
+            Severity::Warning => CsDiagnostic::warning(),
+        };
+        let mut d = d
             .with_code(self.code)
             .with_message(&self.message)
             .with_labels(labels);

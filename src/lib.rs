@@ -115,7 +115,7 @@ pub mod time {
 
 pub use catalog::{Catalog, CatalogError};
 pub use compiler::Compiler;
-pub use diagnostic::{Diagnostic, Diagnostics};
+pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use program::Program;
 pub use span::Span;
 pub use syntax::printer::{print, sexpr};
@@ -144,6 +144,9 @@ pub struct Checked {
     pub ty: Type,
     /// The span of the whole expression (for a diagnostic about its type).
     pub span: Span,
+    /// Advice about an expression that works but probably not as meant
+    /// (a field missing from the sample data, a constant condition).
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl Checked {
@@ -163,11 +166,14 @@ impl Checked {
 /// ```
 pub fn check(src: &str, catalog: &Catalog) -> Result<Checked, Diagnostics> {
     let ast = parse(src)?;
-    let typed = big_stack::run_with_depth(ast.depth(), || checker::check(&ast, src, catalog))
-        .unwrap_or_else(|| Err(vec![big_stack::too_deep("check")]))
-        .map_err(Diagnostics::from)?;
+    let (typed, warnings) = big_stack::run_with_depth(ast.depth(), || {
+        checker::check_with_warnings(&ast, src, catalog)
+    })
+    .unwrap_or_else(|| (Err(vec![big_stack::too_deep("check")]), Vec::new()));
+    let typed = typed.map_err(Diagnostics::from)?;
     Ok(Checked {
         ty: typed.ty,
         span: typed.span,
+        warnings,
     })
 }

@@ -46,6 +46,44 @@ fn type_errors() {
     });
 }
 
+/// Warnings: expressions that work but probably not as meant, typed from
+/// the example sample data (examples/context.json).
+#[test]
+fn warnings() {
+    let doc: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/context.json"),
+        )
+        .expect("context"),
+    )
+    .expect("JSON");
+    let catalog = Catalog::infer(&doc);
+    insta::glob!("inputs/warnings/*.jexpr", |path| {
+        let src = common::read_input(path);
+        let checked = match jexpr::check(&src, &catalog) {
+            Ok(c) => c,
+            Err(d) => panic!(
+                "{} should check:\n{}",
+                path.display(),
+                render("expr", &src, &d.into_vec())
+            ),
+        };
+        assert!(
+            !checked.warnings.is_empty(),
+            "{} gives no warning",
+            path.display()
+        );
+        for w in &checked.warnings {
+            assert_eq!(w.severity, jexpr::Severity::Warning);
+            assert!(w.code.starts_with('W'), "{w:?}");
+        }
+        insta::assert_snapshot!(format!(
+            "input:\n{src}\n\noutput:\n{}",
+            render("expr", &src, &checked.warnings)
+        ));
+    });
+}
+
 /// The mistakes journey authors make often (issue 11), each with the
 /// message that says what to write instead. Syntax and type errors alike.
 #[test]

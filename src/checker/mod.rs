@@ -43,17 +43,41 @@ pub const JOURNEY_PROPERTIES: &[(&str, Type)] = &[
 
 /// Types `expr` (parsed from `src`) against `catalog`.
 pub fn check(expr: &Expr, src: &str, catalog: &Catalog) -> Result<TExpr, Vec<Diagnostic>> {
+    check_with_warnings(expr, src, catalog).0
+}
+
+/// [`check`], and the warnings about an expression that works but
+/// probably not as meant (W codes, README).
+pub fn check_with_warnings(
+    expr: &Expr,
+    src: &str,
+    catalog: &Catalog,
+) -> (Result<TExpr, Vec<Diagnostic>>, Vec<Diagnostic>) {
     let mut checker = Checker {
         src,
         catalog,
         scopes: Vec::new(),
         errors: Vec::new(),
+        warnings: Vec::new(),
+        reads: false,
     };
     let typed = checker.expr(expr);
+    // A condition that reads no event, data, profile or clock is constant.
+    let literal = matches!(expr.kind, ExprKind::Bool(_));
+    if typed.ty == Type::Boolean && !checker.reads && !literal {
+        checker.warnings.push(
+            Diagnostic::warning("W0301", typed.span, "this condition is constant")
+                .with_label("it reads no event, data, audience or clock")
+                .with_help(
+                    "a condition decides per profile: compare a field, e.g. `@{Event.field} > 100`",
+                ),
+        );
+    }
+    let warnings = std::mem::take(&mut checker.warnings);
     if checker.errors.is_empty() {
-        Ok(typed)
+        (Ok(typed), warnings)
     } else {
-        Err(checker.errors)
+        (Err(checker.errors), warnings)
     }
 }
 
@@ -68,6 +92,10 @@ struct Checker<'a> {
     catalog: &'a Catalog,
     scopes: Vec<Scope>,
     errors: Vec<Diagnostic>,
+    warnings: Vec<Diagnostic>,
+    /// Whether what was checked so far reads anything that varies (a field,
+    /// the clock, an audience, random): if not, it is a constant.
+    reads: bool,
 }
 
 fn node(kind: TKind, ty: Type, span: Span) -> TExpr {
@@ -180,10 +208,29 @@ impl Checker<'_> {
 
     fn conditional(&mut self, parts: &[Expr; 3], span: Span) -> TExpr {
         let [c, t, e] = parts;
+        let outer_reads = std::mem::replace(&mut self.reads, false);
         let cond = self.expr(c);
+        let constant = !self.reads && cond.ty == Type::Boolean;
+        self.reads |= outer_reads;
         self.expect_boolean(&cond, "the condition of `if`", "E0311");
         let then = self.expr(t);
         let other = self.expr(e);
+        if constant {
+            let d = match c.kind {
+                ExprKind::Bool(b) => {
+                    let never = if b { &other } else { &then };
+                    Diagnostic::warning("W0302", never.span, "this branch is never taken")
+                        .with_label(format!("the condition is always `{b}`"))
+                        .with_note(cond.span, "constant")
+                }
+                _ => Diagnostic::warning("W0302", cond.span, "the condition of `if` is constant")
+                    .with_label(
+                        "it reads no event, data, audience or clock: one branch is never taken",
+                    ),
+            };
+            self.warnings
+                .push(d.with_help("write the branch that is taken on its own, or test a field"));
+        }
         let ty = match then.ty.unify(&other.ty) {
             Some(t) => t,
             None if then.ty.is_numeric() && other.ty.is_numeric() => Type::Decimal,
@@ -430,6 +477,9 @@ impl Checker<'_> {
     fn call(&mut self, call: &Call, span: Span) -> TExpr {
         let args: Vec<TExpr> = call.args.iter().map(|a| self.expr(a)).collect();
         let name = &call.name;
+        if builtins::lookup(&name.text).is_some_and(|b| !b.pure) {
+            self.reads = true;
+        }
         let Some(builtin) = builtins::lookup(&name.text) else {
             let mut d = Diagnostic::new(
                 "E0202",
@@ -558,6 +608,7 @@ impl Checker<'_> {
     // ---- field references ---------------------------------------------------
 
     fn field(&mut self, field: &FieldRef, span: Span) -> TExpr {
+        self.reads = true;
         // Journey properties are built in: they need neither catalog nor data.
         let journey_property = field.origin == Origin::Event
             && matches!(field.path.first().map(|s| &s.kind), Some(StepKind::Field(n)) if n == "journey");
@@ -788,6 +839,7 @@ impl Checker<'_> {
     }
 
     fn current(&mut self, current: &CurrentRef, span: Span) -> TExpr {
+        self.reads = true;
         let Some(scope) = self.scopes.last() else {
             self.error(
                 Diagnostic::new("E0210", span, format!("`{}` is only defined inside a filter", current.kind.keyword()))
@@ -971,7 +1023,25 @@ impl Checker<'_> {
             Type::Null => Some(Type::Null),
             Type::Object(fields) => match fields.get(name) {
                 Some(t) => Some(t.clone()),
-                None if self.catalog.strictness == Strictness::Inferred => Some(Type::Null),
+                None if self.catalog.strictness == Strictness::Inferred => {
+                    // Typed from sample data: a name the sample lacks reads
+                    // null, which is right for an optional field and silently
+                    // wrong for a typo. Say so, with the sample's names.
+                    let mut d = Diagnostic::warning(
+                        "W0201",
+                        span,
+                        format!("`{name}` is not in the sample data"),
+                    )
+                    .with_label("no such key in the sample: this reads as null");
+                    d = match closest(name, fields.keys().map(String::as_str)) {
+                        Some(s) => d.with_help(format!("did you mean `{}`?", step_text(s))),
+                        None => d.with_help(
+                            "if the field is optional, this is fine; a catalog (`--catalog`) makes unknown fields errors",
+                        ),
+                    };
+                    self.warnings.push(d);
+                    Some(Type::Null)
+                }
                 None => {
                     let mut d = Diagnostic::new("E0205", span, format!("unknown field `{name}`"))
                         .with_label("no field by this name here");

@@ -770,11 +770,124 @@ fn check(input: &Input, expect: Option<&str>) -> ExitCode {
         }
     }
     if input.format == Format::Json {
-        println!("{}", json!({ "type": typed.ty.to_string() }));
+        let mut v = json!({ "type": typed.ty.to_string() });
+        add_warnings(&mut v, &typed.warnings);
+        println!("{v}");
     } else {
+        report_warnings(&source_name(input), &src, &typed.warnings);
         println!("{}", typed.ty);
     }
     ExitCode::SUCCESS
+}
+
+/// Warnings as text on stderr, rendered like errors.
+fn report_warnings(name: &str, src: &str, warnings: &[Diagnostic]) {
+    if !warnings.is_empty() {
+        let mut stderr = StandardStream::stderr(color_choice());
+        diagnostic::emit(&mut stderr, name, src, warnings);
+    }
+}
+
+/// Warnings in a JSON result, as `"warnings"` beside the value (never an
+/// error: the exit code does not change).
+fn add_warnings(v: &mut serde_json::Value, warnings: &[Diagnostic]) {
+    if warnings.is_empty() {
+        return;
+    }
+    let list: Vec<_> = warnings
+        .iter()
+        .map(|d| {
+            let mut w =
+                json!({"code": d.code, "message": d.message, "span": [d.span.start, d.span.end]});
+            if let Some(help) = &d.help {
+                w["help"] = json!(help);
+            }
+            w
+        })
+        .collect();
+    v["warnings"] = json!(list);
+}
+
+/// Events and data sources an expression reads, each with the span of its
+/// first reference (`journey` properties are not data).
+fn data_read(ast: &jexpr::ast::Expr) -> Vec<(jexpr::ast::Origin, String, jexpr::Span)> {
+    use jexpr::ast::{ExprKind, StepKind};
+    let mut found: Vec<(jexpr::ast::Origin, String, jexpr::Span)> = Vec::new();
+    let mut stack = vec![ast];
+    while let Some(e) = stack.pop() {
+        let steps = match &e.kind {
+            ExprKind::List(items) => {
+                stack.extend(items);
+                continue;
+            }
+            ExprKind::Call(call) => {
+                stack.extend(&call.args);
+                continue;
+            }
+            ExprKind::Unary(_, x) | ExprKind::Test(_, x) => {
+                stack.push(x);
+                continue;
+            }
+            ExprKind::Binary(_, l, r) => {
+                stack.push(l);
+                stack.push(r);
+                continue;
+            }
+            ExprKind::If(parts) => {
+                stack.extend(parts.iter());
+                continue;
+            }
+            ExprKind::Field(f) => {
+                if let Some(StepKind::Field(root)) = f.path.first().map(|s| &s.kind) {
+                    let journey = f.origin == jexpr::ast::Origin::Event && root == "journey";
+                    if !journey && !found.iter().any(|(o, n, _)| *o == f.origin && n == root) {
+                        found.push((f.origin, root.clone(), e.span));
+                    }
+                }
+                stack.extend(f.default.iter());
+                stack.extend(f.params.iter().flatten().map(|(_, v)| v));
+                &f.path
+            }
+            ExprKind::Current(c) => &c.path,
+            _ => continue,
+        };
+        for step in steps {
+            match &step.kind {
+                StepKind::Filter(_, Some(cond)) => stack.push(cond),
+                StepKind::At(i) => stack.push(i),
+                _ => {}
+            }
+        }
+    }
+    found.sort_by_key(|(_, _, span)| span.start);
+    found
+}
+
+/// W0501: events and data sources the expression reads that the context
+/// has no sample of (with a catalog and no data, every field reads null).
+fn missing_samples(src: &str, context: &serde_json::Value) -> Vec<Diagnostic> {
+    let Ok(ast) = jexpr::parse(src) else {
+        return Vec::new();
+    };
+    data_read(&ast)
+        .into_iter()
+        .filter_map(|(origin, name, span)| {
+            let (key, what) = match origin {
+                jexpr::ast::Origin::Event => ("events", "event"),
+                jexpr::ast::Origin::DataSource => ("dataSources", "data source"),
+            };
+            if context.get(key).and_then(|m| m.get(&name)).is_some() {
+                return None;
+            }
+            Some(
+                Diagnostic::warning("W0501", span, format!("no sample data for {what} `{name}`"))
+                    .with_label("every field of it reads as null here")
+                    .with_help(format!(
+                        "add `{key}.{name}` to the context (`--context FILE`), or try the expression on sample events with `--events FILE`"
+                    )),
+            )
+        })
+        .collect()
 }
 
 fn eval(input: &Input, now: Option<&str>, tz: Option<&str>) -> ExitCode {
@@ -816,14 +929,20 @@ fn eval(input: &Input, now: Option<&str>, tz: Option<&str>) -> ExitCode {
             return report_compile_errors(input.format, &source_name(input), &src, &diags)
         }
     };
+    let mut warnings = jexpr::check(&src, &catalog)
+        .map(|c| c.warnings)
+        .unwrap_or_default();
+    if input.catalog.is_some() {
+        warnings.extend(missing_samples(&src, &context_doc));
+    }
     match program.eval(&ctx) {
         Ok(value) => {
             if input.format == Format::Json {
-                println!(
-                    "{}",
-                    json!({ "type": program.ty().to_string(), "value": value.to_json() })
-                );
+                let mut v = json!({ "type": program.ty().to_string(), "value": value.to_json() });
+                add_warnings(&mut v, &warnings);
+                println!("{v}");
             } else {
+                report_warnings(&source_name(input), &src, &warnings);
                 println!("{}", shown(&value));
             }
             ExitCode::SUCCESS

@@ -213,10 +213,16 @@ fn eval_null_result_keeps_the_static_type() {
         "json",
         "#{ACP.Profile.person.lastName} + @{OrderEvent.productId}",
     ]);
+    // `productId` is not in the sample: it reads null (so `+` gives the other
+    // string) and a warning says so (issue 11), without changing the exit code.
+    let v = stdout_json(&out);
+    assert_eq!(out.status.code(), Some(0));
     assert_eq!(
-        stdout_json(&out),
-        serde_json::json!({"type": "string", "value": "Snow"})
+        (&v["type"], &v["value"]),
+        (&serde_json::json!("string"), &serde_json::json!("Snow"))
     );
+    assert_eq!(v["warnings"][0]["code"], "W0201");
+    assert_eq!(v["warnings"][0]["span"], serde_json::json!([46, 55]));
     let catalog = fixture("catalog.json");
     let context = data("spec-context.json");
     let out = jexpr(&[
@@ -568,4 +574,29 @@ fn evaluation_errors_have_a_code_and_name_the_data() {
     assert_eq!(v["error"]["code"], "E0501");
     assert_eq!(v["error"]["kind"], "invalidData");
     assert_eq!(v["error"]["span"], serde_json::json!([0, 6]));
+}
+
+#[test]
+fn eval_warns_of_events_without_sample_data() {
+    let catalog = fixture("catalog.json");
+    let out = jexpr(&["eval", "--catalog", &catalog, "@{OrderEvent.total} > 100.0"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "false\n");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning[W0501]: no sample data for event `OrderEvent`"),
+        "{err}"
+    );
+    // `check` does not evaluate: no such warning there.
+    let out = jexpr(&[
+        "check",
+        "--catalog",
+        &catalog,
+        "@{OrderEvent.total} > 100.0",
+    ]);
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

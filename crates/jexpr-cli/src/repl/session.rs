@@ -189,6 +189,11 @@ impl Session {
     }
 
     fn evaluate(&self, src: &str, out: &mut String) {
+        if let Ok(checked) = jexpr::check(src, &self.catalog()) {
+            if !checked.warnings.is_empty() {
+                out.push_str(&diagnostic::render("input", src, &checked.warnings));
+            }
+        }
         self.with_program(src, out, |program, out| {
             let ctx = match self.evaluation_context() {
                 Ok(ctx) => ctx,
