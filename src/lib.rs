@@ -60,6 +60,9 @@
 //! reads the context's clock, which a journey runner sets to its virtual time.
 
 #![warn(missing_docs)]
+// A diagnostic is a few strings and spans; results carrying one are on the
+// error path, where its size does not matter.
+#![allow(clippy::result_large_err)]
 
 // pest_derive without its `std` feature generates code that names `alloc`.
 extern crate alloc;
