@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
+mod explain;
 mod journey;
 mod repl;
 
@@ -65,6 +66,10 @@ enum Command {
         /// its time; prints `LINE: value` per line (JSON: one object per line).
         #[arg(long, value_name = "FILE.jsonl")]
         events: Option<PathBuf>,
+        /// Show the value of every sub-expression as a tree (which leaf was
+        /// null, which comparison failed).
+        #[arg(long, conflicts_with = "events")]
+        explain: bool,
     },
     /// Print an expression in canonical form.
     ///
@@ -320,8 +325,15 @@ fn main() -> ExitCode {
             now,
             tz,
             events: Some(events),
+            ..
         } => eval_events(&input, &events, now.as_deref(), tz.as_deref()),
-        Command::Eval { input, now, tz, .. } => eval(&input, now.as_deref(), tz.as_deref()),
+        Command::Eval {
+            input,
+            now,
+            tz,
+            explain,
+            ..
+        } => eval(&input, now.as_deref(), tz.as_deref(), explain),
         Command::Repl {
             catalog,
             context,
@@ -890,7 +902,7 @@ fn missing_samples(src: &str, context: &serde_json::Value) -> Vec<Diagnostic> {
         .collect()
 }
 
-fn eval(input: &Input, now: Option<&str>, tz: Option<&str>) -> ExitCode {
+fn eval(input: &Input, now: Option<&str>, tz: Option<&str>, explain: bool) -> ExitCode {
     let src = match read_source(input) {
         Ok(src) => src,
         Err(message) => return usage_error_in(input.format, &message),
@@ -929,6 +941,9 @@ fn eval(input: &Input, now: Option<&str>, tz: Option<&str>) -> ExitCode {
             return report_compile_errors(input.format, &source_name(input), &src, &diags)
         }
     };
+    if explain {
+        return explain::run(input.format, &src, &catalog, &ctx);
+    }
     let mut warnings = jexpr::check(&src, &catalog)
         .map(|c| c.warnings)
         .unwrap_or_default();

@@ -600,3 +600,32 @@ fn eval_warns_of_events_without_sample_data() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `eval --explain` over the example catalog and context: what an author
+/// reads to see why a condition came out as it did.
+#[test]
+fn explain_trees() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    insta::glob!("inputs/explain/*.jexpr", |path| {
+        let src = std::fs::read_to_string(path).expect("input");
+        let out = Command::new(env!("CARGO_BIN_EXE_jexpr"))
+            .current_dir(root)
+            .args([
+                "eval",
+                "--explain",
+                "--catalog",
+                "examples/catalog.json",
+                "--context",
+                "examples/context.json",
+                src.trim_end(),
+            ])
+            .output()
+            .expect("run jexpr");
+        insta::assert_snapshot!(format!(
+            "input:\n{src}\n\nexit: {:?}\n{}{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    });
+}
