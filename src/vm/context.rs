@@ -319,50 +319,103 @@ impl<'a> Context<'a> {
             .as_object()
             .ok_or("a context is a JSON object (LANGUAGE.md section 9)")?;
         let mut ctx = Context::default();
+        // Messages name the place like catalog errors: a JSON pointer.
+        const KEYS: [&str; 8] = [
+            "now",
+            "timeZone",
+            "events",
+            "dataSources",
+            "audiences",
+            "journey",
+            "seed",
+            "fuel",
+        ];
         for key in root.keys() {
-            if !matches!(
-                key.as_str(),
-                "now"
-                    | "timeZone"
-                    | "events"
-                    | "dataSources"
-                    | "audiences"
-                    | "journey"
-                    | "seed"
-                    | "fuel"
-            ) {
-                return Err(format!("unknown context key `{key}`").into());
+            if !KEYS.contains(&key.as_str()) {
+                let hint = crate::suggest::closest(key, KEYS.iter().copied())
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_else(|| format!(" (a context has {})", KEYS.join(", ")));
+                return Err(format!("at /{key}: unknown context key `{key}`{hint}").into());
             }
         }
         let object = |key: &str| -> Result<Option<&'a serde_json::Map<String, Json>>, String> {
             match root.get(key) {
                 None | Some(Json::Null) => Ok(None),
                 Some(Json::Object(m)) => Ok(Some(m)),
-                Some(_) => Err(format!("`{key}` must be an object")),
+                Some(other) => Err(format!(
+                    "at /{key}: `{key}` must be an object, found {}",
+                    json_kind(other)
+                )),
             }
         };
         if let Some(now) = root.get("now") {
-            let text = now.as_str().ok_or("`now` must be an RFC 3339 string")?;
-            ctx.now = parse_now(text)?;
+            let text = now
+                .as_str()
+                .ok_or("at /now: `now` must be an RFC 3339 string")?;
+            ctx.now = parse_now(text).map_err(|e| format!("at /now: {e}"))?;
         }
         if let Some(tz) = root.get("timeZone") {
-            let text = tz.as_str().ok_or("`timeZone` must be a zone id string")?;
+            let text = tz
+                .as_str()
+                .ok_or("at /timeZone: `timeZone` must be a zone id string")?;
             ctx.time_zone = temporal::parse_zone(text).ok_or_else(|| {
                 match temporal::unknown_zone_help(text) {
-                    Some(help) => format!("unknown time zone `{text}`: {help}"),
-                    None => format!("unknown time zone `{text}`"),
+                    Some(help) => format!("at /timeZone: unknown time zone `{text}`: {help}"),
+                    None => format!("at /timeZone: unknown time zone `{text}`"),
                 }
             })?;
         }
         if let Some(events) = object("events")? {
+            for (name, payload) in events {
+                if !payload.is_object() {
+                    return Err(format!(
+                        "at /events/{}: the payload of event `{name}` must be an object, found {}",
+                        pointer_token(name),
+                        json_kind(payload)
+                    )
+                    .into());
+                }
+            }
             ctx.events = events.iter().map(|(k, v)| (k.as_str(), v)).collect();
         }
-        ctx.data = Box::new(StaticData(object("dataSources")?));
+        let sources = object("dataSources")?;
+        for (source, groups) in sources.into_iter().flatten() {
+            let Some(groups) = groups.as_object() else {
+                return Err(format!(
+                    "at /dataSources/{}: data source `{source}` must map field groups to their data, found {}",
+                    pointer_token(source),
+                    json_kind(groups)
+                )
+                .into());
+            };
+            for (group, data) in groups {
+                if !data.is_object() {
+                    return Err(format!(
+                        "at /dataSources/{}/{}: field group `{group}` must be an object, found {}",
+                        pointer_token(source),
+                        pointer_token(group),
+                        json_kind(data)
+                    )
+                    .into());
+                }
+            }
+        }
+        ctx.data = Box::new(StaticData(sources));
         if let Some(audiences) = object("audiences")? {
+            const STATUSES: [&str; 3] = ["realized", "existing", "exited"];
             for (name, status) in audiences {
-                let status = status
-                    .as_str()
-                    .ok_or_else(|| format!("audience `{name}`: the status is a string"))?;
+                let at = format!("at /audiences/{}", pointer_token(name));
+                let status = status.as_str().ok_or_else(|| {
+                    format!("{at}: the status of audience `{name}` is a string (realized, existing, exited)")
+                })?;
+                if !STATUSES.contains(&status) {
+                    let hint = crate::suggest::closest(status, STATUSES.iter().copied())
+                        .map(|s| format!("did you mean `{s}`?"))
+                        .unwrap_or_else(|| "it is one of realized, existing, exited".into());
+                    return Err(
+                        format!("{at}: `{status}` is not an audience status ({hint})").into(),
+                    );
+                }
                 ctx.audiences.insert(name.as_str(), status);
             }
         }
@@ -372,12 +425,12 @@ impl<'a> Context<'a> {
         if let Some(seed) = root.get("seed") {
             ctx.seed = seed
                 .as_u64()
-                .ok_or("`seed` must be a non-negative integer")?;
+                .ok_or("at /seed: `seed` must be a non-negative integer")?;
         }
         if let Some(fuel) = root.get("fuel") {
             ctx.fuel = fuel
                 .as_u64()
-                .ok_or("`fuel` must be a non-negative integer")?;
+                .ok_or("at /fuel: `fuel` must be a non-negative integer")?;
         }
         Ok(ctx)
     }
@@ -394,6 +447,23 @@ impl<'a> Context<'a> {
     pub fn in_audience(&self, name: &str) -> bool {
         matches!(self.audiences.get(name), Some(&"realized" | &"existing"))
     }
+}
+
+/// What kind of JSON value this is, for messages.
+fn json_kind(v: &Json) -> &'static str {
+    match v {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "a list",
+        Json::Object(_) => "an object",
+    }
+}
+
+/// A key as a JSON pointer token (RFC 6901: `~` → `~0`, `/` → `~1`).
+fn pointer_token(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
 }
 
 /// Parses a clock value: RFC 3339 with an offset or `Z`.

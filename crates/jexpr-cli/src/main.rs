@@ -918,7 +918,12 @@ fn eval(input: &Input, now: Option<&str>, tz: Option<&str>, explain: bool) -> Ex
     let mut ctx = match Context::from_json(&context_doc) {
         Ok(ctx) => ctx,
         Err(message) => {
-            return usage_error_in(input.format, &format!("invalid context: {message}"))
+            let file = input
+                .context
+                .as_ref()
+                .map(|p| format!(" {}", p.display()))
+                .unwrap_or_default();
+            return usage_error_in(input.format, &format!("invalid context{file}: {message}"));
         }
     };
     if let Some(now) = now {

@@ -629,3 +629,40 @@ fn explain_trees() {
         ));
     });
 }
+
+#[test]
+fn context_errors_name_the_place_and_suggest() {
+    let dir = std::env::temp_dir().join(format!("jexpr-cli-ctxerr-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let cases = [
+        (
+            r#"{"event": {"E": {}}}"#,
+            "at /event: unknown context key `event` (did you mean `events`?)",
+        ),
+        (
+            r#"{"events": {"E": 5}}"#,
+            "at /events/E: the payload of event `E` must be an object, found a number",
+        ),
+        (
+            r#"{"audiences": {"gold": "realised"}}"#,
+            "at /audiences/gold: `realised` is not an audience status (did you mean `realized`?)",
+        ),
+        (
+            r#"{"dataSources": {"D": {"G": [1]}}}"#,
+            "at /dataSources/D/G: field group `G` must be an object, found a list",
+        ),
+        (
+            r#"{"timeZone": "PST"}"#,
+            "at /timeZone: unknown time zone `PST`: `PST` is an abbreviation",
+        ),
+    ];
+    for (i, (doc, expected)) in cases.iter().enumerate() {
+        let path = dir.join(format!("c{i}.json"));
+        std::fs::write(&path, doc).expect("write");
+        let out = jexpr(&["eval", "--context", path.to_str().expect("p"), "1"]);
+        assert_eq!(out.status.code(), Some(2), "{doc}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(expected), "{doc}: {err}");
+        assert!(err.contains(path.to_str().expect("p")), "{err}");
+    }
+}
