@@ -33,6 +33,8 @@ pub fn default_history() -> Option<PathBuf> {
 
 struct ReplHelper {
     catalog: Catalog,
+    /// The sample data, for map keys inside `entry("`.
+    sample: serde_json::Value,
     files: FilenameCompleter,
 }
 
@@ -53,6 +55,16 @@ impl Completer for ReplHelper {
             || (before.starts_with(":event ") && before.split_whitespace().count() >= 2);
         if takes_file {
             return self.files.complete(line, pos, ctx);
+        }
+        if let Some((start, keys)) = entry_keys(&self.sample, before) {
+            let pairs = keys
+                .into_iter()
+                .map(|k| Pair {
+                    display: k.clone(),
+                    replacement: k,
+                })
+                .collect();
+            return Ok((start, pairs));
         }
         let (start, names) = complete(&self.catalog, line, pos);
         let pairs = names
@@ -95,6 +107,7 @@ pub fn run(mut session: Session, history: History) -> std::io::Result<()> {
         Editor::with_config(config).map_err(std::io::Error::other)?;
     editor.set_helper(Some(ReplHelper {
         catalog: session.catalog(),
+        sample: session.sample().clone(),
         files: FilenameCompleter::new(),
     }));
     let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
@@ -134,6 +147,7 @@ pub fn run(mut session: Session, history: History) -> std::io::Result<()> {
                 print!("{}", if colour { coloured(&out) } else { out });
                 if let Some(helper) = editor.helper_mut() {
                     helper.catalog = session.catalog();
+                    helper.sample = session.sample().clone();
                 }
                 if flow == Flow::Quit {
                     break;
@@ -230,6 +244,36 @@ pub fn run_piped(
     Ok(())
 }
 
+/// Inside `entry("` of a field path: the keys the sample data has at that
+/// path (where the key starts, and the keys that start with what is typed).
+fn entry_keys(sample: &serde_json::Value, before: &str) -> Option<(usize, Vec<String>)> {
+    let quote = before.rfind(['"', '\''])?;
+    let typed = &before[quote + 1..];
+    if typed.contains(['"', '\'']) {
+        return None;
+    }
+    let call = before[..quote].trim_end().strip_suffix('(')?.trim_end();
+    let path = call.strip_suffix("entry")?.trim_end().strip_suffix('.')?;
+    let open = path.rfind(['@', '#'])?;
+    let (root, steps) = match path.get(open..open + 2)? {
+        "@{" => ("events", &path[open + 2..]),
+        "#{" => ("dataSources", &path[open + 2..]),
+        _ => return None,
+    };
+    let mut node = sample.get(root)?;
+    for step in steps.split('.') {
+        node = node.get(step.trim_matches(['"', '\'']))?;
+    }
+    let mut keys: Vec<String> = node
+        .as_object()?
+        .keys()
+        .filter(|k| k.starts_with(typed))
+        .cloned()
+        .collect();
+    keys.sort();
+    Some((quote + 1, keys))
+}
+
 /// Completion of `:commands` at the start of a line, else of the expression.
 fn complete(catalog: &Catalog, line: &str, pos: usize) -> (usize, Vec<String>) {
     let before = line.get(..pos).unwrap_or(line);
@@ -247,6 +291,23 @@ fn complete(catalog: &Catalog, line: &str, pos: usize) -> (usize, Vec<String>) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn map_keys_inside_entry_come_from_the_sample() {
+        let sample = serde_json::json!({"events": {"OrderEvent": {"identityMap": {"Email": [], "ECID": []}}}});
+        let line = r#"@{OrderEvent.identityMap.entry(""#;
+        assert_eq!(
+            super::entry_keys(&sample, line),
+            Some((line.len(), vec!["ECID".to_string(), "Email".to_string()]))
+        );
+        let line = r#"@{OrderEvent.identityMap.entry('E"#;
+        assert_eq!(
+            super::entry_keys(&sample, line).map(|(_, k)| k),
+            Some(vec!["ECID".to_string(), "Email".to_string()])
+        );
+        assert_eq!(super::entry_keys(&sample, r#"@{Nope.m.entry(""#), None);
+        assert_eq!(super::entry_keys(&sample, r#"lower(""#), None);
+    }
+
     #[test]
     fn commands() {
         let catalog = jexpr::Catalog::no_data();

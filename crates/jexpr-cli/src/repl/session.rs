@@ -76,6 +76,11 @@ impl Session {
         }
     }
 
+    /// The sample data (a context document).
+    pub fn sample(&self) -> &Json {
+        &self.context
+    }
+
     /// The catalog expressions are typed against: the loaded one, else one
     /// inferred from the sample data.
     pub fn catalog(&self) -> Catalog {
