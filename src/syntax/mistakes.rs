@@ -19,6 +19,9 @@ pub(super) fn recognise(src: &str) -> Option<Diagnostic> {
         if in_reference && t == "[" {
             return Some(indexing(src, &toks, i));
         }
+        if in_reference && toks[i].kind == TokKind::Unknown && i > 0 && text(i - 1) == "." {
+            return Some(unquoted_name(src, &toks, i));
+        }
         if in_reference && t == ":" && i > 0 && toks[i - 1].kind == TokKind::Word {
             let prefix = text(i - 1);
             if !matches!(prefix, "defaultValue" | "params") && text(i - 2) == "." {
@@ -98,6 +101,29 @@ fn indexing(src: &str, toks: &[Token], i: usize) -> Diagnostic {
     .with_label("not a path step")
     .with_help(format!(
         "write `.at({index})` as a step: `items.at({index}).sku`"
+    ))
+}
+
+/// `@{Purchase.@id}`: a name that is not an identifier is quoted.
+fn unquoted_name(src: &str, toks: &[Token], i: usize) -> Diagnostic {
+    let mut end = i;
+    while let Some(t) = toks.get(end + 1) {
+        if matches!(t.text(src), "." | "}" | "," | "(") || t.span.start != toks[end].span.end {
+            break;
+        }
+        end += 1;
+    }
+    let span = Span::new(toks[i].span.start as usize, toks[end].span.end as usize);
+    let name = span.text(src);
+    Diagnostic::new(
+        "E0122",
+        span,
+        format!("`{name}` must be quoted to be a field name"),
+    )
+    .with_label("a bare field name is letters, digits, `_` and `-`")
+    .with_help(format!(
+        "write {}",
+        serde_json::Value::String(name.to_string())
     ))
 }
 

@@ -67,6 +67,29 @@ impl Completer for ReplHelper {
             return Ok((start, pairs));
         }
         let (start, names) = complete(&self.catalog, line, pos);
+        // Audience names: the catalog's list, else the sample's audiences.
+        if names.is_empty() && self.catalog.audiences.is_none() {
+            if let Some((at, typed)) = audience_argument(before) {
+                if let Some(known) = self.sample.get("audiences").and_then(|a| a.as_object()) {
+                    let mut found: Vec<String> = known
+                        .keys()
+                        .filter(|k| k.starts_with(typed))
+                        .cloned()
+                        .collect();
+                    found.sort();
+                    return Ok((
+                        at,
+                        found
+                            .into_iter()
+                            .map(|k| Pair {
+                                display: k.clone(),
+                                replacement: k,
+                            })
+                            .collect(),
+                    ));
+                }
+            }
+        }
         let pairs = names
             .into_iter()
             .map(|n| Pair {
@@ -272,6 +295,15 @@ fn entry_keys(sample: &serde_json::Value, before: &str) -> Option<(usize, Vec<St
         .collect();
     keys.sort();
     Some((quote + 1, keys))
+}
+
+/// Inside the string argument of `inAudience(`/`inSegment(`: where the name
+/// starts and what is typed of it.
+fn audience_argument(before: &str) -> Option<(usize, &str)> {
+    let quote = before.rfind(['"', '\''])?;
+    let typed = &before[quote + 1..];
+    let call = before[..quote].trim_end().strip_suffix('(')?.trim_end();
+    (call.ends_with("inAudience") || call.ends_with("inSegment")).then_some((quote + 1, typed))
 }
 
 /// Completion of `:commands` at the start of a line, else of the expression.
