@@ -157,7 +157,9 @@ enum Command {
     ///
     /// Ordered by time, then profile id, each profile's records in step order.
     ///
-    /// Example: jexpr trace --state postgres://localhost/jexpr --profile p1 --output p1.jsonl
+    /// Examples:
+    ///   jexpr trace --state postgres://localhost/jexpr --output trace.jsonl
+    ///   jexpr trace --state run.db --profile user0042@example.com
     ///
     /// Exit codes: 0 exported, 2 not a readable jexpr state.
     #[command(verbatim_doc_comment)]
@@ -184,11 +186,12 @@ enum Command {
     },
     /// Run journeys over an events file on a virtual clock and write the trace.
     ///
-    /// Example: jexpr run examples/journeys/*.journey.json --catalog examples/journeys/catalog.json
-    ///   --profiles examples/journeys/profiles.jsonl --events examples/journeys/events.jsonl --trace trace.jsonl
-    ///
-    /// Several processes: start the same command on each machine with
-    ///   --state postgres://user@db/jexpr --process-name NAME; export with `jexpr trace`.
+    /// Examples:
+    ///   jexpr run examples/journeys/*.journey.json --catalog examples/journeys/catalog.json \
+    ///     --profiles examples/journeys/profiles.jsonl --events examples/journeys/events.jsonl --trace trace.jsonl
+    ///   jexpr run … --state run.db          (resumable: run it again after a crash or new lines)
+    ///   jexpr run … --state postgres://user@db/jexpr --process-name NAME
+    ///                                       (several processes; export with `jexpr trace`)
     ///
     /// Exit codes: 0 done, 1 invalid journey, 2 usage, unreadable input or store failure.
     #[command(verbatim_doc_comment)]
@@ -243,11 +246,12 @@ enum StateCommand {
     /// Where a run is: lines handled, instances by journey and node, the next
     /// due timers; with --profile, that profile's instances and remembered events.
     ///
-    /// Example: jexpr state inspect state.db --profile user0042@example.com
-    ///
-    /// On PostgreSQL: the partitions, who holds them and how far each is.
+    /// Examples:
+    ///   jexpr state inspect state.db --profile user0042@example.com
+    ///   jexpr state inspect postgres://localhost/jexpr     (the partitions, who holds them, how far each is)
     ///
     /// Exit codes: 0 shown, 2 not a readable jexpr state.
+    #[command(verbatim_doc_comment)]
     Inspect {
         /// The state given to `jexpr run --state` (a file or a postgres:// URL).
         #[arg(value_name = "STATE")]
@@ -268,9 +272,12 @@ enum StateCommand {
 enum JourneyCommand {
     /// Validate journey files before publishing them (JOURNEYS.md section 6).
     ///
-    /// Example: jexpr journey check welcome.json --catalog catalog.json
+    /// Examples:
+    ///   jexpr journey check welcome.json --catalog catalog.json
+    ///   jexpr journey check examples/journeys/*.journey.json --catalog examples/journeys/catalog.json --format json
     ///
     /// Exit codes: 0 valid (warnings allowed), 1 problems found, 2 unreadable catalog or file.
+    #[command(verbatim_doc_comment)]
     Check {
         /// Journey files, checked together (jumps between them are resolved).
         #[arg(value_name = "JOURNEY.json", required = true)]
