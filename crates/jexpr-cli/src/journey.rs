@@ -324,23 +324,13 @@ pub fn export_trace(state: &str, profile: Option<&str>, output: Option<&Path>) -
 }
 
 pub fn inspect(state: &str, profile: Option<&str>, next: usize, format: Format) -> ExitCode {
-    if export::is_postgres(state) {
-        return match jexpr_journey::store::inspect::inspect_postgres(state, profile) {
-            Ok(v) => {
-                match format {
-                    Format::Json => println!("{v}"),
-                    Format::Text => print!("{}", jexpr_journey::store::inspect::render(&v)),
-                }
-                ExitCode::SUCCESS
-            }
-            Err(e) => usage(format, &e.to_string()),
-        };
-    }
-    let mut store = match SqliteStore::open_existing(Path::new(state)) {
-        Ok(s) => s,
-        Err(e) => return usage(format, &e.to_string()),
+    let overview = if export::is_postgres(state) {
+        jexpr_journey::store::inspect::inspect_postgres(state, profile)
+    } else {
+        SqliteStore::open_existing(Path::new(state))
+            .and_then(|mut store| jexpr_journey::store::inspect::inspect(&mut store, profile, next))
     };
-    match jexpr_journey::store::inspect::inspect(&mut store, profile, next) {
+    match overview {
         Ok(v) => {
             match format {
                 Format::Json => println!("{v}"),

@@ -273,17 +273,51 @@ fn lock() -> std::sync::MutexGuard<'static, ()> {
     SERVER.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// A test's input, its single-process trace, and a fresh database.
+struct Setup {
+    base: Vec<String>,
+    expected: BTreeMap<String, Vec<String>>,
+    url: String,
+}
+
+fn setup(base_url: &str, name: &str) -> Setup {
+    let dir = temp_dir(name);
+    let (profiles, events) = input(&dir, 20_000);
+    let base = run_args(&profiles, &events);
+    let expected = reference(&base);
+    let url = database(base_url, &name.replace('-', "_"));
+    Setup {
+        base,
+        expected,
+        url,
+    }
+}
+
+/// Processes w1..w`n` on the shared state.
+fn start(s: &Setup, n: usize) -> Vec<Child> {
+    (1..=n)
+        .map(|i| spawn(&s.base, &s.url, &format!("w{i}"), &[]))
+        .collect()
+}
+
+/// Waits until `owner` holds a partition it has taken past `line`.
+fn wait_for_progress(url: &str, owner: &str, line: u64) {
+    let query =
+        format!("SELECT count(*) FROM jexpr_partitions WHERE owner = '{owner}' AND line > {line}");
+    assert!(
+        wait_for(url, &query, Duration::from_secs(60)),
+        "{owner} made no progress"
+    );
+}
+
 #[test]
 fn three_processes_give_each_profile_the_single_process_trace() {
     let Some(base_url) = server() else { return };
     let _guard = lock();
-    let dir = temp_dir("three");
-    let (profiles, events) = input(&dir, 20_000);
-    let base = run_args(&profiles, &events);
-    let expected = reference(&base);
-    let url = database(&base_url, "three");
+    let s = setup(&base_url, "three");
+    let (base, expected, url) = (&s.base, &s.expected, &s.url);
     let children: Vec<Child> = (1..=3)
-        .map(|i| spawn(&base, &url, &format!("w{i}"), &[]))
+        .map(|i| spawn(base, url, &format!("w{i}"), &[]))
         .collect();
     let mut held = Vec::new();
     for c in children {
@@ -296,7 +330,7 @@ fn three_processes_give_each_profile_the_single_process_trace() {
     for stderr in &held {
         assert!(stderr.contains("partitions:"), "{stderr}");
     }
-    assert_same(&expected, &exported(&url));
+    assert_same(expected, &exported(url));
     // The export of one profile is that profile's records only.
     let (who, records) = expected
         .iter()
@@ -312,33 +346,20 @@ fn three_processes_give_each_profile_the_single_process_trace() {
     let text = String::from_utf8(out.stdout).expect("utf-8");
     assert_eq!(&text.lines().map(String::from).collect::<Vec<_>>(), records);
     // Running again over the finished state adds nothing.
-    let (ok, stderr) = finish(spawn(&base, &url, "w1", &[]));
+    let (ok, stderr) = finish(spawn(base, url, "w1", &[]));
     assert!(ok, "{stderr}");
     assert!(stderr.contains("wrote 0 trace records"), "{stderr}");
-    assert_same(&expected, &exported(&url));
+    assert_same(expected, &exported(url));
 }
 
 #[test]
 fn a_killed_process_is_taken_over_after_its_lease() {
     let Some(base_url) = server() else { return };
     let _guard = lock();
-    let dir = temp_dir("kill-one");
-    let (profiles, events) = input(&dir, 20_000);
-    let base = run_args(&profiles, &events);
-    let expected = reference(&base);
-    let url = database(&base_url, "kill_one");
-    let mut children: Vec<Child> = (1..=3)
-        .map(|i| spawn(&base, &url, &format!("w{i}"), &[]))
-        .collect();
+    let s = setup(&base_url, "kill-one");
+    let mut children = start(&s, 3);
     // Kill w2 once it has committed work of its own.
-    assert!(
-        wait_for(
-            &url,
-            "SELECT count(*) FROM jexpr_partitions WHERE owner = 'w2' AND line > 2000",
-            Duration::from_secs(60)
-        ),
-        "w2 made no progress"
-    );
+    wait_for_progress(&s.url, "w2", 2000);
     let victim = children.remove(1);
     signal(&victim, "-KILL");
     let _ = victim.wait_with_output();
@@ -346,35 +367,22 @@ fn a_killed_process_is_taken_over_after_its_lease() {
         let (ok, stderr) = finish(c);
         assert!(ok, "{stderr}");
     }
-    assert_same(&expected, &exported(&url));
+    assert_same(&s.expected, &exported(&s.url));
 }
 
 #[test]
 fn a_paused_process_cannot_write_over_its_successor() {
     let Some(base_url) = server() else { return };
     let _guard = lock();
-    let dir = temp_dir("pause");
-    let (profiles, events) = input(&dir, 20_000);
-    let base = run_args(&profiles, &events);
-    let expected = reference(&base);
-    let url = database(&base_url, "pause");
-    let mut children: Vec<Child> = (1..=3)
-        .map(|i| spawn(&base, &url, &format!("w{i}"), &[]))
-        .collect();
-    assert!(
-        wait_for(
-            &url,
-            "SELECT count(*) FROM jexpr_partitions WHERE owner = 'w2' AND line > 2000",
-            Duration::from_secs(60)
-        ),
-        "w2 made no progress"
-    );
+    let s = setup(&base_url, "pause");
+    let mut children = start(&s, 3);
+    wait_for_progress(&s.url, "w2", 2000);
     let paused = children.remove(1);
     signal(&paused, "-STOP");
     // Its leases expire and the others take its partitions over.
     assert!(
         wait_for(
-            &url,
+            &s.url,
             "SELECT (count(*) = 0)::int::bigint FROM jexpr_partitions WHERE owner = 'w2'",
             Duration::from_secs(60)
         ),
@@ -388,24 +396,21 @@ fn a_paused_process_cannot_write_over_its_successor() {
     signal(&paused, "-CONT");
     let (ok, stderr) = finish(paused);
     assert!(ok, "{stderr}");
-    assert_same(&expected, &exported(&url));
+    assert_same(&s.expected, &exported(&s.url));
 }
 
 #[test]
 fn all_killed_then_restarted_lose_and_repeat_nothing() {
     let Some(base_url) = server() else { return };
     let _guard = lock();
-    let dir = temp_dir("kill-all");
-    let (profiles, events) = input(&dir, 20_000);
-    let base = run_args(&profiles, &events);
-    let expected = reference(&base);
-    let url = database(&base_url, "kill_all");
+    let s = setup(&base_url, "kill-all");
+    let (base, expected, url) = (&s.base, &s.expected, &s.url);
     let children: Vec<Child> = (1..=3)
-        .map(|i| spawn(&base, &url, &format!("w{i}"), &[]))
+        .map(|i| spawn(base, url, &format!("w{i}"), &[]))
         .collect();
     assert!(
         wait_for(
-            &url,
+            url,
             "SELECT count(*) FROM jexpr_partitions WHERE line > 5000",
             Duration::from_secs(60)
         ),
@@ -418,13 +423,13 @@ fn all_killed_then_restarted_lose_and_repeat_nothing() {
         let _ = c.wait_with_output();
     }
     let children: Vec<Child> = (1..=3)
-        .map(|i| spawn(&base, &url, &format!("w{i}"), &[]))
+        .map(|i| spawn(base, url, &format!("w{i}"), &[]))
         .collect();
     for c in children {
         let (ok, stderr) = finish(c);
         assert!(ok, "{stderr}");
     }
-    assert_same(&expected, &exported(&url));
+    assert_same(expected, &exported(url));
 }
 
 #[test]
@@ -437,15 +442,12 @@ fn a_server_that_goes_away_stops_the_run_and_a_restart_finishes_it() {
         return;
     };
     let _guard = lock();
-    let dir = temp_dir("server");
-    let (profiles, events) = input(&dir, 20_000);
-    let base = run_args(&profiles, &events);
-    let expected = reference(&base);
-    let url = database(&base_url, "server");
-    let child = spawn(&base, &url, "w1", &[]);
+    let s = setup(&base_url, "server");
+    let (base, expected, url) = (&s.base, &s.expected, &s.url);
+    let child = spawn(base, url, "w1", &[]);
     assert!(
         wait_for(
-            &url,
+            url,
             "SELECT count(*) FROM jexpr_partitions WHERE line > 3000",
             Duration::from_secs(60)
         ),
@@ -465,9 +467,9 @@ fn a_server_that_goes_away_stops_the_run_and_a_restart_finishes_it() {
     assert!(!ok, "the run must stop when the server goes away");
     assert!(stderr.contains("PostgreSQL"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
-    let (ok, stderr) = finish(spawn(&base, &url, "w1", &[]));
+    let (ok, stderr) = finish(spawn(base, url, "w1", &[]));
     assert!(ok, "{stderr}");
-    assert_same(&expected, &exported(&url));
+    assert_same(expected, &exported(url));
 }
 
 #[test]

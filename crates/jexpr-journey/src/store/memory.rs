@@ -49,20 +49,7 @@ impl Store for MemoryStore {
             for k in self.timers_of.remove(&state.id).unwrap_or_default() {
                 self.timers.remove(&k);
             }
-            let mut keys: Vec<TimerKey> = state
-                .instances
-                .values()
-                .filter_map(|i| {
-                    i.due().map(|due| TimerKey {
-                        due,
-                        journey: i.journey.clone(),
-                        version: i.version,
-                        profile: state.id.clone(),
-                        instance: i.id.clone(),
-                        partition: 0,
-                    })
-                })
-                .collect();
+            let mut keys = super::timer_keys(&state, 0);
             keys.shrink_to_fit();
             self.timers.extend(keys.iter().cloned());
             if !keys.is_empty() {

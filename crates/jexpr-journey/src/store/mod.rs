@@ -162,6 +162,24 @@ pub trait Store {
     }
 }
 
+/// The timers of a profile's waiting instances, in `partition`.
+pub fn timer_keys(state: &ProfileState, partition: u32) -> Vec<TimerKey> {
+    state
+        .instances
+        .values()
+        .filter_map(|i| {
+            i.due().map(|due| TimerKey {
+                due,
+                journey: i.journey.clone(),
+                version: i.version,
+                profile: state.id.clone(),
+                instance: i.id.clone(),
+                partition,
+            })
+        })
+        .collect()
+}
+
 /// The partition of a profile: FNV-1a 64 of its id, modulo `partitions`.
 /// Fixed forever for a state, since profiles are stored by it.
 pub fn partition_of(profile: &str, partitions: u32) -> u32 {

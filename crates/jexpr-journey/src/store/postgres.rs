@@ -530,20 +530,7 @@ impl PostgresStore {
         for k in self.timers_of.remove(&state.id).unwrap_or_default() {
             self.timers.remove(&k);
         }
-        let keys: Vec<TimerKey> = state
-            .instances
-            .values()
-            .filter_map(|i| {
-                i.due().map(|due| TimerKey {
-                    due,
-                    journey: i.journey.clone(),
-                    version: i.version,
-                    profile: state.id.clone(),
-                    instance: i.id.clone(),
-                    partition,
-                })
-            })
-            .collect();
+        let keys = super::timer_keys(state, partition);
         self.timers.extend(keys.iter().cloned());
         if !keys.is_empty() {
             self.timers_of.insert(state.id.clone(), keys);
@@ -663,21 +650,10 @@ fn write_profiles(
     .map_err(pg("audiences"))?;
     tx.execute("DELETE FROM jexpr_timers WHERE profile = ANY($1)", &[&ids])
         .map_err(pg("timers"))?;
-    let mut keys = Vec::new();
-    for (p, state) in profiles {
-        for i in state.instances.values() {
-            if let Some(due) = i.due() {
-                keys.push(TimerKey {
-                    due,
-                    journey: i.journey.clone(),
-                    version: i.version,
-                    profile: state.id.clone(),
-                    instance: i.id.clone(),
-                    partition: *p,
-                });
-            }
-        }
-    }
+    let keys: Vec<TimerKey> = profiles
+        .iter()
+        .flat_map(|(p, state)| super::timer_keys(state, *p))
+        .collect();
     write_timers(tx, &[], &keys)
 }
 
