@@ -518,6 +518,27 @@ fn a_state_of_other_journeys_or_format_is_refused() {
         &[],
     )
     .expect("update");
+    // Tables changed behind jexpr's back are refused, not read.
+    c.execute(
+        "ALTER TABLE jexpr_partitions ALTER COLUMN line TYPE text",
+        &[],
+    )
+    .expect("alter");
+    let (ok, stderr) = finish(spawn(&base, &url, "w1", &[]));
+    assert!(!ok);
+    assert!(
+        stderr.contains(
+            "jexpr_partitions is not the one this jexpr made (column line should be bigint"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    c.execute(
+        "ALTER TABLE jexpr_partitions ALTER COLUMN line TYPE bigint USING line::bigint",
+        &[],
+    )
+    .expect("alter back");
+
     let out = jexpr(&["state".into(), "inspect".into(), url.clone()]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(

@@ -247,9 +247,12 @@ impl PostgresStore {
             )));
         }
         let format: Option<String> = client
-            .query_opt("SELECT value FROM jexpr_meta WHERE key = 'format'", &[])
+            .query_opt(
+                "SELECT value::text FROM jexpr_meta WHERE key::text = 'format'",
+                &[],
+            )
             .map_err(pg("meta"))?
-            .map(|r| r.get(0));
+            .and_then(|r| r.try_get(0).ok());
         if format.as_deref() != Some(&FORMAT.to_string()) {
             return Err(StoreError(format!(
                 "{} holds a jexpr state of format {}; this jexpr reads format {FORMAT}",
@@ -257,6 +260,7 @@ impl PostgresStore {
                 format.unwrap_or_else(|| "?".into())
             )));
         }
+        check_columns(&mut client)?;
         Ok(client)
     }
 
@@ -564,17 +568,107 @@ impl PostgresStore {
     }
 }
 
+/// Every column of the state's tables with its type and whether it may be
+/// null, as [`SCHEMA`] creates them. Rows are read with `Row::get`, which
+/// panics on a type it does not expect: a database whose tables differ (an
+/// edited or foreign schema) is refused here instead.
+const COLUMNS: &[(&str, &str, &str, bool)] = &[
+    ("jexpr_meta", "key", "text", false),
+    ("jexpr_meta", "value", "text", false),
+    ("jexpr_journeys", "id", "text", false),
+    ("jexpr_journeys", "version", "bigint", false),
+    ("jexpr_journeys", "hash", "text", false),
+    ("jexpr_partitions", "id", "integer", false),
+    ("jexpr_partitions", "owner", "text", true),
+    ("jexpr_partitions", "generation", "bigint", false),
+    (
+        "jexpr_partitions",
+        "expires_at",
+        "timestamp with time zone",
+        true,
+    ),
+    ("jexpr_partitions", "line", "bigint", false),
+    ("jexpr_partitions", "byte_offset", "bigint", false),
+    ("jexpr_partitions", "hash", "bigint", false),
+    ("jexpr_partitions", "clock", "bigint", true),
+    ("jexpr_partitions", "input_errors", "bigint", false),
+    ("jexpr_partitions", "next_seq", "bigint", false),
+    ("jexpr_runners", "name", "text", false),
+    (
+        "jexpr_runners",
+        "heartbeat",
+        "timestamp with time zone",
+        false,
+    ),
+    ("jexpr_profiles", "id", "text", false),
+    ("jexpr_profiles", "partition", "integer", false),
+    ("jexpr_profiles", "state", "text", false),
+    ("jexpr_profiles", "instances", "text", false),
+    ("jexpr_profiles", "waiting", "integer", false),
+    ("jexpr_audience_members", "partition", "integer", false),
+    ("jexpr_audience_members", "audience", "text", false),
+    ("jexpr_audience_members", "profile", "text", false),
+    ("jexpr_timers", "partition", "integer", false),
+    ("jexpr_timers", "due", "bigint", false),
+    ("jexpr_timers", "journey", "text", false),
+    ("jexpr_timers", "version", "bigint", false),
+    ("jexpr_timers", "profile", "text", false),
+    ("jexpr_timers", "instance", "text", false),
+    ("jexpr_trace", "partition", "integer", false),
+    ("jexpr_trace", "seq", "bigint", false),
+    ("jexpr_trace", "line", "text", false),
+];
+
+/// Refuses tables that are not exactly the ones [`SCHEMA`] makes.
+fn check_columns(client: &mut impl postgres::GenericClient) -> Result<(), StoreError> {
+    let rows = client
+        .query(
+            "SELECT table_name::text, column_name::text, data_type::text, is_nullable = 'YES'
+             FROM information_schema.columns
+             WHERE table_schema = current_schema() AND table_name LIKE 'jexpr\\_%'",
+            &[],
+        )
+        .map_err(pg("schema"))?;
+    let mut found: Vec<(String, String, String, bool)> = Vec::new();
+    for r in rows {
+        let cols = (r.try_get(0), r.try_get(1), r.try_get(2), r.try_get(3));
+        if let (Ok(t), Ok(c), Ok(d), Ok(n)) = cols {
+            found.push((t, c, d, n));
+        }
+    }
+    for (table, column, ty, nullable) in COLUMNS {
+        let ok = found
+            .iter()
+            .any(|(t, c, d, n)| t == table && c == column && d == ty && (*n == *nullable || !*n));
+        if !ok {
+            return Err(StoreError(format!(
+                "the database's table {table} is not the one this jexpr made (column {column} should be {ty}{}): use another database",
+                if *nullable { "" } else { ", not null" }
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Refuses a state of another format or for other journeys; its partitions.
 fn check(tx: &mut postgres::Transaction<'_>, fingerprint: &Fingerprint) -> Result<u32, StoreError> {
     let meta =
         |tx: &mut postgres::Transaction<'_>, key: &str| -> Result<Option<String>, StoreError> {
             Ok(tx
-                .query_opt("SELECT value FROM jexpr_meta WHERE key = $1", &[&key])
+                .query_opt(
+                    "SELECT value::text FROM jexpr_meta WHERE key::text = $1",
+                    &[&key],
+                )
                 .map_err(pg("meta"))?
-                .map(|r| r.get(0)))
+                .and_then(|r| r.try_get(0).ok()))
         };
     match meta(tx, "format")? {
-        Some(f) if f == FORMAT.to_string() => {}
+        Some(f) if f == FORMAT.to_string() => check_columns(tx)?,
+        None => {
+            return Err(StoreError(
+                "the database has a jexpr_meta table but no jexpr state in it (no format): use another database".into(),
+            ))
+        }
         f => {
             let by = meta(tx, "jexpr")?.unwrap_or_else(|| "an unknown version".into());
             return Err(StoreError(format!(
