@@ -240,6 +240,12 @@ impl Program {
         self.journey.iter().map(|n| &**n)
     }
 
+    /// The events the program reads (`@{Name.…}`), so an embedder keeps
+    /// only the payloads some program will read.
+    pub fn events_read(&self) -> impl Iterator<Item = &str> {
+        self.events.iter().map(|n| &**n)
+    }
+
     /// Number of instructions.
     pub fn len(&self) -> usize {
         self.code.len()

@@ -130,7 +130,7 @@ pub struct Fetch {
 }
 
 /// A profile's data at a moment.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Profile {
     /// Data source → field group → data (shared: every step that walks an
     /// instance reads it, and it changes only on a profile update).
@@ -139,6 +139,20 @@ pub struct Profile {
     pub audiences: SmallMap<String>,
     /// Parameterised reads.
     pub fetches: Vec<Fetch>,
+}
+
+impl Default for Profile {
+    /// No data: every profile without data shares one empty map, so a
+    /// million of them do not hold a million allocations.
+    fn default() -> Profile {
+        static EMPTY: std::sync::OnceLock<std::sync::Arc<serde_json::Map<String, Json>>> =
+            std::sync::OnceLock::new();
+        Profile {
+            data_sources: EMPTY.get_or_init(Default::default).clone(),
+            audiences: SmallMap::default(),
+            fetches: Vec::new(),
+        }
+    }
 }
 
 /// Where an instance waits.

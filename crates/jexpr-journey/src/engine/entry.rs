@@ -132,7 +132,11 @@ pub(super) fn by_event(
         );
         return;
     }
-    let events = std::iter::once((name.to_string(), payload.clone())).collect();
+    let events = if journeys.remembers(name) {
+        std::iter::once((name.to_string(), payload.clone())).collect()
+    } else {
+        Default::default()
+    };
     admit(
         journeys,
         cj,

@@ -32,6 +32,10 @@ const JUMP_LIMIT: usize = 100;
 #[derive(Clone, Default)]
 pub struct Journeys {
     by_id: BTreeMap<String, Vec<Arc<CompiledJourney>>>,
+    /// Events some program reads after the step that received them (all
+    /// but the entry conditions, which read the arriving payload): only
+    /// these payloads are remembered by an instance.
+    remembered: std::collections::BTreeSet<String>,
 }
 
 impl Journeys {
@@ -47,7 +51,22 @@ impl Journeys {
         for versions in by_id.values_mut() {
             versions.sort_by_key(|cj| cj.journey.version);
         }
-        Journeys { by_id }
+        let mut remembered = std::collections::BTreeSet::new();
+        for cj in by_id.values().flatten() {
+            let entry_when = format!("/nodes/{}/when", cj.journey.start);
+            for (pointer, program) in &cj.programs {
+                if *pointer != entry_when {
+                    remembered.extend(program.events_read().map(str::to_string));
+                }
+            }
+        }
+        Journeys { by_id, remembered }
+    }
+
+    /// Whether an instance keeps the payload of event `name` (a later
+    /// expression reads it).
+    pub fn remembers(&self, name: &str) -> bool {
+        self.remembered.contains(name)
     }
 
     /// The live version of `id` at `now`: the highest published at or before now.

@@ -79,7 +79,9 @@ pub(super) fn on_event(
             };
             match holds {
                 Ok(true) => {
-                    inst.events.insert(name.to_string(), payload.clone());
+                    if journeys.remembers(name) {
+                        inst.events.insert(name.to_string(), payload.clone());
+                    }
                     let r = walk
                         .record("resume")
                         .with("node", node.clone())

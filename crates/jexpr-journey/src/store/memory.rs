@@ -4,24 +4,71 @@ use super::{Commit, Cursor, Store, StoreError, TimerKey};
 use crate::state::ProfileState;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+/// A timer as the memory store indexes it: [`TimerKey`]'s order without the
+/// instance id (one instance per profile and journey, so it never decides)
+/// and with the journey id shared, so a million timers stay small.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Due {
+    due: DateTime<Utc>,
+    journey: Arc<str>,
+    version: i64,
+    profile: Box<str>,
+}
 
 /// All state in memory, for one run.
 #[derive(Default)]
 pub struct MemoryStore {
-    profiles: HashMap<String, ProfileState>,
-    timers: BTreeSet<TimerKey>,
-    /// Profile → its timer keys in `timers`.
-    timers_of: HashMap<String, Vec<TimerKey>>,
+    /// Boxed: a hash table keeps spare buckets, and a state is 128 bytes.
+    profiles: HashMap<String, Box<ProfileState>>,
+    /// The timers of the profiles held here (a profile handed over to be
+    /// stepped takes its timers with it until it is committed back).
+    timers: BTreeSet<Due>,
+    /// Journey ids, shared by the timers.
+    journey_ids: BTreeSet<Arc<str>>,
     audiences: BTreeMap<String, BTreeSet<String>>,
     cursor: Cursor,
     initialized: bool,
+}
+
+impl MemoryStore {
+    fn due(&mut self, key: &TimerKey) -> Due {
+        let journey = match self.journey_ids.get(key.journey.as_str()) {
+            Some(j) => j.clone(),
+            None => {
+                let j: Arc<str> = Arc::from(key.journey.as_str());
+                self.journey_ids.insert(j.clone());
+                j
+            }
+        };
+        Due {
+            due: key.due,
+            journey,
+            version: key.version,
+            profile: key.profile.as_str().into(),
+        }
+    }
+
+    /// Removes a profile's timers from the index (computed from its state,
+    /// so no second copy of the keys is kept per profile).
+    fn forget_timers(&mut self, state: &ProfileState) {
+        for k in super::timer_keys(state, 0) {
+            let d = self.due(&k);
+            self.timers.remove(&d);
+        }
+    }
 }
 
 impl Store for MemoryStore {
     /// Hands the state over rather than copying it: the runner commits
     /// every state it reads (or the run stops).
     fn profile(&mut self, id: &str) -> Result<Option<ProfileState>, StoreError> {
-        Ok(self.profiles.remove(id))
+        let state = self.profiles.remove(id).map(|b| *b);
+        if let Some(state) = &state {
+            self.forget_timers(state);
+        }
+        Ok(state)
     }
 
     fn audience_members(&mut self, audience: &str, _: u32) -> Result<Vec<String>, StoreError> {
@@ -37,23 +84,38 @@ impl Store for MemoryStore {
         until: DateTime<Utc>,
         _: &[u32],
     ) -> Result<Option<TimerKey>, StoreError> {
-        Ok(self.timers.first().filter(|k| k.due <= until).cloned())
+        Ok(self
+            .timers
+            .first()
+            .filter(|d| d.due <= until)
+            .map(|d| TimerKey {
+                due: d.due,
+                journey: d.journey.to_string(),
+                version: d.version,
+                profile: d.profile.to_string(),
+                // Not kept (the runner needs journey and profile only).
+                instance: String::new(),
+                partition: 0,
+            }))
     }
 
     fn commit(&mut self, commit: Commit) -> Result<(), StoreError> {
         for k in &commit.reads_done {
-            self.timers.remove(k);
+            let d = self.due(k);
+            self.timers.remove(&d);
         }
-        self.timers.extend(commit.reads_scheduled);
+        for k in &commit.reads_scheduled {
+            let d = self.due(k);
+            self.timers.insert(d);
+        }
         for state in commit.profiles {
-            for k in self.timers_of.remove(&state.id).unwrap_or_default() {
-                self.timers.remove(&k);
+            // A state committed without being read first replaces one here.
+            if let Some(old) = self.profiles.remove(&state.id) {
+                self.forget_timers(&old);
             }
-            let mut keys = super::timer_keys(&state, 0);
-            keys.shrink_to_fit();
-            self.timers.extend(keys.iter().cloned());
-            if !keys.is_empty() {
-                self.timers_of.insert(state.id.clone(), keys);
+            for k in super::timer_keys(&state, 0) {
+                let d = self.due(&k);
+                self.timers.insert(d);
             }
             for set in self.audiences.values_mut() {
                 set.remove(&state.id);
@@ -66,7 +128,7 @@ impl Store for MemoryStore {
                         .insert(state.id.clone());
                 }
             }
-            self.profiles.insert(state.id.clone(), state);
+            self.profiles.insert(state.id.clone(), Box::new(state));
         }
         if let Some(cursor) = commit.cursor {
             self.cursor = cursor;
