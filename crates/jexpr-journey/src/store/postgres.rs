@@ -995,14 +995,24 @@ impl Store for PostgresStore {
     }
 
     fn finished(&mut self, end: &Cursor) -> Result<bool, StoreError> {
-        let behind: i64 = self
+        let row = self
             .client
             .query_one(
-                "SELECT count(*) FROM jexpr_partitions WHERE byte_offset <> $1 OR clock IS DISTINCT FROM $2",
+                "SELECT count(*) FILTER (WHERE byte_offset <> $1 OR clock IS DISTINCT FROM $2),
+                        COALESCE(max(byte_offset), 0), COALESCE(max(line), 0)
+                 FROM jexpr_partitions",
                 &[&(end.offset as i64), &end.clock.map(codec::millis)],
             )
-            .map_err(pg("partitions"))?
-            .get(0);
+            .map_err(pg("partitions"))?;
+        let (behind, furthest, line): (i64, i64, i64) = (row.get(0), row.get(1), row.get(2));
+        // Another process read further than this file goes: the processes
+        // were not given the same events file, and waiting would be forever.
+        if furthest > end.offset as i64 {
+            return Err(StoreError(format!(
+                "another process has handled {line} lines ({furthest} bytes) of its events file, but this one ends after {} lines ({} bytes): every process must read the same events file",
+                end.line, end.offset
+            )));
+        }
         Ok(behind == 0)
     }
 
