@@ -459,3 +459,59 @@ fn trace_export_orders_the_stored_trace_by_time_then_profile() {
     );
     assert!(!one.is_empty());
 }
+
+/// A crash may tear the last record and leave the start of another after
+/// it: the resumed run compares the file's end with the outbox and rewrites
+/// from the first byte that differs.
+#[test]
+fn a_torn_record_followed_by_another_start_is_repaired() {
+    let dir = temp_dir("torn");
+    let events = Path::new(ROOT).join("examples/journeys/events.jsonl");
+    let reference = dir.join("reference.jsonl");
+    let out = jexpr(&run_args(&events, &reference, None, "1000"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let expected = std::fs::read(&reference).expect("reference");
+    let trace = dir.join("trace.jsonl");
+    let state = dir.join("state.db");
+    let out = jexpr(&run_args(&events, &trace, Some(&state), "1000"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (cut, garbage) in [
+        (5u64, &b"{\"time\":\"2024-05-0"[..]),
+        (1, b"xx"),
+        (40, b"\n{"),
+    ] {
+        // Tear the last record `cut` bytes before its end, then append.
+        let len = std::fs::metadata(&trace).expect("trace").len();
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&trace)
+            .expect("open");
+        f.set_len(len - cut).expect("truncate");
+        drop(f);
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&trace)
+            .expect("open");
+        std::io::Write::write_all(&mut f, garbage).expect("append");
+        drop(f);
+        let out = jexpr(&run_args(&events, &trace, Some(&state), "1000"));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            std::fs::read(&trace).expect("trace") == expected,
+            "cut {cut}, then {:?}: the trace is not the uninterrupted one",
+            String::from_utf8_lossy(garbage)
+        );
+    }
+}

@@ -859,6 +859,10 @@ fn fnv(mut hash: u64, bytes: &[u8]) -> u64 {
     hash
 }
 
+/// How much of a trace file's end is checked against the outbox on resume:
+/// more than any write a crash can tear.
+const TRACE_CHECK_BYTES: u64 = 1 << 20;
+
 /// Opens the trace file of a run over `store` and makes it agree with what
 /// the store committed: a longer file (records of inputs that were not
 /// committed) is cut back, a shorter one (writes lost in a crash) is
@@ -879,15 +883,46 @@ pub fn open_trace<S: Store>(
         .map_err(io)?;
     let committed = store.trace_bytes()?;
     let len = file.metadata().map_err(io)?.len();
-    if len > committed {
-        file.set_len(committed).map_err(io)?;
-    } else if len < committed {
-        let missing = store.trace_from(len)?;
-        let start = missing.first().map_or(len, |(offset, _)| *offset);
+    if len != committed {
+        // A crash tears only the last writes, but a torn record may be
+        // followed by the start of another: the file's tail is compared with
+        // the outbox and rewritten from the first byte that differs (or from
+        // where it ends).
+        let kept = len.min(committed);
+        let records = store.trace_from(kept.saturating_sub(TRACE_CHECK_BYTES))?;
+        let from = records
+            .first()
+            .map_or(kept, |(offset, _)| (*offset).min(kept));
+        let mut tail = Vec::new();
+        file.seek(SeekFrom::Start(from)).map_err(io)?;
+        std::io::Read::read_to_end(&mut std::io::Read::take(&mut file, kept - from), &mut tail)
+            .map_err(io)?;
+        let mut expected = Vec::new();
+        for (_, line) in &records {
+            expected.extend_from_slice(line.as_bytes());
+            expected.push(b'\n');
+        }
+        let same = tail
+            .iter()
+            .zip(&expected)
+            .take_while(|(a, b)| a == b)
+            .count() as u64;
+        let good = from + same;
+        // Rewrite from the start of the record the first differing byte is in.
+        let (start, rewrite): (u64, Vec<&String>) = match records
+            .iter()
+            .position(|(offset, line)| offset + line.len() as u64 + 1 > good)
+        {
+            Some(i) => (
+                records[i].0,
+                records[i..].iter().map(|(_, line)| line).collect(),
+            ),
+            None => (committed, Vec::new()),
+        };
         file.set_len(start).map_err(io)?;
         file.seek(SeekFrom::Start(start)).map_err(io)?;
         let mut out = std::io::BufWriter::new(&mut file);
-        for (_, line) in &missing {
+        for line in rewrite {
             writeln!(out, "{line}").map_err(io)?;
         }
         out.flush().map_err(io)?;

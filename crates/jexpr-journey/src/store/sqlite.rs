@@ -101,6 +101,13 @@ pub struct SqliteStore {
     in_transaction: bool,
     trace_bytes: u64,
     cursor: Cursor,
+    /// The input position to write when the transaction ends (once per
+    /// batch rather than once per input).
+    pending_cursor: Option<Cursor>,
+    /// What the rows of a profile read and not yet committed back held, so
+    /// the commit deletes only rows that exist: (has instances, has
+    /// audience memberships); absent from the table, neither.
+    read: std::collections::HashMap<String, (bool, bool)>,
 }
 
 fn err(context: &str) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
@@ -132,6 +139,8 @@ impl SqliteStore {
             in_transaction: false,
             trace_bytes: 0,
             cursor: Cursor::default(),
+            pending_cursor: None,
+            read: std::collections::HashMap::new(),
         };
         store.cursor = store.read_cursor()?;
         Ok(store)
@@ -190,6 +199,8 @@ impl SqliteStore {
             in_transaction: false,
             trace_bytes: 0,
             cursor: Cursor::default(),
+            pending_cursor: None,
+            read: std::collections::HashMap::new(),
         };
         store.trace_bytes = store
             .conn
@@ -304,7 +315,10 @@ impl Store for SqliteStore {
             .prepare_cached("SELECT state FROM profiles WHERE id = ?1")
             .and_then(|mut s| s.query_row(params![id], |r| r.get(0)).optional())
             .map_err(err("profile"))?;
-        let Some(text) = row else { return Ok(None) };
+        let Some(text) = row else {
+            self.read.insert(id.to_string(), (false, false));
+            return Ok(None);
+        };
         let damaged = |e: String| {
             StoreError(format!(
                 "the stored state of profile `{id}` is damaged: {e}"
@@ -322,6 +336,13 @@ impl Store for SqliteStore {
             let inst = codec::instance_from_json(&v).map_err(damaged)?;
             state.instances.insert(inst.journey.clone(), inst);
         }
+        let members = state
+            .profile
+            .audiences
+            .iter()
+            .any(|(_, s)| s == "realized" || s == "existing");
+        self.read
+            .insert(id.to_string(), (!state.instances.is_empty(), members));
         Ok(Some(state))
     }
 
@@ -397,12 +418,16 @@ impl Store for SqliteStore {
         }
         for state in &commit.profiles {
             let id = &state.id;
+            // Rows this profile had when read; unknown (not read): assume any.
+            let (had_instances, had_members) = self.read.remove(id).unwrap_or((true, true));
             c.prepare_cached("INSERT OR REPLACE INTO profiles VALUES (?1, ?2)")
                 .and_then(|mut s| s.execute(params![id, codec::profile_to_json(state).to_string()]))
                 .map_err(err("profiles"))?;
-            c.prepare_cached("DELETE FROM instances WHERE profile = ?1")
-                .and_then(|mut s| s.execute(params![id]))
-                .map_err(err("instances"))?;
+            if had_instances {
+                c.prepare_cached("DELETE FROM instances WHERE profile = ?1")
+                    .and_then(|mut s| s.execute(params![id]))
+                    .map_err(err("instances"))?;
+            }
             for inst in state.instances.values() {
                 let due = inst.due().map(codec::millis);
                 c.prepare_cached("INSERT INTO instances VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
@@ -419,9 +444,11 @@ impl Store for SqliteStore {
                     })
                     .map_err(err("instances"))?;
             }
-            c.prepare_cached("DELETE FROM audience_members WHERE profile = ?1")
-                .and_then(|mut s| s.execute(params![id]))
-                .map_err(err("audiences"))?;
+            if had_members {
+                c.prepare_cached("DELETE FROM audience_members WHERE profile = ?1")
+                    .and_then(|mut s| s.execute(params![id]))
+                    .map_err(err("audiences"))?;
+            }
             for (audience, status) in &state.profile.audiences {
                 if status == "realized" || status == "existing" {
                     c.prepare_cached("INSERT INTO audience_members VALUES (?1, ?2)")
@@ -444,13 +471,7 @@ impl Store for SqliteStore {
             .map_err(err("meta"))?;
         }
         if let Some(cursor) = commit.cursor {
-            let v = json!({
-                "line": cursor.line, "offset": cursor.offset, "hash": cursor.hash,
-                "clock": cursor.clock.map(codec::millis), "inputErrors": cursor.input_errors,
-            });
-            c.prepare_cached("INSERT OR REPLACE INTO meta VALUES ('cursor', ?1)")
-                .and_then(|mut s| s.execute(params![v.to_string()]))
-                .map_err(err("cursor"))?;
+            self.pending_cursor = Some(cursor.clone());
             self.cursor = cursor;
         }
         Ok(())
@@ -480,6 +501,17 @@ impl Store for SqliteStore {
 
     fn flush(&mut self) -> Result<(), StoreError> {
         if self.in_transaction {
+            // The position goes in the same transaction as what it covers.
+            if let Some(cursor) = self.pending_cursor.take() {
+                let v = json!({
+                    "line": cursor.line, "offset": cursor.offset, "hash": cursor.hash,
+                    "clock": cursor.clock.map(codec::millis), "inputErrors": cursor.input_errors,
+                });
+                self.conn
+                    .prepare_cached("INSERT OR REPLACE INTO meta VALUES ('cursor', ?1)")
+                    .and_then(|mut s| s.execute(params![v.to_string()]))
+                    .map_err(err("cursor"))?;
+            }
             self.conn
                 .execute_batch("COMMIT")
                 .map_err(err("cannot commit"))?;
