@@ -35,7 +35,7 @@ pub(super) fn admit(
     cj: &CompiledJourney,
     state: &mut ProfileState,
     events: crate::state::SmallMap<Json>,
-    how: (&str, Json),
+    how: (&'static str, Json),
     now: DateTime<Utc>,
     records: &mut Vec<Record>,
     jumps: &mut Vec<PendingJump>,
