@@ -68,9 +68,8 @@ impl Rng {
     }
 }
 
-#[test]
-fn killed_at_random_instants_the_trace_is_the_uninterrupted_one() {
-    let dir = temp_dir("kill");
+/// The examples' events file and the trace of an uninterrupted in-memory run.
+fn uninterrupted(dir: &Path) -> (PathBuf, Vec<u8>) {
     let events = Path::new(ROOT).join("examples/journeys/events.jsonl");
     let reference = dir.join("reference.jsonl");
     let out = jexpr(&run_args(&events, &reference, None, "1000"));
@@ -80,6 +79,13 @@ fn killed_at_random_instants_the_trace_is_the_uninterrupted_one() {
         String::from_utf8_lossy(&out.stderr)
     );
     let expected = std::fs::read(&reference).expect("reference trace");
+    (events, expected)
+}
+
+#[test]
+fn killed_at_random_instants_the_trace_is_the_uninterrupted_one() {
+    let dir = temp_dir("kill");
+    let (events, expected) = uninterrupted(&dir);
 
     // How long an uninterrupted durable run takes, to spread kills over it.
     let probe_state = dir.join("probe.db");
@@ -466,15 +472,7 @@ fn trace_export_orders_the_stored_trace_by_time_then_profile() {
 #[test]
 fn a_torn_record_followed_by_another_start_is_repaired() {
     let dir = temp_dir("torn");
-    let events = Path::new(ROOT).join("examples/journeys/events.jsonl");
-    let reference = dir.join("reference.jsonl");
-    let out = jexpr(&run_args(&events, &reference, None, "1000"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let expected = std::fs::read(&reference).expect("reference");
+    let (events, expected) = uninterrupted(&dir);
     let trace = dir.join("trace.jsonl");
     let state = dir.join("state.db");
     let out = jexpr(&run_args(&events, &trace, Some(&state), "1000"));
