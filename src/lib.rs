@@ -92,7 +92,7 @@ pub mod ast {
 pub mod time {
     pub use crate::temporal::{
         format_date_time as format_zoned, format_duration, parse_date_time as parse_zoned,
-        parse_duration, parse_zone, unknown_zone_help, Zone, ZonedDateTime,
+        parse_duration, parse_zone, unknown_zone_help, unknown_zone_message, Zone, ZonedDateTime,
     };
     pub use crate::vm::context::parse_now as parse_instant;
 

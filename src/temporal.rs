@@ -136,6 +136,14 @@ pub fn unknown_zone_help(text: &str) -> Option<String> {
         .map(|s| format!("did you mean `{s}`?"))
 }
 
+/// "unknown time zone `X`", with [`unknown_zone_help`]'s advice when it has some.
+pub fn unknown_zone_message(text: &str) -> String {
+    match unknown_zone_help(text) {
+        Some(help) => format!("unknown time zone `{text}`: {help}"),
+        None => format!("unknown time zone `{text}`"),
+    }
+}
+
 /// Parses a zone id: IANA name, `UTC`, `Z`, `GMT`, or an offset `+02:00`/`-0530`/`+02`.
 pub fn parse_zone(text: &str) -> Option<Zone> {
     if matches!(text, "Z" | "UTC" | "GMT" | "UT") {

@@ -80,18 +80,13 @@ fn open_string(text: &str) -> Option<usize> {
     })
 }
 
-/// A field name as a path step: bare when it is an identifier, else quoted
-/// (`"@id"`); step keywords such as `all(` are left as they are.
-fn quoted_step(name: &str) -> String {
-    let mut chars = name.chars();
-    let bare = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '(' | '\'' | ')'));
-    if bare {
-        name.to_string()
+/// A completion after `.`: a field name as a path step is written (quoted
+/// when not an identifier), a step such as `all(` as it is.
+fn quoted_step(candidate: &str) -> String {
+    if candidate.ends_with(['(', ')', '\'']) {
+        candidate.to_string()
     } else {
-        serde_json::Value::String(name.to_string()).to_string()
+        crate::syntax::printer::field_step(candidate)
     }
 }
 
@@ -327,10 +322,7 @@ mod tests {
         let doc = serde_json::json!({"events": {"Purchase": {"@id": "x", "total": 1, "3h": 2}}});
         let c = Catalog::infer(&doc);
         let line = "@{Purchase.";
-        assert_eq!(
-            complete(&c, line, line.len()).1,
-            ["\"3h\"", "\"@id\"", "total"]
-        );
+        assert_eq!(complete(&c, line, line.len()).1, ["'3h'", "'@id'", "total"]);
     }
 
     #[test]

@@ -88,10 +88,7 @@ pub fn zone(args: &[Value<'_>], i: usize) -> Result<Zone, String> {
         Value::Zone(z) => Ok(*z),
         v => {
             let text = v.as_str().ok_or_else(|| unexpected("a zone id", v))?;
-            temporal::parse_zone(text).ok_or_else(|| match temporal::unknown_zone_help(text) {
-                Some(help) => format!("unknown time zone `{text}`: {help}"),
-                None => format!("unknown time zone `{text}`"),
-            })
+            temporal::parse_zone(text).ok_or_else(|| temporal::unknown_zone_message(text))
         }
     }
 }

@@ -10,6 +10,7 @@ use crate::diagnostic::Diagnostic;
 use crate::span::Span;
 use crate::suggest::closest;
 use crate::syntax::ast::*;
+use crate::syntax::printer::field_step;
 use crate::types::Type;
 use std::sync::Arc;
 pub use typed::{Const, Root, TExpr, TKind, TStep};
@@ -1034,7 +1035,7 @@ impl Checker<'_> {
                     )
                     .with_label("no such key in the sample: this reads as null");
                     d = match closest(name, fields.keys().map(String::as_str)) {
-                        Some(s) => d.with_help(format!("did you mean `{}`?", step_text(s))),
+                        Some(s) => d.with_help(format!("did you mean `{}`?", field_step(s))),
                         None => d.with_help(
                             "if the field is optional, this is fine; a catalog (`--catalog`) makes unknown fields errors",
                         ),
@@ -1046,10 +1047,10 @@ impl Checker<'_> {
                     let mut d = Diagnostic::new("E0205", span, format!("unknown field `{name}`"))
                         .with_label("no field by this name here");
                     if let Some(s) = closest(name, fields.keys().map(String::as_str)) {
-                        d = d.with_help(format!("did you mean `{}`?", step_text(s)));
+                        d = d.with_help(format!("did you mean `{}`?", field_step(s)));
                     } else if !fields.is_empty() {
                         let names: Vec<String> =
-                            fields.keys().map(|k| step_text(k)).take(10).collect();
+                            fields.keys().map(|k| field_step(k)).take(10).collect();
                         let more = if fields.len() > names.len() {
                             ", …"
                         } else {
@@ -1135,19 +1136,4 @@ fn wrong_sigil(span: Span, name: &str, what: &str, sigil: &str) -> Diagnostic {
     .with_help(format!(
         "`@{{…}}` reads the event, `#{{…}}` a data source: `{example}`"
     ))
-}
-
-/// A field name as a path step is written: bare when it is an identifier
-/// (`[A-Za-z_][A-Za-z0-9_-]*`), else quoted (`"@id"`, `'3h'`).
-fn step_text(name: &str) -> String {
-    let mut chars = name.chars();
-    let bare = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if bare {
-        name.to_string()
-    } else {
-        serde_json::Value::String(name.to_string()).to_string()
-    }
 }

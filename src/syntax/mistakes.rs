@@ -24,7 +24,8 @@ pub(super) fn recognise(src: &str) -> Option<Diagnostic> {
         }
         if in_reference && t == ":" && i > 0 && toks[i - 1].kind == TokKind::Word {
             let prefix = text(i - 1);
-            if !matches!(prefix, "defaultValue" | "params") && text(i - 2) == "." {
+            let before = i.checked_sub(2).map_or("", text);
+            if !matches!(prefix, "defaultValue" | "params") && before == "." {
                 return Some(namespaced(src, &toks, i));
             }
         }
@@ -121,10 +122,7 @@ fn unquoted_name(src: &str, toks: &[Token], i: usize) -> Diagnostic {
         format!("`{name}` must be quoted to be a field name"),
     )
     .with_label("a bare field name is letters, digits, `_` and `-`")
-    .with_help(format!(
-        "write {}",
-        serde_json::Value::String(name.to_string())
-    ))
+    .with_help(format!("write {}", super::printer::field_step(name)))
 }
 
 /// `@{E.xdm:timestamp}`: XDM names are used without their namespace prefix.
@@ -144,8 +142,9 @@ fn namespaced(src: &str, toks: &[Token], colon: usize) -> Diagnostic {
     )
     .with_label("a namespace prefix")
     .with_help(format!(
-        "event and profile data name XDM fields without the `{}:` prefix: write `{bare}`; if the data really has the key `{written}`, quote it: \"{written}\"",
-        prefix.text(src)
+        "event and profile data name XDM fields without the `{}:` prefix: write `{bare}`; if the data really has the key `{written}`, quote it: {}",
+        prefix.text(src),
+        super::printer::field_step(written)
     ))
 }
 

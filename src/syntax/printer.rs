@@ -150,6 +150,20 @@ fn write_steps(out: &mut String, steps: &[Step]) {
     }
 }
 
+/// A field name as a path step is written: bare when it is an identifier,
+/// else quoted (`'@id'`, `'3h'`) — for suggestions and completion.
+pub fn field_step(name: &str) -> String {
+    let mut out = String::new();
+    write_step(
+        &mut out,
+        &Step {
+            kind: StepKind::Field(name.to_string()),
+            span: crate::span::Span::default(),
+        },
+    );
+    out
+}
+
 fn write_step(out: &mut String, step: &Step) {
     match &step.kind {
         StepKind::Field(name) if is_path_ident(name) => out.push_str(name),

@@ -358,12 +358,8 @@ impl<'a> Context<'a> {
             let text = tz
                 .as_str()
                 .ok_or("at /timeZone: `timeZone` must be a zone id string")?;
-            ctx.time_zone = temporal::parse_zone(text).ok_or_else(|| {
-                match temporal::unknown_zone_help(text) {
-                    Some(help) => format!("at /timeZone: unknown time zone `{text}`: {help}"),
-                    None => format!("at /timeZone: unknown time zone `{text}`"),
-                }
-            })?;
+            ctx.time_zone = temporal::parse_zone(text)
+                .ok_or_else(|| format!("at /timeZone: {}", temporal::unknown_zone_message(text)))?;
         }
         if let Some(events) = object("events")? {
             for (name, payload) in events {

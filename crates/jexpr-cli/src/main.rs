@@ -408,14 +408,6 @@ fn main() -> ExitCode {
     }
 }
 
-/// `unknown time zone `PST`: `PST` is an abbreviation, …`.
-pub(crate) fn zone_message(text: &str) -> String {
-    match jexpr::time::unknown_zone_help(text) {
-        Some(help) => format!("unknown time zone `{text}`: {help}"),
-        None => format!("unknown time zone `{text}`"),
-    }
-}
-
 /// A result as `eval` prints it: the canonical display, with `null` written
 /// out (an empty line would look like an empty string).
 fn shown(value: &jexpr::Value<'_>) -> String {
@@ -692,7 +684,7 @@ fn eval_events(
     };
     let zone = match tz.map(|t| jexpr::time::parse_zone(t).ok_or(t)).transpose() {
         Ok(z) => z,
-        Err(t) => return fail(&format!("--tz: {}", zone_message(t))),
+        Err(t) => return fail(&format!("--tz: {}", jexpr::time::unknown_zone_message(t))),
     };
     let fixed_now = match now.map(jexpr::time::parse_instant).transpose() {
         Ok(n) => n,
@@ -944,7 +936,12 @@ fn eval(input: &Input, now: Option<&str>, tz: Option<&str>, explain: bool) -> Ex
     if let Some(tz) = tz {
         match jexpr::time::parse_zone(tz) {
             Some(zone) => ctx.time_zone = zone,
-            None => return usage_error_in(input.format, &format!("--tz: {}", zone_message(tz))),
+            None => {
+                return usage_error_in(
+                    input.format,
+                    &format!("--tz: {}", jexpr::time::unknown_zone_message(tz)),
+                )
+            }
         }
     }
     let program = match Compiler::new(&catalog).compile(&src) {

@@ -2,7 +2,6 @@
 //! line prints. Independent of the terminal, so piped sessions and tests see
 //! exactly what a user sees.
 
-use crate::zone_message;
 use chrono::{DateTime, Utc};
 use jexpr::authoring::closest;
 use jexpr::time::{self, Zone};
@@ -133,7 +132,7 @@ impl Session {
                     self.tz = Some(z);
                     let _ = writeln!(out, "time zone = {arg}");
                 }
-                None => error(out, &zone_message(arg)),
+                None => error(out, &time::unknown_zone_message(arg)),
             },
             "type" => self.with_program(arg, out, |program, out| {
                 let _ = writeln!(out, "{}", program.ty());
