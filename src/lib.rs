@@ -104,15 +104,27 @@ pub mod time {
             // Outside RFC 3339's four-digit years: chrono's extended form.
             return t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
         }
-        // Written by hand: traces format millions of these.
-        format!(
-            "{y:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{ms:03}Z",
-            t.month(),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second()
-        )
+        // Digits written by hand: traces format millions of these, and the
+        // formatting machinery was a tenth of a runner's time.
+        let mut out = String::with_capacity(24);
+        let parts = [
+            (None, y as u32, 4),
+            (Some('-'), t.month(), 2),
+            (Some('-'), t.day(), 2),
+            (Some('T'), t.hour(), 2),
+            (Some(':'), t.minute(), 2),
+            (Some(':'), t.second(), 2),
+            (Some('.'), ms, 3),
+        ];
+        for (sep, n, width) in parts {
+            out.extend(sep);
+            for i in (0..width).rev() {
+                let digit = (n / 10u32.pow(i)) % 10;
+                out.push(char::from(b'0' + digit as u8));
+            }
+        }
+        out.push('Z');
+        out
     }
 }
 
@@ -179,4 +191,36 @@ pub fn check(src: &str, catalog: &Catalog) -> Result<Checked, Diagnostics> {
         span: typed.span,
         warnings,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    /// The hand-written digits agree with chrono's formatter over years
+    /// 0000–9999, every field width, and a leap second's 1,000+ ms.
+    #[test]
+    fn format_instant_agrees_with_chrono() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let (lo, hi) = (-62_167_219_200_000i64, 253_402_300_799_999i64);
+        for i in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let ms = match i {
+                0 => lo,
+                1 => hi,
+                _ => lo + (x % (hi - lo) as u64) as i64,
+            };
+            let t = chrono::DateTime::from_timestamp_millis(ms).expect("in range");
+            let expected = t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+            assert_eq!(crate::time::format_instant(&t), expected);
+        }
+        let leap = chrono::NaiveDate::from_ymd_opt(2016, 12, 31)
+            .and_then(|d| d.and_hms_milli_opt(23, 59, 59, 1_500))
+            .expect("leap second")
+            .and_utc();
+        assert_eq!(
+            crate::time::format_instant(&leap),
+            "2016-12-31T23:59:59.999Z"
+        );
+    }
 }

@@ -257,7 +257,12 @@ where
     }
 
     fn go<S: Store>(self, store: S, out: &mut dyn Write) -> Result<Summary, RunError> {
-        let runner = Runner::new(self.journeys, self.catalog, store, out).batch(self.commit_every);
+        let mut runner =
+            Runner::new(self.journeys, self.catalog, store, out).batch(self.commit_every);
+        if S::IN_MEMORY {
+            // Nothing to close; the process ends with the run.
+            runner = runner.exiting();
+        }
         let profiles = self
             .profiles
             .as_mut()

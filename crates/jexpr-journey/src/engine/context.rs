@@ -86,13 +86,13 @@ pub(super) fn eval<T>(
         .data(ProfileData(walk.profile))
         .now(walk.now)
         .time_zone(j.time_zone)
-        .seed(super::split::hash(&[
-            &j.seed.to_string(),
+        .seed(super::split::hash_seed(
+            j.seed,
             &j.id,
             &inst.node,
             walk.profile_id,
-            &inst.entry.to_string(),
-        ]));
+            inst.entry,
+        ));
     for (name, payload) in &inst.events {
         ctx = ctx.event(name, payload);
     }

@@ -7,30 +7,71 @@ use crate::state::Instance;
 
 /// A stable 64-bit hash of `parts` (FNV-1a, then a 64-bit finaliser so the
 /// low digits are uniform): the same on every platform and release.
-pub fn hash(parts: &[&str]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+#[cfg(test)]
+fn hash(parts: &[&str]) -> u64 {
+    let mut h = Fnv::new();
     for part in parts {
-        for b in part.bytes().chain(std::iter::once(0xff)) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        h.part(part.as_bytes());
+    }
+    h.finish()
+}
+
+/// A stable 64-bit hash of (seed, journey, node, profile, entry), the
+/// numbers hashed as their decimal text (FNV-1a over the parts, each ended
+/// by 0xff, then a 64-bit finaliser so the low digits are uniform): the
+/// same on every platform and release. Every expression an instance
+/// evaluates is seeded with one, so the text is not allocated.
+pub fn hash_seed(seed: u64, journey: &str, node: &str, profile: &str, entry: u64) -> u64 {
+    let mut h = Fnv::new();
+    h.part(decimal(seed, &mut [0; 20]));
+    h.part(journey.as_bytes());
+    h.part(node.as_bytes());
+    h.part(profile.as_bytes());
+    h.part(decimal(entry, &mut [0; 20]));
+    h.finish()
+}
+
+/// `n` in decimal, in the end of `buf`.
+fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[at..];
         }
     }
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    h ^ (h >> 33)
+}
+
+/// FNV-1a over parts each ended by 0xff, then a 64-bit finaliser.
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+
+    fn part(&mut self, bytes: &[u8]) {
+        for b in bytes.iter().copied().chain(std::iter::once(0xff)) {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn finish(self) -> u64 {
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
 }
 
 /// The bucket 0–99 of a profile's entry at a split node.
 pub fn split_bucket(seed: u64, journey: &str, node: &str, profile: &str, entry: u64) -> u32 {
-    (hash(&[
-        &seed.to_string(),
-        journey,
-        node,
-        profile,
-        &entry.to_string(),
-    ]) % 100) as u32
+    (hash_seed(seed, journey, node, profile, entry) % 100) as u32
 }
 
 pub(super) fn run(
@@ -61,4 +102,19 @@ pub(super) fn run(
         None,
         None,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Splits chosen before `hash_seed` existed hashed the numbers' text:
+    /// the buckets must not move.
+    #[test]
+    fn hash_seed_is_the_hash_of_the_numbers_text() {
+        for (seed, entry) in [(0, 0), (7, 1), (u64::MAX, 10), (1_000_000_007, u64::MAX)] {
+            let text = hash(&[&seed.to_string(), "j", "n", "p1", &entry.to_string()]);
+            assert_eq!(hash_seed(seed, "j", "n", "p1", entry), text);
+        }
+    }
 }

@@ -61,6 +61,7 @@ impl MemoryStore {
 }
 
 impl Store for MemoryStore {
+    const IN_MEMORY: bool = true;
     /// Hands the state over rather than copying it: the runner commits
     /// every state it reads (or the run stops).
     fn profile(&mut self, id: &str) -> Result<Option<ProfileState>, StoreError> {

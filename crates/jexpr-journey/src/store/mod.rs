@@ -90,6 +90,9 @@ impl std::error::Error for StoreError {}
 /// into partitions (by [`partition_of`]) that several processes lease; the
 /// defaults describe a store with one partition, always held.
 pub trait Store {
+    /// The state lives only in this process's memory: nothing to close
+    /// or flush when the process ends.
+    const IN_MEMORY: bool = false;
     /// A profile's state, if it is known, to be stepped and committed. A
     /// store may hand over the state it holds: the caller commits every
     /// state it reads, or stops the run.
