@@ -131,7 +131,7 @@ pub mod time {
 pub use catalog::{Catalog, CatalogError};
 pub use compiler::Compiler;
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
-pub use program::Program;
+pub use program::{EventReader, Program};
 pub use span::Span;
 pub use syntax::printer::{print, sexpr};
 pub use syntax::{MAX_DEPTH, MAX_SOURCE_LEN};

@@ -512,6 +512,65 @@ fn selective_reading_gives_the_same_results() {
     assert!(compared > 100);
 }
 
+/// One `EventReader` for several programs: each program's result on the
+/// one read is its result on the whole payload, on data that does not match
+/// the catalog too.
+#[test]
+fn one_read_for_several_programs_gives_each_its_results() {
+    let original = edge_context();
+    let catalog = Catalog::infer(&original);
+    let mut sources: Vec<String> = common::examples("edge-cases.txt")
+        .into_iter()
+        .map(|ex| ex.expr)
+        .collect();
+    let mut rng = Rng(0x5e1ec7);
+    sources.extend((0..200).map(|_| random_condition(&mut rng, 2)));
+    let programs: Vec<(String, jexpr::Program)> = sources
+        .into_iter()
+        .filter_map(|src| {
+            let p = Compiler::new(&catalog).compile(&src).ok()?;
+            Some((src, p))
+        })
+        .collect();
+    let mut compared = 0;
+    for round in 0..200 {
+        let mut doc = original.clone();
+        if round > 0 {
+            mutate_json(&mut rng, &mut doc);
+        }
+        let Ok(full_ctx) = Context::from_json(&doc) else {
+            continue;
+        };
+        let Some(event) = doc.get("events").and_then(|e| e.get("E")) else {
+            continue;
+        };
+        let bytes = serde_json::to_vec(event).expect("bytes");
+        for _ in 0..20 {
+            let group: Vec<&(String, jexpr::Program)> =
+                (0..1 + rng.below(4)).map(|_| rng.pick(&programs)).collect();
+            let mut reader = jexpr::EventReader::new("E");
+            for (_, program) in &group {
+                reader.add(program);
+            }
+            let read = reader.read(&bytes).expect("one read");
+            let mut read_doc = doc.clone();
+            read_doc["events"]["E"] = read;
+            let read_ctx = Context::from_json(&read_doc).expect("ctx");
+            for (src, program) in &group {
+                let outcome = |ctx: &Context<'_>| {
+                    program
+                        .eval(ctx)
+                        .map(|v| v.display_quoted())
+                        .map_err(|e| e.message)
+                };
+                assert_eq!(outcome(&full_ctx), outcome(&read_ctx), "{src}");
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared > 1000, "only {compared} compared");
+}
+
 #[test]
 fn selective_reading_keeps_only_what_is_read() {
     let doc = serde_json::json!({"events": {"E": {"a": {"b": 1, "c": 2}, "xdm:ts": "2024-05-01T10:00:00Z", "list": [{"k": 1, "z": 9}], "big": [1, 2, 3]}}});

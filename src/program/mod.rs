@@ -80,6 +80,7 @@ pub enum Instruction {
 }
 
 pub use crate::value::ops::BinOp;
+pub use selective::EventReader;
 
 /// A compile-time value; the program's constant pool.
 #[derive(Clone, Debug)]

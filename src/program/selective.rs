@@ -38,6 +38,21 @@ impl Selection {
         }
     }
 
+    /// Widens this selection to also keep what `other` keeps.
+    pub fn widen(&mut self, other: &Selection) {
+        match (self, other) {
+            (Selection::All, _) => {}
+            (me, Selection::All) => *me = Selection::All,
+            (Selection::Fields(mine), Selection::Fields(theirs)) => {
+                for (key, sub) in theirs {
+                    mine.entry(key.clone())
+                        .or_insert_with(Selection::nothing)
+                        .widen(sub);
+                }
+            }
+        }
+    }
+
     fn field(&self, key: &str) -> Option<&Selection> {
         match self {
             Selection::All => Some(self),
@@ -45,6 +60,60 @@ impl Selection {
                 .get(key)
                 .or_else(|| key.strip_prefix("xdm:").and_then(|k| fields.get(k))),
         }
+    }
+}
+
+/// What a set of programs reads of one event, so that its bytes are parsed
+/// once for all of them: each program's result on what [`EventReader::read`]
+/// keeps is its result on the whole payload.
+///
+/// ```
+/// let context = serde_json::json!({"events": {"E": {"a": 1, "b": "x"}}});
+/// let catalog = jexpr::Catalog::infer(&context);
+/// let compiler = jexpr::Compiler::new(&catalog);
+/// let first = compiler.compile("@{E.a} == 1").unwrap();
+/// let second = compiler.compile("@{E.b}").unwrap();
+/// let mut reader = jexpr::EventReader::new("E");
+/// reader.add(&first);
+/// reader.add(&second);
+/// let payload = reader.read(br#"{"a": 1, "b": "x", "big": [1, 2, 3]}"#).unwrap();
+/// assert_eq!(payload, serde_json::json!({"a": 1, "b": "x"}));
+/// let ctx = jexpr::Context::builder().event("E", &payload).build();
+/// assert!(first.eval(&ctx).unwrap().truthy());
+/// ```
+#[derive(Clone, Debug)]
+pub struct EventReader {
+    event: String,
+    selection: Selection,
+}
+
+impl EventReader {
+    /// A reader of event `event` for no program yet: it keeps nothing, and
+    /// only checks that the bytes are one JSON value.
+    pub fn new(event: &str) -> EventReader {
+        EventReader {
+            event: event.to_string(),
+            selection: Selection::nothing(),
+        }
+    }
+
+    /// Also keeps what `program` reads of the event (nothing if it does not
+    /// read it).
+    pub fn add(&mut self, program: &crate::Program) {
+        if let Some(selection) = program.selection(&self.event) {
+            self.selection.widen(selection);
+        }
+    }
+
+    /// Whether some program reads the payload in a way that keeps all of it.
+    pub fn keeps_everything(&self) -> bool {
+        self.selection == Selection::All
+    }
+
+    /// Parses the payload, keeping what the programs added read; the rest is
+    /// skipped without being built.
+    pub fn read(&self, bytes: &[u8]) -> Result<Json, serde_json::Error> {
+        read(&self.selection, bytes)
     }
 }
 
