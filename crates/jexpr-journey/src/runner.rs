@@ -5,6 +5,7 @@
 
 use crate::catalog::JourneyCatalog;
 use crate::engine::{self, Input, Journeys};
+use crate::envelope::Envelope;
 use crate::model::Node;
 use crate::state::{Fetch, Profile, ProfileState};
 use crate::store::{partition_of, Commit, Cursor, Store, StoreError, TimerKey};
@@ -94,6 +95,8 @@ impl From<StoreError> for RunError {
 /// One run over one events stream.
 pub struct Runner<'a, S: Store> {
     journeys: Journeys,
+    /// By event name: what some expression reads of its payload.
+    readers: std::collections::BTreeMap<String, jexpr::EventReader>,
     catalog: &'a JourneyCatalog,
     store: S,
     out: &'a mut dyn Write,
@@ -120,6 +123,30 @@ pub struct Runner<'a, S: Store> {
     free_at_end: bool,
 }
 
+/// For each event of the catalog, what the journeys' expressions and its
+/// `profileId` expression read of its payload.
+fn event_readers(
+    journeys: &Journeys,
+    catalog: &JourneyCatalog,
+) -> std::collections::BTreeMap<String, jexpr::EventReader> {
+    let mut readers: std::collections::BTreeMap<String, jexpr::EventReader> = catalog
+        .core
+        .events
+        .keys()
+        .map(|name| (name.clone(), jexpr::EventReader::new(name)))
+        .collect();
+    let programs = journeys
+        .all()
+        .flat_map(|cj| cj.programs.values())
+        .chain(catalog.profile_ids.values());
+    for program in programs {
+        for reader in readers.values_mut() {
+            reader.add(program);
+        }
+    }
+    readers
+}
+
 /// How a pass over the events file ended.
 enum Pass {
     /// At the end of the input; the input position there.
@@ -137,6 +164,7 @@ impl<'a, S: Store> Runner<'a, S> {
         out: &'a mut dyn Write,
     ) -> Self {
         Runner {
+            readers: event_readers(&journeys, catalog),
             journeys,
             catalog,
             store,
@@ -505,12 +533,15 @@ impl<'a, S: Store> Runner<'a, S> {
     }
 
     fn line(&mut self, n: u64, bytes: &[u8]) -> Result<(), RunError> {
-        let doc: Json = match serde_json::from_slice(bytes) {
-            Ok(Json::Object(m)) => Json::Object(m),
-            Ok(_) => return self.input_error(n, "a line must be a JSON object"),
-            Err(e) => return self.input_error(n, &format!("not valid JSON: {e}")),
+        let Some(envelope) = Envelope::read(bytes) else {
+            let message = match serde_json::from_slice::<Json>(bytes) {
+                Ok(Json::Object(_)) => "not a valid events line".to_string(),
+                Ok(_) => "a line must be a JSON object".to_string(),
+                Err(e) => format!("not valid JSON: {e}"),
+            };
+            return self.input_error(n, &message);
         };
-        let time = match doc.get("time").and_then(Json::as_str) {
+        let time = match envelope.time.as_ref().and_then(Json::as_str) {
             Some(t) => match jexpr::time::parse_instant(t) {
                 // Times are kept to the millisecond, as the trace shows them.
                 Ok(t) => DateTime::<Utc>::from_timestamp_millis(t.timestamp_millis()).unwrap_or(t),
@@ -530,13 +561,16 @@ impl<'a, S: Store> Runner<'a, S> {
         }
         self.fire_due(time)?;
         self.clock = Some(time);
-        let Some(event) = doc.get("event") else {
-            return self.profile_update(n, time, &doc);
+        let Some(event) = &envelope.event else {
+            return match serde_json::from_slice::<Json>(bytes) {
+                Ok(doc) => self.profile_update(n, time, &doc),
+                Err(e) => self.input_error(n, &format!("not valid JSON: {e}")),
+            };
         };
         let Some(name) = event.as_str() else {
             return self.input_error(n, "`event` must be an event name");
         };
-        if !self.catalog.core.events.contains_key(name) {
+        let Some(reader) = self.readers.get(name) else {
             let hint = jexpr::authoring::closest(
                 name,
                 self.catalog.core.events.keys().map(String::as_str),
@@ -544,13 +578,28 @@ impl<'a, S: Store> Runner<'a, S> {
             .map(|s| format!(" (did you mean `{s}`?)"))
             .unwrap_or_default();
             return self.input_error(n, &format!("unknown event `{name}`{hint}"));
-        }
-        let empty = Json::Object(Map::new());
-        let payload = doc.get("payload").unwrap_or(&empty);
-        if !payload.is_object() {
-            return self.input_error(n, "`payload` must be a JSON object");
-        }
-        let profile_id = match doc.get("profileId") {
+        };
+        // The payload is parsed once, keeping what some expression reads.
+        let payload = match envelope.payload {
+            None => Json::Object(Map::new()),
+            Some(raw) if !raw.get().starts_with('{') => {
+                return self.input_error(n, "`payload` must be a JSON object")
+            }
+            Some(raw) => match reader.read(raw.get().as_bytes()) {
+                Ok(p) => p,
+                Err(e) => {
+                    // Located in the line, not in the payload's text.
+                    let at = (raw.get().as_ptr() as usize).saturating_sub(bytes.as_ptr() as usize);
+                    let text = e.to_string();
+                    let what = text.split(" at line ").next().unwrap_or("");
+                    let column = e.column() + at;
+                    let message = format!("not valid JSON: {what} at line 1 column {column}");
+                    return self.input_error(n, &message);
+                }
+            },
+        };
+        let payload = &payload;
+        let profile_id = match &envelope.profile_id {
             Some(Json::String(p)) => p.clone(),
             Some(_) => return self.input_error(n, "`profileId` must be a string"),
             None => match self.profile_id_of(name, payload, time) {
