@@ -593,6 +593,14 @@ fn selective_reading_keeps_only_what_is_read() {
         serde_json::json!([1, {"deep": [2]}])
     );
     assert!(program.read_event("E", b"{\"a\": ").is_err());
+    // UTF-8 is checked once for the whole payload; a bad byte in a field no
+    // one reads is still an error, located as a full parse locates it.
+    let bad: &[u8] = b"{\"a\": {\"b\": 1}, \"z\": \"\xff\"}";
+    let full = serde_json::from_slice::<serde_json::Value>(bad).expect_err("not UTF-8");
+    let read = program.read_event("E", bad).expect_err("not UTF-8");
+    assert_eq!(read.to_string(), full.to_string());
+    let ctx = Context::default();
+    assert!(program.eval_event_bytes(&ctx, "E", bad).is_err());
 }
 
 /// `eval_event_bytes` (leaves read straight from bytes, or the fields it

@@ -119,10 +119,20 @@ impl EventReader {
 
 /// Parses `bytes`, keeping what `selection` names.
 pub fn read(selection: &Selection, bytes: &[u8]) -> Result<Json, serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = selection.deserialize(&mut de)?;
-    de.end()?;
-    Ok(value)
+    fn parse<'de, R: serde_json::de::Read<'de>>(
+        selection: &Selection,
+        mut de: serde_json::Deserializer<R>,
+    ) -> Result<Json, serde_json::Error> {
+        let value = selection.deserialize(&mut de)?;
+        de.end()?;
+        Ok(value)
+    }
+    match std::str::from_utf8(bytes) {
+        // Checked once, so no string is checked again as it is read or skipped.
+        Ok(text) => parse(selection, serde_json::Deserializer::from_str(text)),
+        // The byte-level parser says where the bad byte is, as a full parse would.
+        Err(_) => parse(selection, serde_json::Deserializer::from_slice(bytes)),
+    }
 }
 
 impl<'de> DeserializeSeed<'de> for &Selection {
@@ -317,19 +327,28 @@ pub fn extract<'de>(
     plan: &LeafPlan,
     bytes: &'de [u8],
 ) -> Result<Option<Vec<Leaf<'de>>>, serde_json::Error> {
-    let mut out = Extraction {
-        leaves: vec![Leaf::Missing; plan.slots],
-        exact: vec![false; plan.slots],
-        bail: false,
-    };
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    NodeSeed {
-        node: &plan.root,
-        out: &mut out,
+    fn parse<'de, R: serde_json::de::Read<'de>>(
+        plan: &LeafPlan,
+        mut de: serde_json::Deserializer<R>,
+    ) -> Result<Option<Vec<Leaf<'de>>>, serde_json::Error> {
+        let mut out = Extraction {
+            leaves: vec![Leaf::Missing; plan.slots],
+            exact: vec![false; plan.slots],
+            bail: false,
+        };
+        NodeSeed {
+            node: &plan.root,
+            out: &mut out,
+        }
+        .deserialize(&mut de)?;
+        de.end()?;
+        Ok(if out.bail { None } else { Some(out.leaves) })
     }
-    .deserialize(&mut de)?;
-    de.end()?;
-    Ok(if out.bail { None } else { Some(out.leaves) })
+    // As in `read`: UTF-8 checked once for the whole payload.
+    match std::str::from_utf8(bytes) {
+        Ok(text) => parse(plan, serde_json::Deserializer::from_str(text)),
+        Err(_) => parse(plan, serde_json::Deserializer::from_slice(bytes)),
+    }
 }
 
 struct NodeSeed<'p, 'x, 'de> {

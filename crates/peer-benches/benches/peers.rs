@@ -1,33 +1,13 @@
 //! jexpr against the Rust expression engines a user would otherwise pick
-//! (`cel`, `evalexpr`) and hand-written Rust floors, in one run, so ratios
-//! come from the same machine and moment. See BENCHMARKS.md.
+//! (`cel` 0.15, `evalexpr`) and hand-written Rust floors, in one run, so
+//! ratios come from the same machine and moment. The workloads, peers and
+//! floors are in `src/lib.rs`; `crates/floor-benches` measures those again
+//! without serde_json's `preserve_order` (scripts/peer-bench.sh runs both).
+//! See BENCHMARKS.md.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use evalexpr::{ContextWithMutableVariables, DefaultNumericTypes, HashMapContext};
-use serde::Deserialize;
+use peer_benches::*;
 use std::hint::black_box;
-
-/// One ~1 KB nested event.
-const EVENT: &str = r#"{
-  "id": "8f2c1e7a-4b9d-4c1a-9e33-2f6b8d1c0a55",
-  "timestamp": "2024-05-01T09:58:12.345Z",
-  "channel": "web",
-  "Origin": "MOW", "Country": "RU", "Value": 100, "Adults": 1,
-  "device": {"type": "desktop", "os": "macOS", "browser": "Firefox", "screen": {"width": 2560, "height": 1440}},
-  "page": {"url": "https://shop.example.com/checkout/confirm", "referrer": "https://shop.example.com/cart", "title": "Confirm your order"},
-  "user": {"id": "u-1029384756", "email": "vip.ada@example.com", "tags": ["newsletter", "loyalty", "beta"], "locale": "fr-FR"},
-  "commerce": {"order": {"id": "ORD-20240501-0042", "total": 249.9, "currency": "EUR", "paymentType": "credit_card"}},
-  "products": [
-    {"sku": "SKU-1", "name": "Trail running shoes", "price": 129.9, "qty": 1},
-    {"sku": "SKU-2", "name": "Merino running socks", "price": 12.0, "qty": 5},
-    {"sku": "SKU-3", "name": "Packable rain jacket", "price": 60.0, "qty": 1}
-  ],
-  "marketing": {"campaign": "spring-sale", "source": "newsletter", "medium": "email"}
-}"#;
-
-fn event_json() -> serde_json::Value {
-    serde_json::from_str(EVENT).expect("event JSON")
-}
 
 fn jexpr_program(src: &str) -> jexpr::Program {
     let doc = serde_json::json!({"events": {"E": event_json()}});
@@ -37,205 +17,33 @@ fn jexpr_program(src: &str) -> jexpr::Program {
         .expect("jexpr compiles")
 }
 
-fn cel_context(event: &serde_json::Value) -> cel::Context<'static> {
-    let mut ctx = cel::Context::default();
-    ctx.add_variable_from_value("event", cel::to_value(event).expect("cel value"));
-    ctx
-}
-
-/// evalexpr has no objects: the fields it needs, flattened.
-fn evalexpr_context(event: &serde_json::Value) -> HashMapContext<DefaultNumericTypes> {
-    let mut ctx = HashMapContext::<DefaultNumericTypes>::new();
-    let s = |p: &str| {
-        event
-            .pointer(p)
-            .and_then(|v| v.as_str())
-            .unwrap_or("")
-            .to_string()
-    };
-    let set = |ctx: &mut HashMapContext<DefaultNumericTypes>,
-               k: &str,
-               v: evalexpr::Value<DefaultNumericTypes>| {
-        ctx.set_value(k.to_string(), v).expect("set");
-    };
-    set(&mut ctx, "Origin", s("/Origin").into());
-    set(&mut ctx, "Country", s("/Country").into());
-    set(
-        &mut ctx,
-        "Value",
-        evalexpr::Value::Int(
-            event
-                .pointer("/Value")
-                .and_then(|v| v.as_i64())
-                .unwrap_or(0),
-        ),
-    );
-    set(
-        &mut ctx,
-        "Adults",
-        evalexpr::Value::Int(
-            event
-                .pointer("/Adults")
-                .and_then(|v| v.as_i64())
-                .unwrap_or(0),
-        ),
-    );
-    set(&mut ctx, "channel", s("/channel").into());
-    set(&mut ctx, "user_email", s("/user/email").into());
-    set(
-        &mut ctx,
-        "order_total",
-        evalexpr::Value::Float(
-            event
-                .pointer("/commerce/order/total")
-                .and_then(|v| v.as_f64())
-                .unwrap_or(0.0),
-        ),
-    );
-    ctx
-}
-
-const YARDSTICK_JEXPR: &str =
-    r#"(@{E.Origin} == "MOW" or @{E.Country} == "RU") and (@{E.Value} >= 100 or @{E.Adults} == 1)"#;
-const YARDSTICK_CEL: &str = r#"(event.Origin == "MOW" || event.Country == "RU") && (event.Value >= 100 || event.Adults == 1)"#;
-const YARDSTICK_EVALEXPR: &str =
-    r#"(Origin == "MOW" || Country == "RU") && (Value >= 100 || Adults == 1)"#;
-
-const CONDITION_JEXPR: &str = r#"@{E.commerce.order.total} > 100.0 and @{E.channel} == "web" and startWith(@{E.user.email}, "vip")"#;
-const CONDITION_CEL: &str = r#"event.commerce.order.total > 100.0 && event.channel == "web" && event.user.email.startsWith("vip")"#;
-const CONDITION_EVALEXPR: &str =
-    r#"order_total > 100.0 && channel == "web" && str::substring(user_email, 0, 3) == "vip""#;
-
-const COLLECTION_JEXPR: &str = "count(@{E.products.all(currentEventField.price > 50.0).sku}) > 1";
-const COLLECTION_CEL: &str = "event.products.filter(p, p.price > 50.0).size() > 1";
-
-const NESTED_JEXPR: &str = r#"count(@{E.products.all(currentEventField.price > 50.0 and currentEventField.qty >= 1 and startWith(currentEventField.sku, "SKU")).name}) > 1 and @{E.channel} == "web""#;
-const NESTED_CEL: &str = r#"event.products.filter(p, p.price > 50.0 && p.qty >= 1 && p.sku.startsWith("SKU")).size() > 1 && event.channel == "web""#;
-
-/// The floor: direct `get` chains on the parsed event, no interpretation.
-fn hand_written_condition(event: &serde_json::Value) -> bool {
-    event
-        .get("commerce")
-        .and_then(|c| c.get("order"))
-        .and_then(|o| o.get("total"))
-        .and_then(|v| v.as_f64())
-        .is_some_and(|t| t > 100.0)
-        && event.get("channel").and_then(|v| v.as_str()) == Some("web")
-        && event
-            .get("user")
-            .and_then(|u| u.get("email"))
-            .and_then(|v| v.as_str())
-            .is_some_and(|e| e.starts_with("vip"))
-}
-
-fn hand_written_collection(event: &serde_json::Value) -> bool {
-    event
-        .get("products")
-        .and_then(|p| p.as_array())
-        .map_or(0, |items| {
-            items
-                .iter()
-                .filter(|i| {
-                    i.get("price")
-                        .and_then(|p| p.as_f64())
-                        .is_some_and(|p| p > 50.0)
-                })
-                .filter(|i| i.get("sku").is_some_and(|s| !s.is_null()))
-                .count()
-        })
-        > 1
-}
-
-/// The floor for end to end: deserialize only the three fields the condition reads.
-#[derive(Deserialize)]
-struct Needed<'a> {
-    channel: &'a str,
-    user: NeededUser<'a>,
-    commerce: NeededCommerce,
-}
-
-#[derive(Deserialize)]
-struct NeededUser<'a> {
-    email: &'a str,
-}
-
-#[derive(Deserialize)]
-struct NeededCommerce {
-    order: NeededOrder,
-}
-
-#[derive(Deserialize)]
-struct NeededOrder {
-    total: f64,
-}
-
-/// One group: the same condition in jexpr, cel and (when it can say it)
-/// evalexpr, plus a hand-written floor, all checked to answer `true` first.
-fn compare_engines(
-    c: &mut Criterion,
-    group_name: &str,
-    jexpr_src: &str,
-    cel_src: &str,
-    evalexpr_src: Option<&str>,
-    floor: Option<fn(&serde_json::Value) -> bool>,
+/// jexpr's part of a group: `src` evaluated on the bound event, checked to
+/// answer `true` first.
+fn bench_jexpr(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    id: BenchmarkId,
+    src: &str,
+    event: &serde_json::Value,
 ) {
-    let event = event_json();
-    let doc = serde_json::json!({"events": {"E": event.clone()}});
+    let doc = serde_json::json!({"events": {"E": event}});
     let ctx = jexpr::Context::from_json(&doc).expect("context");
-    let program = jexpr_program(jexpr_src);
-    let cel_program = cel::Program::compile(cel_src).expect("cel compiles");
-    let cel_ctx = cel_context(&event);
-    let evalexpr = evalexpr_src.map(|src| {
-        let tree =
-            evalexpr::build_operator_tree::<DefaultNumericTypes>(src).expect("evalexpr parses");
-        (tree, evalexpr_context(&event))
-    });
-    assert!(
-        program.eval(&ctx).expect("jexpr").truthy(),
-        "{group_name}: jexpr"
-    );
-    assert_eq!(
-        cel_program.execute(&cel_ctx).expect("cel"),
-        true.into(),
-        "{group_name}: cel"
-    );
-    if let Some((tree, ee_ctx)) = &evalexpr {
-        assert!(
-            tree.eval_boolean_with_context(ee_ctx).expect("evalexpr"),
-            "{group_name}: evalexpr"
-        );
-    }
-    if let Some(floor) = floor {
-        assert!(floor(&event), "{group_name}: hand-written");
-    }
-
-    let mut group = c.benchmark_group(group_name);
-    group.bench_function("jexpr", |b| {
+    let program = jexpr_program(src);
+    assert!(program.eval(&ctx).expect("jexpr").truthy(), "jexpr: {src}");
+    group.bench_function(id, |b| {
         b.iter(|| program.eval(black_box(&ctx)).map(|v| v.truthy()))
     });
-    group.bench_function("cel", |b| {
-        b.iter(|| cel_program.execute(black_box(&cel_ctx)))
-    });
-    if let Some((tree, ee_ctx)) = &evalexpr {
-        group.bench_function("evalexpr", |b| {
-            b.iter(|| tree.eval_boolean_with_context(black_box(ee_ctx)))
-        });
-    }
-    if let Some(floor) = floor {
-        group.bench_function("hand_written", |b| b.iter(|| floor(black_box(&event))));
-    }
-    group.finish();
 }
 
 fn yardstick(c: &mut Criterion) {
-    compare_engines(
-        c,
-        "yardstick",
+    let mut group = c.benchmark_group("yardstick");
+    bench_jexpr(
+        &mut group,
+        BenchmarkId::from_parameter("jexpr"),
         YARDSTICK_JEXPR,
-        YARDSTICK_CEL,
-        Some(YARDSTICK_EVALEXPR),
-        None,
+        &event_json(),
     );
+    yardstick_peers(&mut group);
+    group.finish();
 }
 
 fn compile(c: &mut Criterion) {
@@ -255,41 +63,57 @@ fn compile(c: &mut Criterion) {
     }
     group.bench_function(BenchmarkId::new("evalexpr", "yardstick"), |b| {
         b.iter(|| {
-            evalexpr::build_operator_tree::<DefaultNumericTypes>(black_box(YARDSTICK_EVALEXPR))
+            evalexpr::build_operator_tree::<evalexpr::DefaultNumericTypes>(black_box(
+                YARDSTICK_EVALEXPR,
+            ))
         })
     });
     group.finish();
 }
 
 fn event_condition(c: &mut Criterion) {
-    compare_engines(
-        c,
-        "event_condition",
+    let mut group = c.benchmark_group("event_condition");
+    bench_jexpr(
+        &mut group,
+        BenchmarkId::from_parameter("jexpr"),
         CONDITION_JEXPR,
-        CONDITION_CEL,
-        Some(CONDITION_EVALEXPR),
-        Some(hand_written_condition),
+        &event_json(),
     );
+    event_condition_peers(&mut group);
+    group.finish();
 }
 
 fn collection(c: &mut Criterion) {
-    compare_engines(
-        c,
-        "collection",
+    let mut group = c.benchmark_group("collection");
+    bench_jexpr(
+        &mut group,
+        BenchmarkId::from_parameter("jexpr"),
         COLLECTION_JEXPR,
-        COLLECTION_CEL,
-        None,
-        Some(hand_written_collection),
+        &event_json(),
     );
+    collection_peers(&mut group);
+    group.finish();
+}
+
+/// The collection condition at 10 to 10,000 elements: cost per element.
+fn collection_size(c: &mut Criterion) {
+    let mut group = c.benchmark_group("collection_size");
+    for n in COLLECTION_SIZES {
+        group.throughput(criterion::Throughput::Elements(n as u64));
+        bench_jexpr(
+            &mut group,
+            BenchmarkId::new("jexpr", n),
+            COLLECTION_JEXPR,
+            &products_event(n),
+        );
+        collection_size_peers(&mut group, n);
+    }
+    group.finish();
 }
 
 fn end_to_end(c: &mut Criterion) {
     let bytes = EVENT.as_bytes();
     let program = jexpr_program(CONDITION_JEXPR);
-    let cel_program = cel::Program::compile(CONDITION_CEL).expect("cel compiles");
-    let ee_tree =
-        evalexpr::build_operator_tree::<DefaultNumericTypes>(CONDITION_EVALEXPR).expect("evalexpr");
-
     // jexpr evaluates from the bytes, reading only the leaves it compares.
     let base = jexpr::Context::default();
     let jexpr_decide = |bytes: &[u8]| -> bool {
@@ -297,41 +121,130 @@ fn end_to_end(c: &mut Criterion) {
             .eval_event_bytes(&base, "E", bytes)
             .is_ok_and(|v| v == serde_json::Value::Bool(true))
     };
-    let cel_decide = |bytes: &[u8]| -> bool {
-        let Ok(event) = serde_json::from_slice::<serde_json::Value>(bytes) else {
-            return false;
-        };
-        let ctx = cel_context(&event);
-        cel_program.execute(&ctx).is_ok_and(|v| v == true.into())
-    };
-    let evalexpr_decide = |bytes: &[u8]| -> bool {
-        let Ok(event) = serde_json::from_slice::<serde_json::Value>(bytes) else {
-            return false;
-        };
-        let ctx = evalexpr_context(&event);
-        ee_tree.eval_boolean_with_context(&ctx).unwrap_or(false)
-    };
-    let floor_needed = |bytes: &[u8]| -> bool {
-        let Ok(n) = serde_json::from_slice::<Needed<'_>>(bytes) else {
-            return false;
-        };
-        n.commerce.order.total > 100.0 && n.channel == "web" && n.user.email.starts_with("vip")
-    };
-    assert!(
-        jexpr_decide(bytes) && cel_decide(bytes) && evalexpr_decide(bytes) && floor_needed(bytes)
-    );
-
+    assert!(jexpr_decide(bytes));
     let mut group = c.benchmark_group("end_to_end");
     group.bench_function("jexpr", |b| b.iter(|| jexpr_decide(black_box(bytes))));
-    group.bench_function("cel", |b| b.iter(|| cel_decide(black_box(bytes))));
-    group.bench_function("evalexpr", |b| b.iter(|| evalexpr_decide(black_box(bytes))));
-    group.bench_function("floor_parse_value", |b| {
-        b.iter(|| serde_json::from_slice::<serde_json::Value>(black_box(bytes)).is_ok())
-    });
-    group.bench_function("floor_parse_needed", |b| {
-        b.iter(|| floor_needed(black_box(bytes)))
-    });
+    end_to_end_peers(&mut group);
     group.finish();
+}
+
+/// Three decisions and the mapped parameters by name.
+type StepOutcome<'a> = ([bool; 3], Vec<(&'a str, serde_json::Value)>);
+
+/// A journey step on a ~2 KB event: three conditions and three action
+/// parameters. `jexpr` is the expressions' part, from the bytes (one read
+/// for all six programs, then each evaluated); `jexpr_engine` is the whole
+/// engine step (instance, trace records) from the parsed payload, for scale.
+fn journey_step(c: &mut Criterion) {
+    let text = step_event();
+    let bytes = text.as_bytes();
+    let event: serde_json::Value = serde_json::from_str(&text).expect("step event");
+    let doc = serde_json::json!({"events": {"E": event}});
+    let catalog = jexpr::Catalog::infer(&doc);
+    let compile = |src: &str| {
+        jexpr::Compiler::new(&catalog)
+            .compile(src)
+            .expect("compiles")
+    };
+    let conditions: Vec<jexpr::Program> = STEP_CONDITIONS.iter().map(|s| compile(s)).collect();
+    let params: Vec<(&str, jexpr::Program)> =
+        STEP_PARAMS.iter().map(|(k, s)| (*k, compile(s))).collect();
+    let mut reader = jexpr::EventReader::new("E");
+    for p in conditions.iter().chain(params.iter().map(|(_, p)| p)) {
+        reader.add(p);
+    }
+    let step = |bytes: &[u8]| -> Option<StepOutcome<'_>> {
+        let payload = reader.read(bytes).ok()?;
+        let ctx = jexpr::Context::builder().event("E", &payload).build();
+        let mut decisions = [false; 3];
+        for (d, p) in decisions.iter_mut().zip(&conditions) {
+            *d = p.eval(&ctx).ok()?.truthy();
+        }
+        let mut mapped = Vec::with_capacity(params.len());
+        for (name, p) in &params {
+            mapped.push((*name, p.eval(&ctx).ok()?.to_json()));
+        }
+        Some((decisions, mapped))
+    };
+    let (decisions, mapped) = step(bytes).expect("step");
+    let (floor_decisions, floor_params) = step_floor(bytes).expect("floor");
+    assert_eq!(decisions, floor_decisions);
+    let mapped: Vec<serde_json::Value> = mapped.into_iter().map(|(_, v)| v).collect();
+    assert_eq!(mapped, floor_params);
+
+    let engine = journey_engine();
+    let now = chrono::DateTime::parse_from_rfc3339("2024-05-01T10:00:00Z")
+        .expect("now")
+        .to_utc();
+    let engine_step = |payload: &serde_json::Value| {
+        let state = jexpr_journey::state::ProfileState {
+            id: "p1".into(),
+            ..Default::default()
+        };
+        let input = jexpr_journey::engine::Input::Event { name: "E", payload };
+        jexpr_journey::engine::step(&engine, state, input, now)
+    };
+    let engine_reader = engine_reader(&engine);
+    let engine_payload = |bytes: &[u8]| engine_reader.read(bytes).unwrap_or_default();
+    let (_, records) = engine_step(&engine_payload(bytes));
+    let kinds: Vec<&str> = records.iter().map(|r| r.kind()).collect();
+    assert_eq!(
+        kinds,
+        ["enter", "path", "path", "action", "exit"],
+        "{records:?}"
+    );
+
+    let mut group = c.benchmark_group("journey_step");
+    group.bench_function("jexpr", |b| b.iter(|| step(black_box(bytes))));
+    group.bench_function("jexpr_engine", |b| {
+        b.iter(|| engine_step(&engine_payload(black_box(bytes))))
+    });
+    step_peers(&mut group);
+    group.finish();
+}
+
+/// The step's journey: entry `when`, two condition nodes, an action.
+fn journey_engine() -> jexpr_journey::engine::Journeys {
+    let catalog = serde_json::json!({
+        "events": {"E": {"fields": {
+            "channel": "string",
+            "customer": {"email": "string", "firstName": "string", "tier": "string",
+                         "country": "string", "consent": "boolean"},
+            "order": {"id": "string", "total": "decimal"}}}},
+        "actions": {"send": {"params": {"to": "string", "greeting": "string", "order": "string"}}}
+    });
+    let catalog =
+        jexpr_journey::JourneyCatalog::from_json(&catalog, std::path::Path::new("catalog.json"))
+            .expect("catalog");
+    let [c1, c2, c3] = STEP_CONDITIONS;
+    let journey = serde_json::json!({
+        "id": "step", "version": 1, "start": "s",
+        "nodes": {
+            "s": {"type": "event", "event": "E", "when": c1, "next": "c1"},
+            "c1": {"type": "condition", "paths": [{"label": "a", "when": c2, "next": "c2"}], "otherwise": "e"},
+            "c2": {"type": "condition", "paths": [{"label": "b", "when": c3, "next": "act"}], "otherwise": "e"},
+            "act": {"type": "action", "action": "send",
+                    "params": STEP_PARAMS.iter().map(|(k, v)| (k.to_string(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
+                    "next": "e"},
+            "e": {"type": "end"}
+        }
+    });
+    let files = [("step.journey.json".to_string(), journey.to_string())];
+    let (report, compiled) = jexpr_journey::check(&files, &catalog);
+    assert!(!report.has_errors(), "{}", report.render());
+    jexpr_journey::engine::Journeys::new(compiled)
+}
+
+/// What the runner reads of the payload before the engine runs: what the
+/// journeys read.
+fn engine_reader(journeys: &jexpr_journey::engine::Journeys) -> jexpr::EventReader {
+    let mut reader = jexpr::EventReader::new("E");
+    for cj in journeys.all() {
+        for p in cj.programs.values() {
+            reader.add(p);
+        }
+    }
+    reader
 }
 
 fn functions(c: &mut Criterion) {
@@ -385,7 +298,9 @@ criterion_group!(
     compile,
     event_condition,
     collection,
+    collection_size,
     end_to_end,
+    journey_step,
     functions
 );
 criterion_main!(benches);
