@@ -687,3 +687,137 @@ fn evaluation_from_bytes_agrees() {
         .eval_event_bytes(&Context::default(), "E", b"{\"n\": ")
         .is_err());
 }
+
+/// A random element of a `products` list: fields of the catalog's types,
+/// of other types, null or missing.
+fn random_product(rng: &mut Rng) -> serde_json::Value {
+    use serde_json::json;
+    let prices = [
+        json!(12.5),
+        json!(60),
+        json!(50.0),
+        json!("70"),
+        json!(null),
+        json!([55.0]),
+    ];
+    let skus = [
+        json!("SKU-1"),
+        json!("sku-2"),
+        json!("SKU-3"),
+        json!(7),
+        json!(null),
+        json!(["SKU-4", "SKU-5"]),
+    ];
+    let mut item = serde_json::Map::new();
+    if rng.below(8) > 0 {
+        item.insert("price".into(), rng.pick(&prices).clone());
+    }
+    if rng.below(8) > 0 {
+        item.insert("sku".into(), rng.pick(&skus).clone());
+    }
+    item.insert("qty".into(), json!(rng.below(4)));
+    if rng.below(3) == 0 {
+        item.insert("meta".into(), json!({"k": rng.below(3)}));
+    }
+    match rng.below(20) {
+        0 => json!(null),
+        1 => json!("not an object"),
+        _ => serde_json::Value::Object(item),
+    }
+}
+
+/// A random condition on `currentEventField` (and the event's own `min`).
+fn random_element_condition(rng: &mut Rng, depth: usize) -> String {
+    let leaves = [
+        "currentEventField.price > 50.0",
+        "currentEventField.price <= 60.0",
+        "currentEventField.qty >= 1",
+        "currentEventField.qty == 2",
+        "currentEventField.sku == \"SKU-1\"",
+        "currentEventField.sku != null",
+        "startWith(currentEventField.sku, \"SKU\")",
+        "currentEventField.meta.k == 1",
+        "@{E.min} < 3",
+        "true",
+    ];
+    if depth == 0 || rng.below(3) == 0 {
+        return rng.pick(&leaves).to_string();
+    }
+    let a = random_element_condition(rng, depth - 1);
+    let b = random_element_condition(rng, depth - 1);
+    match rng.below(3) {
+        0 => format!("({a}) and ({b})"),
+        1 => format!("({a}) or ({b})"),
+        _ => format!("not ({a})"),
+    }
+}
+
+/// Filters whose condition runs on the register for each element agree
+/// with the full VM on random collections: values, errors (and where they
+/// point), and running out of fuel at every point.
+#[test]
+fn register_filters_agree_with_the_vm() {
+    let typed = serde_json::json!({"events": {"E": {"min": 1, "products": [
+        {"price": 1.5, "sku": "s", "qty": 1, "meta": {"k": 1}}]}}});
+    let catalog = Catalog::infer(&typed);
+    let mut rng = Rng(0xc011ec7);
+    let mut compared = 0;
+    let mut on_register = 0;
+    for _ in 0..400 {
+        let kind = *rng.pick(&["all", "first", "last"]);
+        let cond = random_element_condition(&mut rng, 3);
+        let filtered = format!("@{{E.products.{kind}({cond})");
+        let src = match rng.below(6) {
+            0 => format!("count({filtered}.sku}})"),
+            1 => format!("{filtered}}}"),
+            2 => format!("{filtered}.price}}"),
+            3 => format!("sum({filtered}.qty}})"),
+            4 => format!("in(\"SKU-1\", {filtered}.sku}})"),
+            _ => format!("count({filtered}.sku}}) > 1 and @{{E.min}} == 1"),
+        };
+        let src = if kind != "all" && matches!(src.chars().next(), Some('c' | 's' | 'i')) {
+            // first/last give one element: aggregate over the whole list instead.
+            format!("{filtered}.sku}}")
+        } else {
+            src
+        };
+        let Ok(program) = Compiler::new(&catalog).compile(&src) else {
+            continue;
+        };
+        let products: Vec<serde_json::Value> = (0..rng.below(12))
+            .map(|_| random_product(&mut rng))
+            .collect();
+        let doc = serde_json::json!({"events": {"E": {"min": rng.below(4), "products": products}}});
+        // Every fuel amount up to 150: running out must happen at the same
+        // instruction on both, so each path must charge exactly the same.
+        for fuel in std::iter::once(jexpr::DEFAULT_FUEL).chain(0..150) {
+            let Ok(mut ctx) = Context::from_json(&doc) else {
+                continue;
+            };
+            ctx.fuel = fuel;
+            let outcome = |r: Result<jexpr::Value<'_>, jexpr::EvalError>| {
+                r.map(|v| v.display_quoted())
+                    .map_err(|e| (e.message, e.span))
+            };
+            let fast = outcome(program.eval(&ctx));
+            let full = outcome(program.eval_general(&ctx));
+            assert_eq!(
+                fast,
+                full,
+                "{src}\nfuel {fuel}\n{doc}\n{}",
+                program.disassemble()
+            );
+            assert_eq!(
+                program.fuel_left(&ctx, true),
+                program.fuel_left(&ctx, false),
+                "fuel charged: {src}\n{doc}"
+            );
+            compared += 1;
+        }
+        on_register += usize::from(program.disassemble().contains("filter"));
+    }
+    assert!(
+        compared > 10_000 && on_register > 100,
+        "{compared} compared, {on_register} filters"
+    );
+}

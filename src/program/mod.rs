@@ -222,6 +222,22 @@ pub struct Program {
     /// The program is only comparisons joined by `and`/`or`/`not`, so it can
     /// run on one boolean register (`vm::register`).
     pub(crate) register_only: bool,
+    /// Where a filter's condition can run on the register for each element
+    /// (`vm::register::fits_body`): the filters' instruction positions.
+    pub(crate) register_filters: Vec<u32>,
+    /// `count(list.all(cond).field)` over such a filter, counted in one
+    /// pass (`Machine::count_on_register`): the filter's position, the
+    /// projected field's name and the list type it is read as.
+    pub(crate) register_counts: Vec<RegisterCount>,
+}
+
+/// A register filter followed by `field name`, `coerce list type` and
+/// `call count/1`.
+#[derive(Clone, Copy, Debug)]
+pub struct RegisterCount {
+    pub filter: u32,
+    pub name: u32,
+    pub ty: u32,
 }
 
 impl Program {
@@ -301,6 +317,43 @@ impl Program {
             })
             .collect();
         crate::program::selective::LeafPlan::build(&paths, self.paths.len())
+    }
+
+    /// The register filters of kind `all` whose kept elements are only
+    /// projected to one field of a scalar type and counted.
+    pub(crate) fn find_register_counts(&self) -> Vec<RegisterCount> {
+        let code = self.code.as_slice();
+        let mut found = Vec::new();
+        for &at in &self.register_filters {
+            let Some(Instruction::Filter(FilterKind::All, len)) = code.get(at as usize) else {
+                continue;
+            };
+            let end = at as usize + 1 + *len as usize;
+            let (
+                Some(Instruction::Field(name)),
+                Some(Instruction::Coerce(ty)),
+                Some(Instruction::Call(f, 1)),
+            ) = (code.get(end), code.get(end + 1), code.get(end + 2))
+            else {
+                continue;
+            };
+            let is_count = self
+                .callees
+                .get(*f as usize)
+                .is_some_and(|c| c.builtin.name == "count");
+            let scalar_list = matches!(
+                self.types.get(*ty as usize),
+                Some(Type::List(elem)) if matches!(**elem, Type::String | Type::Integer | Type::Decimal | Type::Boolean)
+            );
+            if is_count && scalar_list {
+                found.push(RegisterCount {
+                    filter: at,
+                    name: *name,
+                    ty: *ty,
+                });
+            }
+        }
+        found
     }
 
     /// Whether every instruction is one the boolean register machine runs.

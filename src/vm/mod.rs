@@ -2,7 +2,7 @@
 
 pub mod context;
 mod operand_stack;
-mod register;
+pub(crate) mod register;
 
 use crate::builtins::{Env, Nulls};
 use crate::program::raw::Raw;
@@ -185,13 +185,30 @@ impl Program {
                 return Ok(result.map_or(Value::Null, Value::Bool));
             }
         }
-        self.eval_general(ctx)
+        self.eval_machine(ctx, true).0
     }
 
     /// Evaluates on the full VM only, skipping the boolean register fast
     /// path (for tests that check the two agree).
     #[doc(hidden)]
     pub fn eval_general<'c>(&'c self, ctx: &'c Context<'_>) -> Result<Value<'c>, EvalError> {
+        self.eval_machine(ctx, false).0
+    }
+
+    /// The fuel left after evaluating on the VM with or without its filter
+    /// fast paths (for tests that check both charge the same).
+    #[doc(hidden)]
+    pub fn fuel_left(&self, ctx: &Context<'_>, fast: bool) -> u64 {
+        self.eval_machine(ctx, fast).1
+    }
+
+    /// Evaluates on the VM; with `fast`, filters whose condition fits the
+    /// register run it per element on the register.
+    fn eval_machine<'c>(
+        &'c self,
+        ctx: &'c Context<'_>,
+        fast: bool,
+    ) -> (Result<Value<'c>, EvalError>, u64) {
         let rng = Cell::new(ctx.seed);
         let in_audience = |name: &str| ctx.in_audience(name);
         let env = Env {
@@ -206,12 +223,15 @@ impl Program {
             stack: Stack::with_depth(self.max_stack),
             currents: Vec::new(),
             fuel: ctx.fuel,
+            fast,
         };
         // Without backward jumps each instruction runs at most once per filter
         // element, so fuel is charged per run of a body, not per instruction.
-        machine.burn(0, self.code.len() as u64)?;
-        machine.run(0, self.code.len())?;
-        Ok(machine.stack.pop())
+        let result = machine
+            .burn(0, self.code.len() as u64)
+            .and_then(|()| machine.run(0, self.code.len()))
+            .map(|()| machine.stack.pop());
+        (result, machine.fuel)
     }
 
     /// Evaluates a condition: `null` counts as false (section 1).
@@ -228,6 +248,8 @@ struct Machine<'c, 'e> {
     /// Elements being visited by the enclosing filters, innermost last.
     currents: Vec<Value<'c>>,
     fuel: u64,
+    /// Filters run their condition on the register where it fits.
+    fast: bool,
 }
 
 impl<'c> Machine<'c, '_> {
@@ -366,6 +388,12 @@ impl<'c> Machine<'c, '_> {
                 Instruction::Filter(kind, len) => {
                     let body = pc..pc + len as usize;
                     let v = self.pop();
+                    if let Some(count) = self.count_on_register(pc - 1, &v, body.clone()) {
+                        // The filter, its projection, coercion and `count` in one pass.
+                        self.push(pc - 1, Value::Int(count))?;
+                        pc = body.end + 3;
+                        continue;
+                    }
                     let result = self.filter(pc - 1, v, kind, body.clone())?;
                     self.push(pc - 1, result)?;
                     pc = body.end;
@@ -673,6 +701,13 @@ impl<'c> Machine<'c, '_> {
         kind: FilterKind,
         body: std::ops::Range<usize>,
     ) -> Result<Value<'c>, EvalError> {
+        if let Value::Json(Json::Array(items)) = v {
+            if self.fast && self.program.register_filters.contains(&(pc as u32)) {
+                if let Some(result) = self.filter_on_register(items, kind, body.clone()) {
+                    return Ok(result);
+                }
+            }
+        }
         let elements: Vec<Value<'c>> = match v {
             Value::Json(Json::Array(items)) => items.iter().map(Value::Json).collect(),
             Value::List(items) => items,
@@ -706,6 +741,106 @@ impl<'c> Machine<'c, '_> {
         Ok(match kind {
             FilterKind::All => Value::List(kept),
             _ => kept.pop().unwrap_or_default(),
+        })
+    }
+}
+
+impl<'c> Machine<'c, '_> {
+    /// `count(list.all(cond).field)` where the filter runs on the register
+    /// (`Program::register_counts`): the count, with the fuel the full VM
+    /// would charge for the filter, `field`, `coerce` and `count`; `None`
+    /// (nothing charged) when anything needs the full VM: a kept element's
+    /// field that is a list, or data not of its type (an error there).
+    fn count_on_register(
+        &mut self,
+        filter_pc: usize,
+        v: &Value<'c>,
+        body: std::ops::Range<usize>,
+    ) -> Option<i64> {
+        if !self.fast {
+            return None;
+        }
+        let program: &'c Program = self.program;
+        let plan = program
+            .register_counts
+            .iter()
+            .find(|c| c.filter as usize == filter_pc)?;
+        let Value::Json(Json::Array(items)) = v else {
+            return None;
+        };
+        let Some(crate::types::Type::List(elem)) = program.types.get(plan.ty as usize) else {
+            return None;
+        };
+        let (name, xdm) = self.name(plan.name);
+        let n = items.len() as u64;
+        let worst = n
+            .saturating_mul(2 * body.len() as u64 + 3)
+            .saturating_add(4);
+        if self.fuel < worst {
+            return None;
+        }
+        let (mut burned, mut kept, mut count) = (n, 0u64, 0i64);
+        for item in items.iter() {
+            let (acc, steps) = register::run_body(program, self.ctx, body.clone(), item)?;
+            burned += body.len() as u64 + steps;
+            if acc != Some(true) {
+                continue;
+            }
+            kept += 1;
+            let projected = match get(item, name, xdm) {
+                Value::Json(Json::Array(_)) => return None,
+                Value::Json(json) => ops::coerce(Value::Json(json), elem).ok()?,
+                other => other,
+            };
+            count += i64::from(!projected.is_null());
+        }
+        // `field` (1 + an element each), `coerce` (1), `count` (1 + 1 + the list).
+        self.fuel -= burned + 4 + 2 * kept;
+        Some(count)
+    }
+
+    /// A filter over JSON elements whose condition runs on the register: no
+    /// operand stack, no values, no clone per element. `None` when an
+    /// element needs the full VM (or the fuel might not last), and then the
+    /// full VM runs the whole filter: nothing was charged or kept. Charges
+    /// the fuel the full VM would: the elements, then per element the body's
+    /// length and the instructions run.
+    fn filter_on_register(
+        &mut self,
+        items: &'c [Json],
+        kind: FilterKind,
+        body: std::ops::Range<usize>,
+    ) -> Option<Value<'c>> {
+        let n = items.len() as u64;
+        let per_element = 2 * body.len() as u64;
+        if self.fuel < n.saturating_mul(per_element).saturating_add(n) {
+            return None;
+        }
+        let mut burned = n;
+        let mut kept = Vec::with_capacity(if kind == FilterKind::All {
+            items.len()
+        } else {
+            0
+        });
+        let mut last = None;
+        for item in items {
+            let (acc, steps) = register::run_body(self.program, self.ctx, body.clone(), item)?;
+            burned += body.len() as u64 + steps;
+            if acc == Some(true) {
+                match kind {
+                    FilterKind::First => {
+                        self.fuel -= burned;
+                        return Some(Value::Json(item));
+                    }
+                    FilterKind::All => kept.push(Value::Json(item)),
+                    FilterKind::Last => last = Some(item),
+                }
+            }
+        }
+        self.fuel -= burned;
+        Some(match kind {
+            FilterKind::All => Value::List(kept),
+            _ => last.map_or(Value::Null, Value::Json),
         })
     }
 }

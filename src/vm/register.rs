@@ -28,10 +28,24 @@ pub fn run<'d>(
     if ctx.fuel < program.code.len() as u64 {
         return None;
     }
+    run_range(program, 0..program.code.len(), leaf).map(|(acc, _)| acc)
+}
+
+/// Runs the instructions in `range` (a whole program, or a filter's body
+/// ending with its `end-filter`): the register's value and how many
+/// instructions ran, or `None` to let the full VM run them.
+fn run_range<'d>(
+    program: &Program,
+    range: std::ops::Range<usize>,
+    leaf: &mut impl FnMut(u32) -> Option<Raw<'d>>,
+) -> Option<(Option<bool>, u64)> {
+    let code = program.code.as_slice().get(range.clone())?;
     // The register holds true, false or null; jumps and `not` read null as false.
     let mut acc: Option<bool> = Some(false);
-    let mut pc = 0;
-    while let Some(ins) = program.code.as_slice().get(pc) {
+    let mut steps = 0u64;
+    let mut at = 0;
+    while let Some(ins) = code.get(at) {
+        steps += 1;
         let truthy = acc == Some(true);
         match *ins {
             Instruction::Compare(c) => {
@@ -47,15 +61,15 @@ pub fn run<'d>(
             Instruction::Predicate(f) => acc = predicate(program, f, leaf)?,
             Instruction::OrJump(target) if truthy => {
                 acc = Some(true);
-                pc = target as usize;
+                at = (target as usize).checked_sub(range.start)?;
                 continue;
             }
             Instruction::AndJump(target) if !truthy => {
                 acc = Some(false);
-                pc = target as usize;
+                at = (target as usize).checked_sub(range.start)?;
                 continue;
             }
-            Instruction::OrJump(_) | Instruction::AndJump(_) => {}
+            Instruction::OrJump(_) | Instruction::AndJump(_) | Instruction::EndFilter => {}
             Instruction::ToBool => acc = Some(truthy),
             Instruction::Not => acc = Some(!truthy),
             Instruction::Const(k) => match program.constants.get(k as usize) {
@@ -64,16 +78,56 @@ pub fn run<'d>(
             },
             _ => return None,
         }
-        pc += 1;
+        at += 1;
     }
-    Some(acc)
+    Some((acc, steps))
+}
+
+/// Whether the filter whose body is `body` (ending with its `end-filter`)
+/// can run on the register for each element: comparisons and predicates
+/// joined by `and`/`or`/`not`, jumping only within the body.
+pub fn fits_body(program: &Program, body: std::ops::Range<usize>) -> bool {
+    let Some(code) = program.code.as_slice().get(body.clone()) else {
+        return false;
+    };
+    code.len() >= 2
+        && matches!(code.last(), Some(Instruction::EndFilter))
+        && code[..code.len() - 1].iter().all(|ins| match *ins {
+            Instruction::Compare(_)
+            | Instruction::Predicate(_)
+            | Instruction::ToBool
+            | Instruction::Not => true,
+            Instruction::AndJump(t) | Instruction::OrJump(t) => body.contains(&(t as usize)),
+            Instruction::Const(k) => {
+                matches!(program.constants.get(k as usize), Some(Constant::Bool(_)))
+            }
+            _ => false,
+        })
+}
+
+/// A filter's condition for one element (`current`): the register's value
+/// and how many instructions ran, or `None` to let the full VM decide.
+pub fn run_body(
+    program: &Program,
+    ctx: &Context<'_>,
+    body: std::ops::Range<usize>,
+    element: &Json,
+) -> Option<(Option<bool>, u64)> {
+    run_range(
+        program,
+        body,
+        &mut |p| match program.paths.get(p as usize)?.root {
+            PathRoot::Current => walk_leaf(program, element, p),
+            _ => leaf(program, ctx, p),
+        },
+    )
 }
 
 /// The scalar at path `p` (null when absent), or `None` when reaching it
 /// needs the full VM (a list or scalar on the way means projection).
 pub fn leaf<'c>(program: &Program, ctx: &'c Context<'_>, p: u32) -> Option<Raw<'c>> {
     let path = program.paths.get(p as usize)?;
-    let mut json: &'c Json = match path.root {
+    let root: &'c Json = match path.root {
         PathRoot::Event(e) => match ctx.event(program.events.get(e as usize)?) {
             Some(j) => j,
             None => return Some(Raw::Null),
@@ -84,6 +138,12 @@ pub fn leaf<'c>(program: &Program, ctx: &'c Context<'_>, p: u32) -> Option<Raw<'
         },
         PathRoot::Current => return None,
     };
+    walk_leaf(program, root, p)
+}
+
+/// Path `p`'s field names followed from `json`, as [`leaf`] does.
+fn walk_leaf<'c>(program: &Program, mut json: &'c Json, p: u32) -> Option<Raw<'c>> {
+    let path = program.paths.get(p as usize)?;
     for &n in path.names.iter() {
         let field = program.names.get(n as usize)?;
         match json {
