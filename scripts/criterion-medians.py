@@ -25,12 +25,22 @@ def collect():
     json.dump(medians, sys.stdout, indent=1, sort_keys=True)
 
 
+PEER_GROUPS = {"yardstick", "compile", "event_condition", "collection", "collection_size",
+               "end_to_end", "journey_step", "functions"}
+
+
 def report(paths):
+    # A file after the peers binary (`-a`) counts only its groups, one after
+    # the floors binary (`-b`) only the `apart_` ones: target/criterion also
+    # holds every other benchmark's last run.
     runs = {}
     for path in paths:
+        after_apart = path.endswith("-b.json")
         with open(path) as f:
             for key, ns in json.load(f).items():
-                runs.setdefault(key, []).append(ns)
+                group = key.split("/")[0]
+                if (group.startswith("apart_") if after_apart else group in PEER_GROUPS):
+                    runs.setdefault(key, []).append(ns)
     med = {k: statistics.median(v) for k, v in runs.items()}
 
     def fmt(ns):

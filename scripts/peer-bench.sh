@@ -21,10 +21,10 @@ out=target/peer-bench
 rm -rf "$out" && mkdir -p "$out"
 for r in $(seq 1 "$rounds"); do
   echo "round $r/$rounds: peers (with preserve_order)" >&2
-  cargo bench -q -p peer-benches --bench peers -- "${args[@]}" > "$out/peers-$r.log"
+  cargo bench -q -p peer-benches --bench peers -- "${args[@]}" > "$out/peers-$r.log" 2>&1
   python3 scripts/criterion-medians.py collect > "$out/round-$r-a.json"
   echo "round $r/$rounds: floors and peers apart (without preserve_order)" >&2
-  cargo bench -q -p floor-benches --bench apart -- "${args[@]}" > "$out/apart-$r.log"
+  cargo bench -q -p floor-benches --bench apart -- "${args[@]}" > "$out/apart-$r.log" 2>&1
   python3 scripts/criterion-medians.py collect > "$out/round-$r-b.json"
 done
 python3 scripts/criterion-medians.py report "$out"/round-*.json

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Issue 15's runner benchmark at scale: 21 journeys (seven copies each of
 # welcome, cart and winback, with their own ids, so every event is read by
-# seven journeys), PROFILES profiles and LINES lines from
+# seven journeys), PROFILES profiles and LINES lines over 180 days from
 # examples/journeys/generate.py, in memory and with SQLite (`--state`).
 # Prints time, events/s, trace records/s and peak RSS of each run. The
 # SQLite run reads the first SQLITE_LINES lines (default: all).
@@ -13,7 +13,8 @@ lines=${2:-1000000}
 cargo build --release -q -p jexpr-cli
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-python3 examples/journeys/generate.py "$dir" "$profiles" "$lines"
+# Spread over 180 days (from 2024-05-01), like the committed example.
+python3 examples/journeys/generate.py "$dir" "$profiles" "$lines" 180
 python3 - "$dir" <<'PY'
 import json, sys
 out = sys.argv[1]

@@ -3,7 +3,9 @@
 
 Deterministic (a fixed seed), so the committed files can be regenerated:
     python3 examples/journeys/generate.py examples/journeys
-Larger inputs for tests and benchmarks: generate.py OUT PROFILES LINES.
+Larger inputs for tests and benchmarks: generate.py OUT PROFILES LINES [DAYS]
+(with DAYS, the lines are spread over about that many days instead of
+20-400 seconds apart).
 """
 import json, random, sys
 from datetime import datetime, timedelta, timezone
@@ -11,6 +13,8 @@ from datetime import datetime, timedelta, timezone
 out = sys.argv[1] if len(sys.argv) > 1 else "."
 n_profiles = int(sys.argv[2]) if len(sys.argv) > 2 else 600
 n_lines = int(sys.argv[3]) if len(sys.argv) > 3 else 4000
+# Steps average 210 s; DAYS scales them (the random draws stay the same).
+scale = float(sys.argv[4]) * 86400 / (210 * n_lines) if len(sys.argv) > 4 else 1.0
 rng = random.Random(42)
 start = datetime(2024, 5, 1, 8, 0, tzinfo=timezone.utc)
 profiles = [f"user{i:04d}@example.com" for i in range(n_profiles)]
@@ -35,7 +39,7 @@ def ts(t):
 lines = []
 t = start
 for i in range(n_lines):
-    t += timedelta(seconds=rng.randrange(20, 400))
+    t += timedelta(seconds=rng.randrange(20, 400) * scale)
     p = rng.choice(profiles)
     r = rng.random()
     if r < 0.30:
