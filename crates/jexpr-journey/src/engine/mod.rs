@@ -191,6 +191,26 @@ pub(crate) struct View {
 }
 
 impl View {
+    /// The view of `state` for a walk in `cj`. Only jump nodes read it, so
+    /// a journey without one gets an empty view: copying the profile's
+    /// journeys and history for every walk dominated runs with many
+    /// journeys.
+    pub fn for_walk(cj: &CompiledJourney, state: &ProfileState) -> View {
+        let jumps = cj
+            .journey
+            .nodes
+            .values()
+            .any(|n| matches!(n, Node::Jump { .. }));
+        if jumps {
+            View::of(state)
+        } else {
+            View {
+                in_journeys: Default::default(),
+                history: Default::default(),
+            }
+        }
+    }
+
     pub fn of(state: &ProfileState) -> View {
         View {
             in_journeys: state.instances.keys().cloned().collect(),
@@ -232,7 +252,7 @@ impl<'a> Walk<'a> {
     ) -> Walk<'a> {
         Walk {
             journeys,
-            view: View::of(state),
+            view: View::for_walk(cj, state),
             cj,
             profile_id: &state.id,
             profile,
