@@ -175,3 +175,68 @@ fn an_unreadable_events_file_is_a_usage_error() {
         "{v}"
     );
 }
+
+/// README: "`--until` moves the clock and is remembered: lines appended
+/// later with earlier times are out of order." With `--state`, a resumed
+/// run must know the clock `--until` moved, not the last line's time.
+#[test]
+fn until_is_remembered_by_a_state_file() {
+    let dir = std::env::temp_dir().join(format!("jexpr-until-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let events = dir.join("events.jsonl");
+    let mut text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/journeys/events.jsonl"
+    ))
+    .expect("events");
+    std::fs::write(&events, &text).expect("write");
+    let (events, state, trace) = (
+        events.to_string_lossy().into_owned(),
+        dir.join("run.db").to_string_lossy().into_owned(),
+        dir.join("trace.jsonl").to_string_lossy().into_owned(),
+    );
+    let run = |until: Option<&str>| {
+        let mut args = vec!["run"];
+        args.extend(EXAMPLES);
+        args.extend([
+            "--catalog",
+            "examples/journeys/catalog.json",
+            "--profiles",
+            "examples/journeys/profiles.jsonl",
+            "--events",
+            &events,
+            "--state",
+            &state,
+            "--trace",
+            &trace,
+        ]);
+        if let Some(u) = until {
+            args.extend(["--until", u]);
+        }
+        let out = jexpr(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    run(Some("2024-06-15T00:00:00Z"));
+    text.push_str(r#"{"time": "2024-05-20T00:00:00Z", "event": "EmailOpened", "payload": {"email": "user0001@example.com", "campaign": "welcome"}}"#);
+    text.push('\n');
+    std::fs::write(&events, &text).expect("append");
+    let summary = run(None);
+    assert!(
+        summary.contains("clock at 2024-06-15T00:00:00.000Z"),
+        "{summary}"
+    );
+    let written = std::fs::read_to_string(&trace).expect("trace");
+    let last = written.lines().last().unwrap_or("");
+    assert!(
+        last.contains(r#""kind":"inputError","line":4001,"message":"out of time order: 2024-05-20T00:00:00.000Z is before 2024-06-15T00:00:00.000Z""#),
+        "{last}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -458,6 +458,16 @@ impl<'a, S: Store> Runner<'a, S> {
             if self.clock.is_none_or(|c| until > c) {
                 self.fire_due(until)?;
                 self.clock = Some(until);
+                // A store without partitions takes its position from
+                // commits (one with partitions, from `set_cursors` below):
+                // without this one, a resumed run forgot `until` and took
+                // appended lines from before it.
+                if self.summary.partitions <= 1 {
+                    self.store.commit(Commit {
+                        cursor: Some(self.line_cursor()),
+                        ..Default::default()
+                    })?;
+                }
             }
         }
         let end = Cursor {
