@@ -26,7 +26,7 @@ def collect():
 
 
 PEER_GROUPS = {"yardstick", "compile", "event_condition", "collection", "collection_size",
-               "end_to_end", "journey_step", "functions"}
+               "end_to_end", "collection_end_to_end", "journey_step", "functions"}
 
 
 def report(paths):
@@ -72,6 +72,8 @@ def report(paths):
                   f"collection_size/jexpr/{n}", "—")
         ratio(f"jexpr / parse-only-needed, end to end (floor {name})", "end_to_end/jexpr",
               f"{floor}end_to_end/floor_parse_needed", "≤ 1.5")
+        ratio(f"jexpr / parse-only-needed, collection end to end (floor {name})",
+              "collection_end_to_end/jexpr", f"{floor}collection_end_to_end/floor_parse_needed", "≤ 1.5")
         ratio(f"jexpr / hand-written, journey step (floor {name})", "journey_step/jexpr",
               f"{floor}journey_step/hand_written", "≤ 2")
 

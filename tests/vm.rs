@@ -584,12 +584,21 @@ fn selective_reading_keeps_only_what_is_read() {
         event,
         serde_json::json!({"a": {"b": 1}, "xdm:ts": "2024-05-01T10:00:00Z", "list": [{"k": 1}]})
     );
-    // A filter reads the event in ways the compiler does not narrow: all of it is kept.
+    // A filter on the register, projected: each element's condition and
+    // projected fields only.
     let filter = Compiler::new(&catalog)
-        .compile("count(@{E.list.all(currentEventField.k > 0).k})")
+        .compile("count(@{E.list.all(currentEventField.z > 0).k})")
         .expect("compiles");
     assert_eq!(
-        filter.read_event("E", bytes).expect("reads")["big"],
+        filter.read_event("E", bytes).expect("reads"),
+        serde_json::json!({"list": [{"z": 9, "k": 1}]})
+    );
+    // A filter whose elements are the value: all of the event is kept.
+    let whole = Compiler::new(&catalog)
+        .compile("@{E.list.all(currentEventField.k > 0)}")
+        .expect("compiles");
+    assert_eq!(
+        whole.read_event("E", bytes).expect("reads")["big"],
         serde_json::json!([1, {"deep": [2]}])
     );
     assert!(program.read_event("E", b"{\"a\": ").is_err());
@@ -788,6 +797,19 @@ fn register_filters_agree_with_the_vm() {
             .map(|_| random_product(&mut rng))
             .collect();
         let doc = serde_json::json!({"events": {"E": {"min": rng.below(4), "products": products}}});
+        // Reading only what the program reads of the event's bytes changes nothing.
+        let bytes = serde_json::to_vec(&doc["events"]["E"]).expect("bytes");
+        let mut read_doc = doc.clone();
+        read_doc["events"]["E"] = program.read_event("E", &bytes).expect("reads");
+        if let (Ok(full), Ok(read)) = (Context::from_json(&doc), Context::from_json(&read_doc)) {
+            let shown = |ctx: &Context<'_>| {
+                program
+                    .eval(ctx)
+                    .map(|v| v.display_quoted())
+                    .map_err(|e| e.message)
+            };
+            assert_eq!(shown(&full), shown(&read), "{src}\n{doc}\n{read_doc}");
+        }
         // Every fuel amount up to 150: running out must happen at the same
         // instruction on both, so each path must charge exactly the same.
         for fuel in std::iter::once(jexpr::DEFAULT_FUEL).chain(0..150) {

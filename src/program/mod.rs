@@ -275,22 +275,79 @@ impl Program {
 
     /// Computes the selection of event number `e` (once, at compile time).
     pub(crate) fn compute_selection(&self, e: usize) -> crate::program::selective::Selection {
+        use crate::program::selective::Selection;
         let e = u32::try_from(e).unwrap_or(u32::MAX);
-        if self.code.as_slice().contains(&Instruction::Event(e)) {
-            return crate::program::selective::Selection::All;
+        let mut selection = Selection::nothing();
+        for (pc, ins) in self.code.as_slice().iter().enumerate() {
+            if *ins == Instruction::Event(e) {
+                match self.filtered_selection(pc) {
+                    Some((prefix, elements)) => selection.add_at(&prefix, &elements),
+                    None => return Selection::All,
+                }
+            }
         }
-        let mut selection = crate::program::selective::Selection::nothing();
         for path in &self.paths {
             if path.root == PathRoot::Event(e) {
-                let names: Vec<&str> = path
-                    .names
-                    .iter()
-                    .map(|n| self.names.get(*n as usize).map_or("", |f| &*f.name))
-                    .collect();
-                selection.add_path(&names);
+                selection.add_path(&self.path_names(&path.names));
             }
         }
         selection
+    }
+
+    fn path_names(&self, names: &[u32]) -> Vec<&str> {
+        names
+            .iter()
+            .map(|n| self.names.get(*n as usize).map_or("", |f| &*f.name))
+            .collect()
+    }
+
+    /// What the event read at `pc` (`event`) is used for when it is a list
+    /// reached by field steps and filtered on the register, then projected
+    /// to a field: the list's path, and what of each element the filter and
+    /// the projection read. `None` when the event is used any other way
+    /// (then all of it is read).
+    fn filtered_selection(
+        &self,
+        pc: usize,
+    ) -> Option<(Vec<&str>, crate::program::selective::Selection)> {
+        use crate::program::selective::Selection;
+        let code = self.code.as_slice();
+        let fields = |mut at: usize| {
+            let mut names = Vec::new();
+            while let Some(Instruction::Field(n)) = code.get(at) {
+                names.push(self.names.get(*n as usize).map_or("", |f| &*f.name));
+                at += 1;
+            }
+            (names, at)
+        };
+        let (prefix, at) = fields(pc + 1);
+        let Some(Instruction::Filter(_, len)) = code.get(at) else {
+            return None;
+        };
+        if !self.register_filters.contains(&u32::try_from(at).ok()?) {
+            return None;
+        }
+        let body = at + 1..at + 1 + *len as usize;
+        let mut elements = Selection::nothing();
+        for ins in code.get(body.clone())? {
+            let path = match *ins {
+                Instruction::Compare(c) => self.comparisons.get(c as usize)?.path,
+                Instruction::Predicate(f) => self.predicates.get(f as usize)?.path,
+                _ => continue,
+            };
+            let path = self.paths.get(path as usize)?;
+            if path.root == PathRoot::Current {
+                elements.add_path(&self.path_names(&path.names));
+            }
+        }
+        // The kept elements are only projected: the projection is all of
+        // them anything after reads.
+        let (projection, _) = fields(body.end);
+        if projection.is_empty() {
+            return None;
+        }
+        elements.add_path(&projection);
+        Some((prefix, elements))
     }
 
     /// The leaf plan of event number `e`, for register programs only.

@@ -38,6 +38,20 @@ impl Selection {
         }
     }
 
+    /// Keeps `sub` of the value at path `names` (a list's elements each).
+    pub fn add_at(&mut self, names: &[&str], sub: &Selection) {
+        let Selection::Fields(fields) = self else {
+            return;
+        };
+        match names.split_first() {
+            None => self.widen(sub),
+            Some((first, rest)) => fields
+                .entry((*first).to_string())
+                .or_insert_with(Selection::nothing)
+                .add_at(rest, sub),
+        }
+    }
+
     /// Widens this selection to also keep what `other` keeps.
     pub fn widen(&mut self, other: &Selection) {
         match (self, other) {

@@ -26,6 +26,9 @@ fn apart(c: &mut Criterion) {
     let mut group = c.benchmark_group("apart_end_to_end");
     end_to_end_peers(&mut group);
     group.finish();
+    let mut group = c.benchmark_group("apart_collection_end_to_end");
+    collection_end_to_end_peers(&mut group);
+    group.finish();
     let mut group = c.benchmark_group("apart_journey_step");
     step_peers(&mut group);
     group.finish();

@@ -131,6 +131,24 @@ fn end_to_end(c: &mut Criterion) {
 /// Three decisions and the mapped parameters by name.
 type StepOutcome<'a> = ([bool; 3], Vec<(&'a str, serde_json::Value)>);
 
+/// The collection condition from the event's bytes: jexpr reads only each
+/// product's price and sku (the filter's and projection's fields).
+fn collection_end_to_end(c: &mut Criterion) {
+    let bytes = EVENT.as_bytes();
+    let program = jexpr_program(COLLECTION_JEXPR);
+    let base = jexpr::Context::default();
+    let decide = |bytes: &[u8]| {
+        program
+            .eval_event_bytes(&base, "E", bytes)
+            .is_ok_and(|v| v == serde_json::Value::Bool(true))
+    };
+    assert!(decide(bytes));
+    let mut group = c.benchmark_group("collection_end_to_end");
+    group.bench_function("jexpr", |b| b.iter(|| decide(black_box(bytes))));
+    collection_end_to_end_peers(&mut group);
+    group.finish();
+}
+
 /// A journey step on a ~2 KB event: three conditions and three action
 /// parameters. `jexpr` is the expressions' part, from the bytes (one read
 /// for all six programs, then each evaluated); `jexpr_engine` is the whole
@@ -300,6 +318,7 @@ criterion_group!(
     collection,
     collection_size,
     end_to_end,
+    collection_end_to_end,
     journey_step,
     functions
 );

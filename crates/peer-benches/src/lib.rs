@@ -416,3 +416,38 @@ pub fn step_peers(group: &mut BenchmarkGroup<'_, WallTime>) {
     assert_eq!(step_floor(bytes).map(|(d, _)| d), Some([true; 3]));
     group.bench_function("hand_written", |b| b.iter(|| step_floor(black_box(bytes))));
 }
+
+#[derive(Deserialize)]
+struct CollectionNeeded<'a> {
+    #[serde(borrow)]
+    products: Vec<NeededProduct<'a>>,
+}
+
+#[derive(Deserialize)]
+struct NeededProduct<'a> {
+    price: Option<f64>,
+    #[serde(borrow)]
+    sku: Option<&'a str>,
+}
+
+/// The collection condition's floor from bytes: deserialize each product's
+/// price and sku only, then count.
+pub fn collection_floor_needed(bytes: &[u8]) -> bool {
+    let Ok(n) = serde_json::from_slice::<CollectionNeeded<'_>>(bytes) else {
+        return false;
+    };
+    n.products
+        .iter()
+        .filter(|p| p.price.is_some_and(|x| x > 50.0) && p.sku.is_some())
+        .count()
+        > 1
+}
+
+/// The floors' part of group `collection_end_to_end` (from the event's bytes).
+pub fn collection_end_to_end_peers(group: &mut BenchmarkGroup<'_, WallTime>) {
+    let bytes = EVENT.as_bytes();
+    assert!(collection_floor_needed(bytes));
+    group.bench_function("floor_parse_needed", |b| {
+        b.iter(|| collection_floor_needed(black_box(bytes)))
+    });
+}
