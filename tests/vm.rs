@@ -776,8 +776,10 @@ fn register_filters_agree_with_the_vm() {
         let kind = *rng.pick(&["all", "first", "last"]);
         let cond = random_element_condition(&mut rng, 3);
         let filtered = format!("@{{E.products.{kind}({cond})");
-        let src = match rng.below(6) {
+        let src = match rng.below(8) {
             0 => format!("count({filtered}.sku}})"),
+            6 => format!("count({filtered}.sku}}) > 1"),
+            7 => format!("count({filtered}.price}}) == 0"),
             1 => format!("{filtered}}}"),
             2 => format!("{filtered}.price}}"),
             3 => format!("sum({filtered}.qty}})"),

@@ -185,6 +185,11 @@ impl Program {
                 return Ok(result.map_or(Value::Null, Value::Bool));
             }
         }
+        if !self.register_counts.is_empty() {
+            if let Some(v) = count_condition(self, ctx) {
+                return Ok(v);
+            }
+        }
         self.eval_machine(ctx, true).0
     }
 
@@ -760,42 +765,12 @@ impl<'c> Machine<'c, '_> {
         if !self.fast {
             return None;
         }
-        let program: &'c Program = self.program;
-        let plan = program
-            .register_counts
-            .iter()
-            .find(|c| c.filter as usize == filter_pc)?;
         let Value::Json(Json::Array(items)) = v else {
             return None;
         };
-        let Some(crate::types::Type::List(elem)) = program.types.get(plan.ty as usize) else {
-            return None;
-        };
-        let (name, xdm) = self.name(plan.name);
-        let n = items.len() as u64;
-        let worst = n
-            .saturating_mul(2 * body.len() as u64 + 3)
-            .saturating_add(4);
-        if self.fuel < worst {
-            return None;
-        }
-        let (mut burned, mut kept, mut count) = (n, 0u64, 0i64);
-        for item in items.iter() {
-            let (acc, steps) = register::run_body(program, self.ctx, body.clone(), item)?;
-            burned += body.len() as u64 + steps;
-            if acc != Some(true) {
-                continue;
-            }
-            kept += 1;
-            let projected = match get(item, name, xdm) {
-                Value::Json(Json::Array(_)) => return None,
-                Value::Json(json) => ops::coerce(Value::Json(json), elem).ok()?,
-                other => other,
-            };
-            count += i64::from(!projected.is_null());
-        }
-        // `field` (1 + an element each), `coerce` (1), `count` (1 + 1 + the list).
-        self.fuel -= burned + 4 + 2 * kept;
+        let (count, charged) =
+            count_filtered(self.program, self.ctx, self.fuel, filter_pc, items, body)?;
+        self.fuel -= charged;
         Some(count)
     }
 
@@ -843,6 +818,98 @@ impl<'c> Machine<'c, '_> {
             _ => last.map_or(Value::Null, Value::Json),
         })
     }
+}
+
+/// The count of `Machine::count_on_register` over `items` and the fuel the
+/// full VM would charge for it, or `None` (see there). Never more than
+/// `fuel` is charged.
+fn count_filtered(
+    program: &Program,
+    ctx: &Context<'_>,
+    fuel: u64,
+    filter_pc: usize,
+    items: &[Json],
+    body: std::ops::Range<usize>,
+) -> Option<(i64, u64)> {
+    let plan = program
+        .register_counts
+        .iter()
+        .find(|c| c.filter as usize == filter_pc)?;
+    let Some(crate::types::Type::List(elem)) = program.types.get(plan.ty as usize) else {
+        return None;
+    };
+    let field = program.names.get(plan.name as usize)?;
+    let n = items.len() as u64;
+    let worst = n
+        .saturating_mul(2 * body.len() as u64 + 3)
+        .saturating_add(4);
+    if fuel < worst {
+        return None;
+    }
+    let (mut burned, mut kept, mut count) = (n, 0u64, 0i64);
+    for item in items {
+        let (acc, steps) = register::run_body(program, ctx, body.clone(), item)?;
+        burned += body.len() as u64 + steps;
+        if acc != Some(true) {
+            continue;
+        }
+        kept += 1;
+        let projected = match get(item, &field.name, &field.xdm) {
+            Value::Json(Json::Array(_)) => return None,
+            Value::Json(json) => ops::coerce(Value::Json(json), elem).ok()?,
+            other => other,
+        };
+        count += i64::from(!projected.is_null());
+    }
+    // `field` (1 + an element each), `coerce` (1), `count` (1 + 1 + the list).
+    Some((count, burned + 4 + 2 * kept))
+}
+
+/// A program that is only `count(@{E.path.all(cond).field}) op constant`
+/// with the filter on the register, evaluated without setting a VM up: the
+/// path walked through objects, the elements counted, the count compared.
+/// `None` (the VM runs it) for anything else, for data the VM must
+/// decide, or when the fuel might not last (then the result is the VM's
+/// anyway, as nothing after it could run out).
+fn count_condition<'c>(program: &'c Program, ctx: &'c Context<'_>) -> Option<Value<'c>> {
+    let code = program.code.as_slice();
+    let [Instruction::Event(e), rest @ ..] = code else {
+        return None;
+    };
+    let [.., Instruction::Call(_, 1), Instruction::Const(k), Instruction::Binary(op)] = rest else {
+        return None;
+    };
+    let plan = program.register_counts.first()?;
+    let Some(Instruction::Filter(_, len)) = code.get(plan.filter as usize) else {
+        return None;
+    };
+    let body = plan.filter as usize + 1..plan.filter as usize + 1 + *len as usize;
+    // Exactly: event, field steps, the filter, field, coerce, count, const, op.
+    if body.end + 5 != code.len() {
+        return None;
+    }
+    let steps = code.get(1..plan.filter as usize)?;
+    if ctx.fuel < 2 * code.len() as u64 {
+        return None;
+    }
+    let mut json = ctx.event(program.events.get(*e as usize)?)?;
+    for step in steps {
+        let Instruction::Field(n) = step else {
+            return None;
+        };
+        let field = program.names.get(*n as usize)?;
+        json = match json {
+            Json::Object(_) => lookup(json, &field.name, &field.xdm)?,
+            _ => return None,
+        };
+    }
+    let Json::Array(items) = json else {
+        return None;
+    };
+    let fuel = ctx.fuel - 2 * code.len() as u64;
+    let (count, _) = count_filtered(program, ctx, fuel, plan.filter as usize, items, body)?;
+    let constant = program.constants.get(*k as usize)?.to_value();
+    ops::binary(*op, Value::Int(count), constant).ok()
 }
 
 /// Field `name` (or its `xdm:` twin) of a JSON object, as data; null when absent.
