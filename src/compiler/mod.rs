@@ -92,19 +92,7 @@ impl<'c> Compiler<'c> {
         let mut program = emitter.program;
         program.max_stack = program.stack_bound();
         program.register_only = program.fits_register();
-        program.register_filters = program
-            .code
-            .as_slice()
-            .iter()
-            .enumerate()
-            .filter_map(|(pc, ins)| match *ins {
-                Instruction::Filter(_, len) => {
-                    let body = pc + 1..pc + 1 + len as usize;
-                    crate::vm::register::fits_body(&program, body).then_some(pc as u32)
-                }
-                _ => None,
-            })
-            .collect();
+        program.register_filters = program.find_register_filters();
         program.register_counts = program.find_register_counts();
         program.selections = (0..program.events.len())
             .map(|e| program.compute_selection(e))

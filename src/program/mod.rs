@@ -415,18 +415,54 @@ impl Program {
 
     /// Whether every instruction is one the boolean register machine runs.
     pub(crate) fn fits_register(&self) -> bool {
-        self.code.as_slice().iter().all(|ins| match ins {
+        self.code
+            .as_slice()
+            .iter()
+            .all(|ins| self.runs_on_register(ins, |_| true))
+    }
+
+    /// Whether the register machine runs `ins`: comparisons and predicates
+    /// joined by `and`/`or`/`not`, boolean constants, and jumps to a target
+    /// `jump_ok` accepts.
+    fn runs_on_register(&self, ins: &Instruction, jump_ok: impl Fn(usize) -> bool) -> bool {
+        match *ins {
             Instruction::Compare(_)
             | Instruction::Predicate(_)
-            | Instruction::OrJump(_)
-            | Instruction::AndJump(_)
             | Instruction::ToBool
             | Instruction::Not => true,
+            Instruction::OrJump(t) | Instruction::AndJump(t) => jump_ok(t as usize),
             Instruction::Const(k) => {
-                matches!(self.constants.get(*k as usize), Some(Constant::Bool(_)))
+                matches!(self.constants.get(k as usize), Some(Constant::Bool(_)))
             }
             _ => false,
-        })
+        }
+    }
+
+    /// The filters whose condition can run on the register for each
+    /// element: the body (ending with its `end-filter`) is register
+    /// instructions that jump only within it.
+    pub(crate) fn find_register_filters(&self) -> Vec<u32> {
+        let code = self.code.as_slice();
+        let mut found = Vec::new();
+        for (at, ins) in code.iter().enumerate() {
+            let Instruction::Filter(_, len) = *ins else {
+                continue;
+            };
+            let body = at + 1..at + 1 + len as usize;
+            let Some((Instruction::EndFilter, condition)) =
+                code.get(body.clone()).and_then(<[Instruction]>::split_last)
+            else {
+                continue;
+            };
+            let fits = !condition.is_empty()
+                && condition
+                    .iter()
+                    .all(|ins| self.runs_on_register(ins, |t| body.contains(&t)));
+            if let (true, Ok(at)) = (fits, u32::try_from(at)) {
+                found.push(at);
+            }
+        }
+        found
     }
 
     /// An upper bound of the stack depth: the straight-line sum of stack

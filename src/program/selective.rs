@@ -119,11 +119,6 @@ impl EventReader {
         }
     }
 
-    /// Whether some program reads the payload in a way that keeps all of it.
-    pub fn keeps_everything(&self) -> bool {
-        self.selection == Selection::All
-    }
-
     /// Parses the payload, keeping what the programs added read; the rest is
     /// skipped without being built.
     pub fn read(&self, bytes: &[u8]) -> Result<Json, serde_json::Error> {

@@ -2,7 +2,7 @@
 
 pub mod context;
 mod operand_stack;
-pub(crate) mod register;
+mod register;
 
 use crate::builtins::{Env, Nulls};
 use crate::program::raw::Raw;
@@ -868,9 +868,10 @@ fn count_filtered(
 /// A program that is only `count(@{E.path.all(cond).field}) op constant`
 /// with the filter on the register, evaluated without setting a VM up: the
 /// path walked through objects, the elements counted, the count compared.
-/// `None` (the VM runs it) for anything else, for data the VM must
-/// decide, or when the fuel might not last (then the result is the VM's
-/// anyway, as nothing after it could run out).
+/// `None` lets the VM run it: another shape, data only the VM decides
+/// exactly (an error, a list on the path), or fuel too short for the VM's
+/// worst case (the VM then says where it runs out). With enough fuel the
+/// VM would not run out either, so the answers agree.
 fn count_condition<'c>(program: &'c Program, ctx: &'c Context<'_>) -> Option<Value<'c>> {
     let code = program.code.as_slice();
     let [Instruction::Event(e), rest @ ..] = code else {

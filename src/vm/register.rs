@@ -83,28 +83,6 @@ fn run_range<'d>(
     Some((acc, steps))
 }
 
-/// Whether the filter whose body is `body` (ending with its `end-filter`)
-/// can run on the register for each element: comparisons and predicates
-/// joined by `and`/`or`/`not`, jumping only within the body.
-pub fn fits_body(program: &Program, body: std::ops::Range<usize>) -> bool {
-    let Some(code) = program.code.as_slice().get(body.clone()) else {
-        return false;
-    };
-    code.len() >= 2
-        && matches!(code.last(), Some(Instruction::EndFilter))
-        && code[..code.len() - 1].iter().all(|ins| match *ins {
-            Instruction::Compare(_)
-            | Instruction::Predicate(_)
-            | Instruction::ToBool
-            | Instruction::Not => true,
-            Instruction::AndJump(t) | Instruction::OrJump(t) => body.contains(&(t as usize)),
-            Instruction::Const(k) => {
-                matches!(program.constants.get(k as usize), Some(Constant::Bool(_)))
-            }
-            _ => false,
-        })
-}
-
 /// A filter's condition for one element (`current`): the register's value
 /// and how many instructions ran, or `None` to let the full VM decide.
 pub fn run_body(

@@ -17,6 +17,23 @@ const EXAMPLES: [&str; 3] = [
     "examples/journeys/winback.journey.json",
 ];
 
+/// `jexpr run` of the example journeys, catalog and profiles over `events`,
+/// with `extra` arguments.
+fn run_examples(events: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["run"];
+    args.extend(EXAMPLES);
+    args.extend([
+        "--catalog",
+        "examples/journeys/catalog.json",
+        "--profiles",
+        "examples/journeys/profiles.jsonl",
+        "--events",
+        events,
+    ]);
+    args.extend(extra);
+    jexpr(&args)
+}
+
 #[test]
 fn the_examples_check_clean() {
     let mut args = vec!["journey", "check"];
@@ -100,19 +117,10 @@ fn a_broken_journey_is_exit_1_with_pointers_and_spans() {
 #[test]
 fn the_example_run_is_deterministic_and_summarised() {
     let run = || {
-        let mut args = vec!["run"];
-        args.extend(EXAMPLES);
-        args.extend([
-            "--catalog",
-            "examples/journeys/catalog.json",
-            "--profiles",
-            "examples/journeys/profiles.jsonl",
-            "--events",
+        run_examples(
             "examples/journeys/events.jsonl",
-            "--until",
-            "2024-06-15T00:00:00Z",
-        ]);
-        jexpr(&args)
+            &["--until", "2024-06-15T00:00:00Z"],
+        )
     };
     let first = run();
     assert_eq!(
@@ -197,24 +205,11 @@ fn until_is_remembered_by_a_state_file() {
         dir.join("trace.jsonl").to_string_lossy().into_owned(),
     );
     let run = |until: Option<&str>| {
-        let mut args = vec!["run"];
-        args.extend(EXAMPLES);
-        args.extend([
-            "--catalog",
-            "examples/journeys/catalog.json",
-            "--profiles",
-            "examples/journeys/profiles.jsonl",
-            "--events",
-            &events,
-            "--state",
-            &state,
-            "--trace",
-            &trace,
-        ]);
+        let mut extra = vec!["--state", &state, "--trace", &trace];
         if let Some(u) = until {
-            args.extend(["--until", u]);
+            extra.extend(["--until", u]);
         }
-        let out = jexpr(&args);
+        let out = run_examples(&events, &extra);
         assert_eq!(
             out.status.code(),
             Some(0),
