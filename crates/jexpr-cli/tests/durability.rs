@@ -240,6 +240,37 @@ fn a_state_for_other_journeys_is_refused() {
 }
 
 #[test]
+fn a_state_of_another_format_is_refused() {
+    // Format 1 kept one trace row per record; this jexpr writes one per input.
+    let message = refused("format", |dir, _| {
+        let conn = rusqlite::Connection::open(dir.join("state.db")).expect("sqlite");
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'format'", [])
+            .expect("update");
+    });
+    assert!(
+        message.contains("was written in state format 1 by jexpr")
+            && message.contains("this jexpr reads format 2"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_state_in_use_by_another_run_is_refused() {
+    // The other run is this test, holding the lock a run holds.
+    let mut lock = None;
+    let message = refused("in-use", |dir, _| {
+        let file = std::fs::File::create(dir.join("state.db-lock")).expect("lock file");
+        file.try_lock().expect("lock");
+        lock = Some(file);
+    });
+    assert!(
+        message.contains("state.db is in use by another jexpr run"),
+        "{message}"
+    );
+    drop(lock);
+}
+
+#[test]
 fn a_changed_events_prefix_is_refused() {
     let message = refused("prefix", |dir, _| {
         let events = dir.join("events.jsonl");
@@ -387,6 +418,8 @@ fn state_inspect_shows_where_the_run_is() {
         .filter(|l| l.contains("\"kind\":\"exit\""))
         .count() as i64;
     assert_eq!(enters - exits, by_node);
+    // Every record of the trace file is counted (they are stored by input).
+    assert_eq!(v["traceRecords"], text.lines().count() as i64);
     assert_eq!(v["profile"]["profileId"], "user0049@example.com");
     // Text for people; a missing file is a usage error.
     let out = inspect(&[]);

@@ -1,9 +1,10 @@
 //! Profile state as JSON, for stores that persist it. Reading checks every
 //! field, so a damaged row is an error that names what is wrong, never a panic.
 
-use crate::state::{Fetch, History, Instance, LastError, Profile, ProfileState, Waiting};
+use crate::state::{Fetch, History, Instance, LastError, Profile, ProfileState, SmallMap, Waiting};
 use chrono::{DateTime, Utc};
-use serde_json::{json, Map, Value as Json};
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde_json::Value as Json;
 
 /// Milliseconds since the epoch.
 pub fn millis(t: DateTime<Utc>) -> i64 {
@@ -18,28 +19,81 @@ pub fn instant(ms: i64) -> Result<DateTime<Utc>, String> {
 
 /// A profile's data and history (its instances are stored one by one).
 pub fn profile_to_json(state: &ProfileState) -> Json {
-    let history: Map<String, Json> = state
-        .history
-        .iter()
-        .map(|(j, h)| {
-            (
-                j.clone(),
-                json!({"entries": h.entries, "lastEntry": millis(h.last_entry)}),
-            )
-        })
-        .collect();
-    let fetches: Vec<Json> = state
-        .profile
-        .fetches
-        .iter()
-        .map(|f| json!({"dataSource": f.data_source, "fieldGroup": f.field_group, "params": f.params, "data": f.data}))
-        .collect();
-    json!({
-        "dataSources": *state.profile.data_sources,
-        "audiences": state.profile.audiences.to_json(),
-        "fetches": fetches,
-        "history": history,
-    })
+    serde_json::to_value(ProfileRow(state)).unwrap_or(Json::Null)
+}
+
+/// [`profile_to_json`] as text, written without building the JSON tree.
+pub fn profile_text(state: &ProfileState) -> String {
+    serde_json::to_string(&ProfileRow(state)).unwrap_or_default()
+}
+
+/// A profile's stored form: the one definition of [`profile_to_json`] and
+/// [`profile_text`] (the two cannot fail: every key is a string).
+struct ProfileRow<'a>(&'a ProfileState);
+
+impl Serialize for ProfileRow<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let state = self.0;
+        let mut m = s.serialize_map(Some(4))?;
+        m.serialize_entry("dataSources", &*state.profile.data_sources)?;
+        m.serialize_entry(
+            "audiences",
+            &Entries(&state.profile.audiences, std::convert::identity),
+        )?;
+        m.serialize_entry("fetches", &Fetches(&state.profile.fetches))?;
+        m.serialize_entry("history", &Entries(&state.history, HistoryRow))?;
+        m.end()
+    }
+}
+
+/// A [`SmallMap`] as a JSON object, each value shown through `F`.
+struct Entries<'a, V, F>(&'a SmallMap<V>, F);
+
+impl<'a, V, F, T> Serialize for Entries<'a, V, F>
+where
+    F: Fn(&'a V) -> T,
+    T: Serialize,
+{
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.into_iter().map(|(k, v)| (k, (self.1)(v))))
+    }
+}
+
+struct HistoryRow<'a>(&'a History);
+
+impl Serialize for HistoryRow<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("entries", &self.0.entries)?;
+        m.serialize_entry("lastEntry", &millis(self.0.last_entry))?;
+        m.end()
+    }
+}
+
+struct Fetches<'a>(&'a [Fetch]);
+
+impl Serialize for Fetches<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut list = s.serialize_seq(Some(self.0.len()))?;
+        for f in self.0 {
+            list.serialize_element(&FetchRow(f))?;
+        }
+        list.end()
+    }
+}
+
+struct FetchRow<'a>(&'a Fetch);
+
+impl Serialize for FetchRow<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let f = self.0;
+        let mut m = s.serialize_map(Some(4))?;
+        m.serialize_entry("dataSource", &f.data_source)?;
+        m.serialize_entry("fieldGroup", &f.field_group)?;
+        m.serialize_entry("params", &f.params)?;
+        m.serialize_entry("data", &f.data)?;
+        m.end()
+    }
 }
 
 /// Reads [`profile_to_json`]'s output back (instances empty).
@@ -103,18 +157,58 @@ pub fn profile_from_json(id: &str, v: &Json) -> Result<ProfileState, String> {
 
 /// An instance as JSON.
 pub fn instance_to_json(i: &Instance) -> Json {
-    json!({
-        "id": i.id,
-        "journey": i.journey,
-        "version": i.version,
-        "node": i.node,
-        "previousNode": i.previous_node,
-        "enteredAt": millis(i.entered_at),
-        "entry": i.entry,
-        "events": i.events.to_json(),
-        "waiting": i.waiting.as_ref().map(|w| json!({"due": millis(w.due), "reaction": w.reaction})),
-        "lastError": i.last_error.as_ref().map(|e| json!({"node": e.node, "nodeType": e.node_type, "code": e.code})),
-    })
+    serde_json::to_value(InstanceRow(i)).unwrap_or(Json::Null)
+}
+
+/// [`instance_to_json`] as text, written without building the JSON tree.
+pub fn instance_text(i: &Instance) -> String {
+    serde_json::to_string(&InstanceRow(i)).unwrap_or_default()
+}
+
+/// An instance's stored form: the one definition of [`instance_to_json`]
+/// and [`instance_text`].
+struct InstanceRow<'a>(&'a Instance);
+
+impl Serialize for InstanceRow<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let i = self.0;
+        let mut m = s.serialize_map(Some(10))?;
+        m.serialize_entry("id", &i.id)?;
+        m.serialize_entry("journey", &i.journey)?;
+        m.serialize_entry("version", &i.version)?;
+        m.serialize_entry("node", &i.node)?;
+        m.serialize_entry("previousNode", &i.previous_node)?;
+        m.serialize_entry("enteredAt", &millis(i.entered_at))?;
+        m.serialize_entry("entry", &i.entry)?;
+        m.serialize_entry("events", &Entries(&i.events, std::convert::identity))?;
+        m.serialize_entry("waiting", &i.waiting.as_ref().map(WaitingRow))?;
+        m.serialize_entry("lastError", &i.last_error.as_ref().map(LastErrorRow))?;
+        m.end()
+    }
+}
+
+struct WaitingRow<'a>(&'a Waiting);
+
+impl Serialize for WaitingRow<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("due", &millis(self.0.due))?;
+        m.serialize_entry("reaction", &self.0.reaction)?;
+        m.end()
+    }
+}
+
+struct LastErrorRow<'a>(&'a LastError);
+
+impl Serialize for LastErrorRow<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let e = self.0;
+        let mut m = s.serialize_map(Some(3))?;
+        m.serialize_entry("node", &e.node)?;
+        m.serialize_entry("nodeType", &e.node_type)?;
+        m.serialize_entry("code", &e.code)?;
+        m.end()
+    }
 }
 
 /// Reads [`instance_to_json`]'s output back.
@@ -170,4 +264,101 @@ fn number(v: &Json, key: &str) -> Result<i64, String> {
     v.get(key)
         .and_then(Json::as_i64)
         .ok_or_else(|| format!("`{key}` is missing or not an integer"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn at(ms: i64) -> DateTime<Utc> {
+        instant(ms).unwrap_or_default()
+    }
+
+    fn instance() -> Instance {
+        let mut events = SmallMap::default();
+        events.insert("Signup".to_string(), json!({"plan": "pro", "n": [1, 2.5]}));
+        Instance {
+            id: "hold:1:p1".into(),
+            journey: "hold".into(),
+            version: 3,
+            node: "w".into(),
+            previous_node: Some("hello".into()),
+            entered_at: at(1_714_521_600_000),
+            entry: 1,
+            events,
+            waiting: Some(Waiting {
+                due: at(1_717_113_600_000),
+                reaction: true,
+            }),
+            last_error: Some(LastError {
+                node: "hello".into(),
+                node_type: "action".into(),
+                code: "timeout".into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn an_instance_row_keeps_the_stored_layout_and_reads_back() {
+        let i = instance();
+        let text = instance_text(&i);
+        // The layout rows of format 2 were written in (and format 1 before).
+        assert_eq!(
+            text,
+            r#"{"id":"hold:1:p1","journey":"hold","version":3,"node":"w","previousNode":"hello","enteredAt":1714521600000,"entry":1,"events":{"Signup":{"plan":"pro","n":[1,2.5]}},"waiting":{"due":1717113600000,"reaction":true},"lastError":{"node":"hello","nodeType":"action","code":"timeout"}}"#
+        );
+        assert_eq!(instance_to_json(&i).to_string(), text);
+        let parsed: Json = serde_json::from_str(&text).unwrap_or_default();
+        assert_eq!(instance_from_json(&parsed), Ok(i));
+        let bare = Instance {
+            previous_node: None,
+            waiting: None,
+            last_error: None,
+            events: SmallMap::default(),
+            ..instance()
+        };
+        let parsed: Json = serde_json::from_str(&instance_text(&bare)).unwrap_or_default();
+        assert_eq!(parsed["waiting"], Json::Null);
+        assert_eq!(instance_from_json(&parsed), Ok(bare));
+    }
+
+    #[test]
+    fn a_profile_row_keeps_the_stored_layout_and_reads_back() {
+        let mut state = ProfileState {
+            id: "p1".into(),
+            ..Default::default()
+        };
+        let mut sources = serde_json::Map::new();
+        sources.insert("crm".into(), json!({"loyalty": {"tier": "gold"}}));
+        state.profile.data_sources = sources.into();
+        state
+            .profile
+            .audiences
+            .insert("vip".into(), "realized".into());
+        state.profile.fetches.push(Fetch {
+            data_source: "weather".into(),
+            field_group: "today".into(),
+            params: json!({"city": "Oslo"})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+            data: json!({"temp": -3}),
+        });
+        state.history.insert(
+            "hold".into(),
+            History {
+                entries: 2,
+                last_entry: at(1_714_521_600_000),
+            },
+        );
+        let text = profile_text(&state);
+        assert_eq!(
+            text,
+            r#"{"dataSources":{"crm":{"loyalty":{"tier":"gold"}}},"audiences":{"vip":"realized"},"fetches":[{"dataSource":"weather","fieldGroup":"today","params":{"city":"Oslo"},"data":{"temp":-3}}],"history":{"hold":{"entries":2,"lastEntry":1714521600000}}}"#
+        );
+        assert_eq!(profile_to_json(&state).to_string(), text);
+        let parsed: Json = serde_json::from_str(&text).unwrap_or_default();
+        assert_eq!(profile_from_json("p1", &parsed), Ok(state));
+    }
 }

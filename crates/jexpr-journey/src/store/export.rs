@@ -21,9 +21,15 @@ pub fn export(store: &str, profile: Option<&str>) -> Result<Vec<String>, StoreEr
         let sqlite = super::SqliteStore::open_existing(Path::new(store))?;
         sqlite
             .connection()
-            .prepare("SELECT line FROM trace ORDER BY seq")
-            .and_then(|mut s| s.query_map([], |r| r.get::<_, String>(0))?.collect())
+            .prepare("SELECT lines FROM trace ORDER BY seq")
+            .and_then(|mut s| {
+                s.query_map([], |r| r.get::<_, String>(0))?
+                    .collect::<Result<Vec<String>, _>>()
+            })
             .map_err(|e| StoreError(format!("{store}: {e}")))?
+            .iter()
+            .flat_map(|lines| lines.split('\n').map(str::to_string))
+            .collect()
     };
     Ok(ordered(lines, profile))
 }

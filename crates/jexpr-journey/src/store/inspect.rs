@@ -175,7 +175,9 @@ fn overview(conn: &rusqlite::Connection, next: usize) -> Result<Overview, StoreE
         .query_row("SELECT COUNT(*) FROM profiles", [], |r| r.get(0))
         .map_err(err)?;
     let records: i64 = conn
-        .query_row("SELECT COUNT(*) FROM trace", [], |r| r.get(0))
+        .query_row("SELECT COALESCE(SUM(records), 0) FROM trace", [], |r| {
+            r.get(0)
+        })
         .map_err(err)?;
     Ok((by_node, due, profiles, records))
 }

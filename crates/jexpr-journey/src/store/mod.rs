@@ -124,7 +124,9 @@ pub trait Store {
     /// Bytes of trace committed (records of flushed commits).
     fn trace_bytes(&mut self) -> Result<u64, StoreError>;
     /// The committed trace records from the one containing byte `offset` on,
-    /// each with its start offset (to complete a trace file cut short).
+    /// each with its start offset (to complete a trace file cut short). A
+    /// store may give several consecutive records as one, joined by
+    /// newlines.
     fn trace_from(&mut self, offset: u64) -> Result<Vec<(u64, String)>, StoreError>;
 
     /// How many partitions profiles are split into.

@@ -710,7 +710,7 @@ fn write_profiles(
     for (p, state) in profiles {
         ids.push(state.id.as_str());
         parts.push(*p as i32);
-        states.push(codec::profile_to_json(state).to_string());
+        states.push(codec::profile_text(state));
         let list: Vec<Json> = state
             .instances
             .values()

@@ -1,6 +1,8 @@
 //! The store in an embedded SQLite database (WAL mode): one row per profile,
 //! one per instance with its due time indexed, audience members and reads,
-//! the cursor, and the trace outbox. Commits accumulate in one transaction
+//! the cursor, and the trace outbox (one row per input: its records, one
+//! JSON line each, joined by newlines, so an input costs one insert however
+//! many records it writes). Commits accumulate in one transaction
 //! until [`Store::flush`], which ends it at an input boundary, so a crash
 //! loses at most the unflushed inputs, which a restart redoes identically.
 
@@ -12,21 +14,22 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{json, Value as Json};
 use std::path::Path;
 
-/// Bumped when the schema or the meaning of stored data changes.
-pub const FORMAT: i64 = 1;
+/// Bumped when the schema or the meaning of stored data changes (2: one
+/// trace outbox row per input instead of one per record).
+pub const FORMAT: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE journeys(id TEXT NOT NULL, version INTEGER NOT NULL, hash TEXT NOT NULL, PRIMARY KEY(id, version));
-CREATE TABLE profiles(id TEXT PRIMARY KEY, state TEXT NOT NULL);
+CREATE TABLE profiles(id TEXT PRIMARY KEY, state TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE instances(
     profile TEXT NOT NULL, journey TEXT NOT NULL, version INTEGER NOT NULL,
     instance TEXT NOT NULL, node TEXT NOT NULL, due INTEGER, state TEXT NOT NULL,
-    PRIMARY KEY(profile, journey));
+    PRIMARY KEY(profile, journey)) WITHOUT ROWID;
 CREATE INDEX instances_due ON instances(due, journey, version, profile, instance) WHERE due IS NOT NULL;
-CREATE TABLE audience_members(audience TEXT NOT NULL, profile TEXT NOT NULL, PRIMARY KEY(audience, profile));
-CREATE TABLE audience_reads(due INTEGER NOT NULL, journey TEXT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY(due, journey, version));
-CREATE TABLE trace(seq INTEGER PRIMARY KEY, offset INTEGER NOT NULL, line TEXT NOT NULL);
+CREATE TABLE audience_members(audience TEXT NOT NULL, profile TEXT NOT NULL, PRIMARY KEY(audience, profile)) WITHOUT ROWID;
+CREATE TABLE audience_reads(due INTEGER NOT NULL, journey TEXT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY(due, journey, version)) WITHOUT ROWID;
+CREATE TABLE trace(seq INTEGER PRIMARY KEY, offset INTEGER NOT NULL, records INTEGER NOT NULL, lines TEXT NOT NULL);
 ";
 
 /// What a state belongs to: the hash of each journey version (and of the
@@ -108,6 +111,13 @@ pub struct SqliteStore {
     /// the commit deletes only rows that exist: (has instances, has
     /// audience memberships); absent from the table, neither.
     read: std::collections::HashMap<String, (bool, bool)>,
+    /// Nothing is due before this (milliseconds): the earliest due found by
+    /// the last look, lowered by every due committed since, so the many
+    /// lines that fire nothing cost no query. `None`: not known yet.
+    nothing_before: Option<i64>,
+    /// `<state>-lock`, locked while this store may write: a second run on
+    /// the same state is refused instead of interleaving its commits.
+    _lock: Option<std::fs::File>,
 }
 
 fn err(context: &str) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
@@ -141,6 +151,8 @@ impl SqliteStore {
             cursor: Cursor::default(),
             pending_cursor: None,
             read: std::collections::HashMap::new(),
+            nothing_before: None,
+            _lock: None,
         };
         store.cursor = store.read_cursor()?;
         Ok(store)
@@ -150,6 +162,7 @@ impl SqliteStore {
     /// A state made for other journeys, by another format, or that is not a
     /// jexpr state is refused before anything in it is changed.
     pub fn open(path: &Path, fingerprint: &Fingerprint) -> Result<SqliteStore, StoreError> {
+        let lock = lock(path)?;
         let conn =
             Connection::open(path).map_err(err(&format!("cannot open {}", path.display())))?;
         let name = path.display().to_string();
@@ -201,11 +214,13 @@ impl SqliteStore {
             cursor: Cursor::default(),
             pending_cursor: None,
             read: std::collections::HashMap::new(),
+            nothing_before: None,
+            _lock: Some(lock),
         };
         store.trace_bytes = store
             .conn
             .query_row(
-                "SELECT COALESCE(MAX(offset + length(CAST(line AS BLOB)) + 1), 0) FROM trace",
+                "SELECT COALESCE(MAX(offset + length(CAST(lines AS BLOB)) + 1), 0) FROM trace",
                 [],
                 |r| r.get::<_, i64>(0),
             )
@@ -257,6 +272,33 @@ impl SqliteStore {
     /// The connection, for `state inspect`.
     pub fn connection(&self) -> &Connection {
         &self.conn
+    }
+}
+
+/// Locks `<path>-lock` (created if missing, left in place: removing it
+/// could let two runs lock two different files), released when the store is
+/// dropped or the process ends, however it ends.
+fn lock(path: &Path) -> Result<std::fs::File, StoreError> {
+    let mut name = path.as_os_str().to_owned();
+    name.push("-lock");
+    let lock_path = std::path::PathBuf::from(name);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| StoreError(format!("cannot open {}: {e}", lock_path.display())))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError(format!(
+            "{} is in use by another jexpr run (it holds {}); wait for that run to end, or give another state file",
+            path.display(),
+            lock_path.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(StoreError(format!(
+            "cannot lock {}: {e}",
+            lock_path.display()
+        ))),
     }
 }
 
@@ -361,19 +403,39 @@ impl Store for SqliteStore {
         _: &[u32],
     ) -> Result<Option<TimerKey>, StoreError> {
         let until = codec::millis(until);
+        if self.nothing_before.is_some_and(|b| until < b) {
+            return Ok(None);
+        }
+        // The first timer and read whenever due: if neither is due by
+        // `until`, the earlier of them bounds the next look.
         let timer: Option<(i64, String, i64, String, String)> = self
             .conn
             .prepare_cached(
                 "SELECT due, journey, version, profile, instance FROM instances
-                 WHERE due IS NOT NULL AND due <= ?1 ORDER BY due, journey, version, profile, instance LIMIT 1",
+                 WHERE due IS NOT NULL ORDER BY due, journey, version, profile, instance LIMIT 1",
             )
-            .and_then(|mut s| s.query_row(params![until], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))).optional())
+            .and_then(|mut s| {
+                s.query_row([], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })
+                .optional()
+            })
             .map_err(err("timers"))?;
         let read: Option<(i64, String, i64)> = self
             .conn
-            .prepare_cached("SELECT due, journey, version FROM audience_reads WHERE due <= ?1 ORDER BY due, journey, version LIMIT 1")
-            .and_then(|mut s| s.query_row(params![until], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional())
+            .prepare_cached("SELECT due, journey, version FROM audience_reads ORDER BY due, journey, version LIMIT 1")
+            .and_then(|mut s| s.query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional())
             .map_err(err("audience reads"))?;
+        let first = match (&timer, &read) {
+            (Some(t), Some(r)) => t.0.min(r.0),
+            (Some(t), None) => t.0,
+            (None, Some(r)) => r.0,
+            (None, None) => i64::MAX,
+        };
+        self.nothing_before = Some(first);
+        if first > until {
+            return Ok(None);
+        }
         let key = |due: i64,
                    journey: String,
                    version: i64,
@@ -411,7 +473,9 @@ impl Store for SqliteStore {
             .and_then(|mut s| s.execute(params![codec::millis(k.due), k.journey, k.version]))
             .map_err(err("audience reads"))?;
         }
+        let mut earliest = i64::MAX;
         for k in &commit.reads_scheduled {
+            earliest = earliest.min(codec::millis(k.due));
             c.prepare_cached("INSERT OR IGNORE INTO audience_reads VALUES (?1, ?2, ?3)")
                 .and_then(|mut s| s.execute(params![codec::millis(k.due), k.journey, k.version]))
                 .map_err(err("audience reads"))?;
@@ -421,7 +485,7 @@ impl Store for SqliteStore {
             // Rows this profile had when read; unknown (not read): assume any.
             let (had_instances, had_members) = self.read.remove(id).unwrap_or((true, true));
             c.prepare_cached("INSERT OR REPLACE INTO profiles VALUES (?1, ?2)")
-                .and_then(|mut s| s.execute(params![id, codec::profile_to_json(state).to_string()]))
+                .and_then(|mut s| s.execute(params![id, codec::profile_text(state)]))
                 .map_err(err("profiles"))?;
             if had_instances {
                 c.prepare_cached("DELETE FROM instances WHERE profile = ?1")
@@ -430,6 +494,7 @@ impl Store for SqliteStore {
             }
             for inst in state.instances.values() {
                 let due = inst.due().map(codec::millis);
+                earliest = earliest.min(due.unwrap_or(i64::MAX));
                 c.prepare_cached("INSERT INTO instances VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
                     .and_then(|mut s| {
                         s.execute(params![
@@ -439,7 +504,7 @@ impl Store for SqliteStore {
                             inst.id,
                             inst.node,
                             due,
-                            codec::instance_to_json(inst).to_string()
+                            codec::instance_text(inst)
                         ])
                     })
                     .map_err(err("instances"))?;
@@ -457,12 +522,20 @@ impl Store for SqliteStore {
                 }
             }
         }
-        for line in &commit.trace {
-            c.prepare_cached("INSERT INTO trace(offset, line) VALUES (?1, ?2)")
-                .and_then(|mut s| s.execute(params![self.trace_bytes as i64, line]))
+        if !commit.trace.is_empty() {
+            let lines = commit.trace.join("\n");
+            c.prepare_cached("INSERT INTO trace(offset, records, lines) VALUES (?1, ?2, ?3)")
+                .and_then(|mut s| {
+                    s.execute(params![
+                        self.trace_bytes as i64,
+                        commit.trace.len() as i64,
+                        lines
+                    ])
+                })
                 .map_err(err("trace"))?;
-            self.trace_bytes += line.len() as u64 + 1;
+            self.trace_bytes += lines.len() as u64 + 1;
         }
+        self.nothing_before = self.nothing_before.map(|b| b.min(earliest));
         if commit.initialize {
             c.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('initialized', '1')",
@@ -527,7 +600,7 @@ impl Store for SqliteStore {
     fn trace_from(&mut self, offset: u64) -> Result<Vec<(u64, String)>, StoreError> {
         let offset = i64::try_from(offset).unwrap_or(i64::MAX);
         self.conn
-            .prepare("SELECT offset, line FROM trace WHERE offset + length(CAST(line AS BLOB)) + 1 > ?1 ORDER BY seq")
+            .prepare("SELECT offset, lines FROM trace WHERE offset + length(CAST(lines AS BLOB)) + 1 > ?1 ORDER BY seq")
             .and_then(|mut s| s.query_map(params![offset], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))?.collect())
             .map_err(err("trace"))
     }
