@@ -399,6 +399,12 @@ impl<'c> Machine<'c, '_> {
                         pc = body.end + 3;
                         continue;
                     }
+                    if let Some(projected) = self.projected_on_register(pc - 1, &v, kind, &body) {
+                        // The filter and the field step after it in one pass.
+                        self.push(pc - 1, projected)?;
+                        pc = body.end + 1;
+                        continue;
+                    }
                     let result = self.filter(pc - 1, v, kind, body.clone())?;
                     self.push(pc - 1, result)?;
                     pc = body.end;
@@ -689,10 +695,7 @@ impl<'c> Machine<'c, '_> {
         let mut out = Vec::with_capacity(elements.len());
         for element in elements {
             match element {
-                Value::Json(json) => match get(json, name, xdm) {
-                    Value::Json(Json::Array(inner)) => out.extend(inner.iter().map(Value::Json)),
-                    other => out.push(other),
-                },
+                Value::Json(json) => project_into(&mut out, json, name, xdm),
                 _ => out.push(Value::Null),
             }
         }
@@ -708,7 +711,7 @@ impl<'c> Machine<'c, '_> {
     ) -> Result<Value<'c>, EvalError> {
         if let Value::Json(Json::Array(items)) = v {
             if self.fast && self.program.register_filters.contains(&(pc as u32)) {
-                if let Some(result) = self.filter_on_register(items, kind, body.clone()) {
+                if let Some(result) = self.filter_on_register(items, kind, body.clone(), None) {
                     return Ok(result);
                 }
             }
@@ -774,49 +777,104 @@ impl<'c> Machine<'c, '_> {
         Some(count)
     }
 
+    /// `list.all(cond).field` where the filter runs on the register: the
+    /// kept elements' fields gathered as they are found, with no list of
+    /// the kept elements in between; `None` as for
+    /// [`Machine::filter_on_register`].
+    fn projected_on_register(
+        &mut self,
+        filter_pc: usize,
+        v: &Value<'c>,
+        kind: FilterKind,
+        body: &std::ops::Range<usize>,
+    ) -> Option<Value<'c>> {
+        let program: &'c Program = self.program;
+        if !self.fast
+            || kind != FilterKind::All
+            || !program
+                .register_filters
+                .contains(&u32::try_from(filter_pc).ok()?)
+        {
+            return None;
+        }
+        let (Value::Json(Json::Array(items)), Some(Instruction::Field(n))) =
+            (v, program.code.get(body.end))
+        else {
+            return None;
+        };
+        self.filter_on_register(items, kind, body.clone(), Some(n))
+    }
+
     /// A filter over JSON elements whose condition runs on the register: no
     /// operand stack, no values, no clone per element. `None` when an
     /// element needs the full VM (or the fuel might not last), and then the
     /// full VM runs the whole filter: nothing was charged or kept. Charges
     /// the fuel the full VM would: the elements, then per element the body's
-    /// length and the instructions run.
+    /// length and the instructions run. With `project` (a filter of kind
+    /// `all` followed by that field step) the field step is done too, each
+    /// kept element projected as the full VM's `field` projects it, and
+    /// charged as it charges: the instruction and one per kept element.
     fn filter_on_register(
         &mut self,
         items: &'c [Json],
         kind: FilterKind,
         body: std::ops::Range<usize>,
+        project: Option<u32>,
     ) -> Option<Value<'c>> {
         let n = items.len() as u64;
         let per_element = 2 * body.len() as u64;
-        if self.fuel < n.saturating_mul(per_element).saturating_add(n) {
+        let projection = if project.is_some() { n + 1 } else { 0 };
+        let worst = n
+            .saturating_mul(per_element)
+            .saturating_add(n)
+            .saturating_add(projection);
+        if self.fuel < worst {
             return None;
         }
+        let field = project.map(|n| self.name(n));
         let mut burned = n;
         let mut kept = Vec::with_capacity(if kind == FilterKind::All {
             items.len()
         } else {
             0
         });
+        let mut kept_count = 0;
         let mut last = None;
         for item in items {
             let (acc, steps) = register::run_body(self.program, self.ctx, body.clone(), item)?;
             burned += body.len() as u64 + steps;
             if acc == Some(true) {
-                match kind {
-                    FilterKind::First => {
+                match (kind, field) {
+                    (FilterKind::First, _) => {
                         self.fuel -= burned;
                         return Some(Value::Json(item));
                     }
-                    FilterKind::All => kept.push(Value::Json(item)),
-                    FilterKind::Last => last = Some(item),
+                    (FilterKind::All, Some((name, xdm))) => {
+                        kept_count += 1;
+                        project_into(&mut kept, item, name, xdm);
+                    }
+                    (FilterKind::All, None) => kept.push(Value::Json(item)),
+                    (FilterKind::Last, _) => last = Some(item),
                 }
             }
+        }
+        if field.is_some() {
+            burned += 1 + kept_count;
         }
         self.fuel -= burned;
         Some(match kind {
             FilterKind::All => Value::List(kept),
             _ => last.map_or(Value::Null, Value::Json),
         })
+    }
+}
+
+/// Field `name` of one element of a list, added to `out` as the `field`
+/// instruction adds it: a list's items one by one (flattened one level).
+fn project_into<'j>(out: &mut Vec<Value<'j>>, element: &'j Json, name: &str, xdm: &str) {
+    match get(element, name, xdm) {
+        Value::Json(Json::Array(inner)) => out.extend(inner.iter().map(Value::Json)),
+        other => out.push(other),
     }
 }
 
