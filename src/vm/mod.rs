@@ -10,6 +10,7 @@ use crate::program::selective;
 use crate::program::{Constant, Instruction, PathRoot, Program};
 use crate::span::Span;
 use crate::syntax::ast::FilterKind;
+use crate::types::Type;
 use crate::value::ops;
 use crate::value::Value;
 pub use context::{Context, DataSource};
@@ -893,7 +894,7 @@ fn count_filtered(
         .register_counts
         .iter()
         .find(|c| c.filter as usize == filter_pc)?;
-    let Some(crate::types::Type::List(elem)) = program.types.get(plan.ty as usize) else {
+    let Some(Type::List(elem)) = program.types.get(plan.ty as usize) else {
         return None;
     };
     let field = program.names.get(plan.name as usize)?;
@@ -912,12 +913,17 @@ fn count_filtered(
             continue;
         }
         kept += 1;
-        let projected = match get(item, &field.name, &field.xdm) {
-            Value::Json(Json::Array(_)) => return None,
-            Value::Json(json) => ops::coerce(Value::Json(json), elem).ok()?,
-            other => other,
+        let present = match (get(item, &field.name, &field.xdm), &**elem) {
+            (Value::Json(Json::Array(_)), _) => return None,
+            // Data of the element type is read as itself: counted.
+            (Value::Json(Json::String(_)), Type::String)
+            | (Value::Json(Json::Bool(_)), Type::Boolean)
+            | (Value::Json(Json::Number(_)), Type::Decimal) => true,
+            (Value::Json(Json::Number(n)), Type::Integer) if n.is_i64() => true,
+            (Value::Json(json), _) => !ops::coerce(Value::Json(json), elem).ok()?.is_null(),
+            (other, _) => !other.is_null(),
         };
-        count += i64::from(!projected.is_null());
+        count += i64::from(present);
     }
     // `field` (1 + an element each), `coerce` (1), `count` (1 + 1 + the list).
     Some((count, burned + 4 + 2 * kept))

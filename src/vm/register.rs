@@ -120,6 +120,8 @@ pub fn leaf<'c>(program: &Program, ctx: &'c Context<'_>, p: u32) -> Option<Raw<'
 }
 
 /// Path `p`'s field names followed from `json`, as [`leaf`] does.
+/// Inlined: its result returned through memory stalled the caller.
+#[inline]
 fn walk_leaf<'c>(program: &Program, mut json: &'c Json, p: u32) -> Option<Raw<'c>> {
     let path = program.paths.get(p as usize)?;
     for &n in path.names.iter() {
