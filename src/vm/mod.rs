@@ -580,7 +580,7 @@ impl<'c> Machine<'c, '_> {
             .and_then(|p| program.types.get(p.ty as usize));
         let raw = self.walk(pc, cmp.path)?;
         if let Some(result) =
-            Raw::of(&raw).and_then(|r| crate::program::raw::compare(cmp.op, r, constant, ty))
+            Raw::of(&raw).and_then(|r| crate::program::raw::compare(cmp.op, &r, constant, ty))
         {
             return Ok(result);
         }
