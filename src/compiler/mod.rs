@@ -86,6 +86,7 @@ impl<'c> Compiler<'c> {
                 register_only: false,
                 register_filters: Vec::new(),
                 register_counts: Vec::new(),
+                count_stream: None,
             },
         };
         emitter.expr(typed);
@@ -94,6 +95,7 @@ impl<'c> Compiler<'c> {
         program.register_only = program.fits_register();
         program.register_filters = program.find_register_filters();
         program.register_counts = program.find_register_counts();
+        program.count_stream = program.find_count_stream();
         program.selections = (0..program.events.len())
             .map(|e| program.compute_selection(e))
             .collect();

@@ -2,6 +2,7 @@
 //! compiler, read by the VM; immutable and `Send + Sync`, so one `Program`
 //! serves every evaluation on every thread.
 
+pub(crate) mod elements;
 mod instructions;
 pub(crate) mod raw;
 pub(crate) mod selective;
@@ -229,6 +230,35 @@ pub struct Program {
     /// pass (`Machine::count_on_register`): the filter's position, the
     /// projected field's name and the list type it is read as.
     pub(crate) register_counts: Vec<RegisterCount>,
+    /// A count condition's elements streamed from bytes
+    /// (`Program::eval_event_bytes`).
+    pub(crate) count_stream: Option<CountStream>,
+}
+
+/// A program that is only `count(@{E.path.all(cond).field}) op constant`
+/// with its filter on the register (see [`Program::count_shape`]).
+pub struct CountShape<'p> {
+    /// The event read.
+    pub event: u32,
+    /// The field steps from the event to the list.
+    pub steps: &'p [Instruction],
+    pub count: RegisterCount,
+    /// The filter's body, ending with its `end-filter`.
+    pub body: std::ops::Range<usize>,
+    /// The constant compared with and the operator.
+    pub constant: u32,
+    pub op: BinOp,
+}
+
+/// How to count the elements of a [`CountShape`] program streamed from an
+/// event's bytes: the list's path and each element's leaves, the filter's
+/// (by path id) and the projected field's (by `projection`).
+#[derive(Clone, Debug)]
+pub struct CountStream {
+    pub event: u32,
+    pub elements: crate::program::elements::ElementsPlan,
+    /// The projected field's pseudo path id in the element plan.
+    pub projection: u32,
 }
 
 /// A register filter followed by `field name`, `coerce list type` and
@@ -411,6 +441,78 @@ impl Program {
             }
         }
         found
+    }
+
+    /// The program's [`CountShape`], if it has it exactly: event, field
+    /// steps, a register count's filter, field, coerce and count, then a
+    /// constant and an operator.
+    pub(crate) fn count_shape(&self) -> Option<CountShape<'_>> {
+        let code = self.code.as_slice();
+        let [Instruction::Event(e), rest @ ..] = code else {
+            return None;
+        };
+        let [.., Instruction::Call(_, 1), Instruction::Const(k), Instruction::Binary(op)] = rest
+        else {
+            return None;
+        };
+        let count = *self.register_counts.first()?;
+        let filter = count.filter as usize;
+        let Some(Instruction::Filter(_, len)) = code.get(filter) else {
+            return None;
+        };
+        let body = filter + 1..filter + 1 + *len as usize;
+        // Exactly: event, field steps, the filter, field, coerce, count, const, op.
+        if body.end + 5 != code.len() {
+            return None;
+        }
+        let steps = code.get(1..filter)?;
+        if !steps.iter().all(|s| matches!(s, Instruction::Field(_))) {
+            return None;
+        }
+        Some(CountShape {
+            event: *e,
+            steps,
+            count,
+            body,
+            constant: *k,
+            op: *op,
+        })
+    }
+
+    /// The [`CountStream`] of a [`CountShape`] program whose filter reads
+    /// only the element's fields (no other event, no journey property).
+    pub(crate) fn find_count_stream(&self) -> Option<CountStream> {
+        let shape = self.count_shape()?;
+        let mut leaves: Vec<(usize, Vec<&str>)> = Vec::new();
+        for ins in self.code.as_slice().get(shape.body.clone())? {
+            let id = match *ins {
+                Instruction::Compare(c) => self.comparisons.get(c as usize)?.path,
+                Instruction::Predicate(f) => self.predicates.get(f as usize)?.path,
+                _ => continue,
+            };
+            let path = self.paths.get(id as usize)?;
+            if path.root != PathRoot::Current {
+                return None;
+            }
+            leaves.push((id as usize, self.path_names(&path.names)));
+        }
+        let projection = self.paths.len();
+        let field = self.names.get(shape.count.name as usize)?;
+        leaves.push((projection, vec![&*field.name]));
+        let element = crate::program::selective::LeafPlan::build(&leaves, projection + 1)?;
+        let path = shape
+            .steps
+            .iter()
+            .map(|step| match step {
+                Instruction::Field(n) => self.names.get(*n as usize).map(|f| f.name.to_string()),
+                _ => None,
+            })
+            .collect::<Option<Vec<String>>>()?;
+        Some(CountStream {
+            event: shape.event,
+            elements: crate::program::elements::ElementsPlan::new(path, element)?,
+            projection: u32::try_from(projection).ok()?,
+        })
     }
 
     /// Whether every instruction is one the boolean register machine runs.

@@ -158,7 +158,7 @@ impl<'de> DeserializeSeed<'de> for &Selection {
 struct Selected<'s>(&'s Selection);
 
 /// An object key, borrowed from the input when it has no escapes.
-struct Key<'de>(Cow<'de, str>);
+pub(super) struct Key<'de>(pub(super) Cow<'de, str>);
 
 impl<'de> serde::Deserialize<'de> for Key<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -254,7 +254,7 @@ pub struct LeafPlan {
 }
 
 #[derive(Clone, Debug, Default)]
-struct PlanNode {
+pub(super) struct PlanNode {
     children: BTreeMap<String, PlanNode>,
     slot: Option<usize>,
 }
@@ -292,6 +292,15 @@ impl LeafPlan {
     pub fn slot(&self, path: u32) -> Option<usize> {
         self.slot_of_path.get(path as usize).copied().flatten()
     }
+
+    /// How many leaves are read.
+    pub(super) fn slots(&self) -> usize {
+        self.slots
+    }
+
+    pub(super) fn root(&self) -> &PlanNode {
+        &self.root
+    }
 }
 
 /// A scalar read from bytes, borrowed when the text has no escapes.
@@ -322,12 +331,34 @@ impl Leaf<'_> {
     }
 }
 
-struct Extraction<'de> {
+pub(super) struct Extraction<'de> {
     leaves: Vec<Leaf<'de>>,
     /// Whether each slot was set from its exact key (which wins over `xdm:`).
     exact: Vec<bool>,
     /// Something the in-place reading does not handle: take the general route.
     bail: bool,
+}
+
+impl<'de> Extraction<'de> {
+    pub(super) fn new(slots: usize) -> Extraction<'de> {
+        Extraction {
+            leaves: vec![Leaf::Missing; slots],
+            exact: vec![false; slots],
+            bail: false,
+        }
+    }
+
+    /// Empties the slots for the next value read with the same plan.
+    pub(super) fn reset(&mut self) {
+        self.leaves.fill(Leaf::Missing);
+        self.exact.fill(false);
+        self.bail = false;
+    }
+
+    /// The leaves read, or `None` when the general route must decide.
+    pub(super) fn leaves(&self) -> Option<&[Leaf<'de>]> {
+        (!self.bail).then_some(&self.leaves[..])
+    }
 }
 
 /// Reads the planned leaves of `bytes`; `Ok(None)` when the data needs the
@@ -340,11 +371,7 @@ pub fn extract<'de>(
         plan: &LeafPlan,
         mut de: serde_json::Deserializer<R>,
     ) -> Result<Option<Vec<Leaf<'de>>>, serde_json::Error> {
-        let mut out = Extraction {
-            leaves: vec![Leaf::Missing; plan.slots],
-            exact: vec![false; plan.slots],
-            bail: false,
-        };
+        let mut out = Extraction::new(plan.slots);
         NodeSeed {
             node: &plan.root,
             out: &mut out,
@@ -360,9 +387,16 @@ pub fn extract<'de>(
     }
 }
 
-struct NodeSeed<'p, 'x, 'de> {
+pub(super) struct NodeSeed<'p, 'x, 'de> {
     node: &'p PlanNode,
     out: &'x mut Extraction<'de>,
+}
+
+impl<'p, 'x, 'de> NodeSeed<'p, 'x, 'de> {
+    /// Reads the leaves below `node` of the next value into `out`.
+    pub(super) fn new(node: &'p PlanNode, out: &'x mut Extraction<'de>) -> Self {
+        NodeSeed { node, out }
+    }
 }
 
 impl<'de> DeserializeSeed<'de> for NodeSeed<'_, '_, 'de> {
@@ -536,7 +570,7 @@ impl<'de> Visitor<'de> for LeafSeed {
 /// (serde's `IgnoredAny` skips them unchecked, so a payload the full parser
 /// rejects could pass a condition read from the bytes).
 #[derive(Clone, Copy)]
-struct Skip;
+pub(super) struct Skip;
 
 impl<'de> DeserializeSeed<'de> for Skip {
     type Value = ();

@@ -134,6 +134,15 @@ impl Program {
             span: Span::default(),
         };
         let event = self.events.iter().position(|n| &**n == name);
+        if let Some(stream) = self
+            .count_stream
+            .as_ref()
+            .filter(|s| Some(s.event as usize) == event)
+        {
+            if let Some(v) = count_condition_bytes(self, ctx, stream, bytes).map_err(invalid)? {
+                return Ok(v);
+            }
+        }
         if let Some(plan) = event
             .and_then(|e| self.leaf_plans.get(e))
             .and_then(Option::as_ref)
@@ -937,28 +946,13 @@ fn count_filtered(
 /// worst case (the VM then says where it runs out). With enough fuel the
 /// VM would not run out either, so the answers agree.
 fn count_condition<'c>(program: &'c Program, ctx: &'c Context<'_>) -> Option<Value<'c>> {
-    let code = program.code.as_slice();
-    let [Instruction::Event(e), rest @ ..] = code else {
-        return None;
-    };
-    let [.., Instruction::Call(_, 1), Instruction::Const(k), Instruction::Binary(op)] = rest else {
-        return None;
-    };
-    let plan = program.register_counts.first()?;
-    let Some(Instruction::Filter(_, len)) = code.get(plan.filter as usize) else {
-        return None;
-    };
-    let body = plan.filter as usize + 1..plan.filter as usize + 1 + *len as usize;
-    // Exactly: event, field steps, the filter, field, coerce, count, const, op.
-    if body.end + 5 != code.len() {
+    let shape = program.count_shape()?;
+    let bound = 2 * program.code.len() as u64;
+    if ctx.fuel < bound {
         return None;
     }
-    let steps = code.get(1..plan.filter as usize)?;
-    if ctx.fuel < 2 * code.len() as u64 {
-        return None;
-    }
-    let mut json = ctx.event(program.events.get(*e as usize)?)?;
-    for step in steps {
+    let mut json = ctx.event(program.events.get(shape.event as usize)?)?;
+    for step in shape.steps {
         let Instruction::Field(n) = step else {
             return None;
         };
@@ -971,10 +965,82 @@ fn count_condition<'c>(program: &'c Program, ctx: &'c Context<'_>) -> Option<Val
     let Json::Array(items) = json else {
         return None;
     };
-    let fuel = ctx.fuel - 2 * code.len() as u64;
-    let (count, _) = count_filtered(program, ctx, fuel, plan.filter as usize, items, body)?;
-    let constant = program.constants.get(*k as usize)?.to_value();
-    ops::binary(*op, Value::Int(count), constant).ok()
+    let filter = shape.count.filter as usize;
+    let (count, _) = count_filtered(program, ctx, ctx.fuel - bound, filter, items, shape.body)?;
+    let constant = program.constants.get(shape.constant as usize)?.to_value();
+    ops::binary(shape.op, Value::Int(count), constant).ok()
+}
+
+/// [`count_condition`] with the event given as bytes and its list streamed
+/// (`Program::count_stream`): each element's leaves read into slots, the
+/// filter run on them, the projected field counted, with no JSON tree and
+/// no list. `Ok(None)` lets the general route decide, as `count_condition`
+/// would (and also when the fuel the VM would charge is more than there
+/// is: the VM then says where it runs out).
+fn count_condition_bytes(
+    program: &Program,
+    ctx: &Context<'_>,
+    stream: &crate::program::CountStream,
+    bytes: &[u8],
+) -> Result<Option<serde_json::Value>, serde_json::Error> {
+    let Some(shape) = program.count_shape() else {
+        return Ok(None);
+    };
+    let Some(Type::List(elem)) = program.types.get(shape.count.ty as usize) else {
+        return Ok(None);
+    };
+    let plan = stream.elements.element();
+    let projection = plan.slot(stream.projection);
+    let body = shape.body.clone();
+    let (mut n, mut burned, mut kept, mut count) = (0u64, 0u64, 0u64, 0i64);
+    let mut each = |leaves: &[selective::Leaf<'_>]| -> bool {
+        let mut leaf = |p: u32| match plan.slot(p) {
+            Some(slot) => leaves.get(slot).and_then(selective::Leaf::raw),
+            None => None,
+        };
+        let Some((acc, steps)) = register::run_range(program, body.clone(), &mut leaf) else {
+            return false;
+        };
+        n += 1;
+        burned += body.len() as u64 + steps;
+        if acc != Some(true) {
+            return true;
+        }
+        kept += 1;
+        // As `count_filtered`: data of the element type counts, null and
+        // absent do not, anything else (a list, data to coerce) is decided
+        // by the general route.
+        let present = match (projection.and_then(|s| leaves.get(s)), &**elem) {
+            (Some(selective::Leaf::Missing | selective::Leaf::Null), _) => false,
+            (Some(selective::Leaf::Str(_)), Type::String)
+            | (Some(selective::Leaf::Bool(_)), Type::Boolean)
+            | (Some(selective::Leaf::Int(_) | selective::Leaf::Float(_)), Type::Decimal)
+            | (Some(selective::Leaf::Int(_)), Type::Integer) => true,
+            _ => return false,
+        };
+        count += i64::from(present);
+        true
+    };
+    if !crate::program::elements::for_each_element(&stream.elements, bytes, &mut each)? {
+        return Ok(None);
+    }
+    // What the VM would charge: at most twice the code outside the filter,
+    // then as `count_filtered` counts it.
+    let charged = (2 * program.code.len() as u64)
+        .saturating_add(n)
+        .saturating_add(burned)
+        .saturating_add(4 + 2 * kept);
+    if charged > ctx.fuel {
+        return Ok(None);
+    }
+    let Some(constant) = program.constants.get(shape.constant as usize) else {
+        return Ok(None);
+    };
+    Ok(
+        ops::binary(shape.op, Value::Int(count), constant.to_value())
+            .ok()
+            .map(|v| v.to_json()),
+    )
 }
 
 /// Field `name` (or its `xdm:` twin) of a JSON object, as data; null when absent.

@@ -36,7 +36,7 @@ pub fn run<'d>(
 /// instructions ran, or `None` to let the full VM run them. Inlined into
 /// each caller with its `leaf`, so leaves stay in registers.
 #[inline(always)]
-fn run_range<'d>(
+pub(super) fn run_range<'d>(
     program: &Program,
     range: std::ops::Range<usize>,
     leaf: &mut impl FnMut(u32) -> Option<Raw<'d>>,
@@ -167,12 +167,14 @@ fn predicate<'d>(
         (Raw::Str(s), Some(Type::String)) => s,
         _ => return None,
     };
-    let k = program.constants.get(pred.constant as usize)?.to_value();
-    if k.is_null() {
+    let k = program.constants.get(pred.constant as usize)?;
+    if matches!(k, Constant::Null) {
         return Some(None);
     }
     let overload = pred.callee.builtin.overloads.get(pred.callee.overload)?;
-    let mut args = [Value::str(text), k];
+    // Built in place: a value made first and moved in was copied from
+    // where its parts had just been stored, a store-forwarding stall.
+    let mut args = [Value::str(text), k.to_value()];
     match crate::builtins::with_pure_env(|env| (overload.imp)(&mut args, env)) {
         Ok(Value::Bool(b)) => Some(Some(b)),
         Ok(Value::Null) => Some(None),
