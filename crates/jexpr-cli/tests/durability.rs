@@ -252,6 +252,34 @@ fn a_state_of_another_format_is_refused() {
             && message.contains("this jexpr reads format 2"),
         "{message}"
     );
+    // Reading it says the same.
+    let dir = temp_dir("format-read");
+    let state = dir.join("state.db");
+    let events = Path::new(ROOT).join("examples/journeys/events.jsonl");
+    assert!(jexpr(&run_args(&events, &dir.join("t.jsonl"), Some(&state), "1000"))
+        .status
+        .success());
+    let conn = rusqlite::Connection::open(&state).expect("sqlite");
+    conn.execute("UPDATE meta SET value = '1' WHERE key = 'format'", [])
+        .expect("update");
+    drop(conn);
+    for args in [
+        vec!["state", "inspect", "state.db"],
+        vec!["trace", "--state", "state.db"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_jexpr"))
+            .current_dir(&dir)
+            .args(&args)
+            .output()
+            .expect("run jexpr");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("state.db was written in state format 1 by jexpr"),
+            "{args:?}: {stderr}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -139,10 +139,26 @@ impl SqliteStore {
             })
             .optional()
             .map_err(|e| StoreError(format!("{name} is not a jexpr state database ({e})")))?;
-        if format.as_deref() != Some(&FORMAT.to_string()) {
-            return Err(StoreError(format!(
-                "{name} is not a jexpr state database of format {FORMAT}"
-            )));
+        match format {
+            Some(f) if f == FORMAT.to_string() => {}
+            Some(f) => {
+                let by: Option<String> = conn
+                    .query_row("SELECT value FROM meta WHERE key = 'jexpr'", [], |r| {
+                        r.get(0)
+                    })
+                    .optional()
+                    .ok()
+                    .flatten();
+                let by = by.unwrap_or_else(|| "an unknown version".into());
+                return Err(StoreError(format!(
+                    "{name} was written in state format {f} by jexpr {by}; this jexpr reads format {FORMAT}: read it with the jexpr that wrote it"
+                )));
+            }
+            None => {
+                return Err(StoreError(format!(
+                    "{name} is not a jexpr state database (no format)"
+                )))
+            }
         }
         let mut store = SqliteStore {
             conn,
