@@ -256,9 +256,14 @@ fn a_state_of_another_format_is_refused() {
     let dir = temp_dir("format-read");
     let state = dir.join("state.db");
     let events = Path::new(ROOT).join("examples/journeys/events.jsonl");
-    assert!(jexpr(&run_args(&events, &dir.join("t.jsonl"), Some(&state), "1000"))
-        .status
-        .success());
+    assert!(jexpr(&run_args(
+        &events,
+        &dir.join("t.jsonl"),
+        Some(&state),
+        "1000"
+    ))
+    .status
+    .success());
     let conn = rusqlite::Connection::open(&state).expect("sqlite");
     conn.execute("UPDATE meta SET value = '1' WHERE key = 'format'", [])
         .expect("update");
