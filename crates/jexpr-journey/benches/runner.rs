@@ -71,7 +71,11 @@ fn runner(c: &mut Criterion) {
                 let runner = Runner::new(Journeys::new(journeys), &catalog, store, &mut out);
                 let mut p = &profiles[..];
                 let summary = runner.run(Some(&mut p), &events[..], None).expect("run");
-                let _ = std::fs::remove_file(&path);
+                for suffix in ["", "-wal", "-shm", "-lock"] {
+                    let mut name = path.clone().into_os_string();
+                    name.push(suffix);
+                    let _ = std::fs::remove_file(name);
+                }
                 summary
             },
             BatchSize::PerIteration,
