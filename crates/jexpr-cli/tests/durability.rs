@@ -579,3 +579,46 @@ fn a_torn_record_followed_by_another_start_is_repaired() {
         );
     }
 }
+
+/// A run killed while it creates its state (every millisecond of its
+/// first 40) leaves either no state or a whole one: the next run starts
+/// or resumes, and is never refused.
+#[test]
+fn killed_while_creating_its_state_the_next_run_starts() {
+    let dir = temp_dir("create");
+    let all = std::fs::read_to_string(Path::new(ROOT).join("examples/journeys/events.jsonl"))
+        .expect("events");
+    let events = dir.join("events.jsonl");
+    let first: String = all.lines().take(20).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&events, first).expect("events");
+    let reference = dir.join("reference.jsonl");
+    assert!(jexpr(&run_args(&events, &reference, None, "5"))
+        .status
+        .success());
+    let expected = std::fs::read(&reference).expect("reference");
+    for delay in 0..40 {
+        let state = dir.join(format!("state-{delay}.db"));
+        let trace = dir.join(format!("trace-{delay}.jsonl"));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_jexpr"))
+            .current_dir(ROOT)
+            .args(run_args(&events, &trace, Some(&state), "5"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start jexpr");
+        std::thread::sleep(Duration::from_millis(delay));
+        let _ = child.kill();
+        let _ = child.wait();
+        let out = jexpr(&run_args(&events, &trace, Some(&state), "5"));
+        assert!(
+            out.status.success(),
+            "killed after {delay} ms: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            std::fs::read(&trace).expect("trace") == expected,
+            "killed after {delay} ms: the trace differs"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -189,9 +189,12 @@ impl SqliteStore {
         if tables.is_empty() {
             conn.pragma_update(None, "journal_mode", "WAL")
                 .map_err(err("cannot use WAL mode"))?;
-            conn.execute_batch(SCHEMA)
-                .map_err(err("cannot create the state tables"))?;
+            // The tables and what they belong to in one transaction: a run
+            // killed while creating its state leaves none of it, not tables
+            // without a format that every later run would refuse.
             let tx = conn.unchecked_transaction().map_err(err("cannot start"))?;
+            tx.execute_batch(SCHEMA)
+                .map_err(err("cannot create the state tables"))?;
             tx.execute(
                 "INSERT INTO meta VALUES ('format', ?1)",
                 params![FORMAT.to_string()],
