@@ -622,3 +622,28 @@ fn killed_while_creating_its_state_the_next_run_starts() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A profile stepped again before its batch commits is handed back as the
+/// store wrote it, not read again: any batch size gives the memory run's
+/// trace (one input per transaction never reuses a state, one transaction
+/// for the whole run reuses them most).
+#[test]
+fn every_batch_size_gives_the_memory_runs_trace() {
+    let dir = temp_dir("batches");
+    let (events, expected) = uninterrupted(&dir);
+    for batch in ["1", "100000"] {
+        let state = dir.join(format!("state-{batch}.db"));
+        let trace = dir.join(format!("trace-{batch}.jsonl"));
+        let out = jexpr(&run_args(&events, &trace, Some(&state), batch));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            std::fs::read(&trace).expect("trace") == expected,
+            "--commit-every {batch}: the trace differs from the memory run's"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

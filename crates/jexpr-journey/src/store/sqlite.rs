@@ -111,6 +111,11 @@ pub struct SqliteStore {
     /// the commit deletes only rows that exist: (has instances, has
     /// audience memberships); absent from the table, neither.
     read: std::collections::HashMap<String, (bool, bool)>,
+    /// The states this transaction wrote, by profile id: their rows hold
+    /// exactly them, so a profile stepped again before the transaction
+    /// ends (a timer after a line, an audience read) is handed back as it
+    /// is instead of read and decoded again. Emptied when it ends.
+    written: std::collections::HashMap<String, ProfileState>,
     /// Nothing is due before this (milliseconds): the earliest due found by
     /// the last look, lowered by every due committed since, so the many
     /// lines that fire nothing cost no query. `None`: not known yet.
@@ -167,6 +172,7 @@ impl SqliteStore {
             cursor: Cursor::default(),
             pending_cursor: None,
             read: std::collections::HashMap::new(),
+            written: std::collections::HashMap::new(),
             nothing_before: None,
             _lock: None,
         };
@@ -240,6 +246,7 @@ impl SqliteStore {
             cursor: Cursor::default(),
             pending_cursor: None,
             read: std::collections::HashMap::new(),
+            written: std::collections::HashMap::new(),
             nothing_before: None,
             _lock: Some(lock),
         };
@@ -299,6 +306,15 @@ impl SqliteStore {
     pub fn connection(&self) -> &Connection {
         &self.conn
     }
+}
+
+/// Whether a profile's audience memberships have rows.
+fn has_members(state: &ProfileState) -> bool {
+    state
+        .profile
+        .audiences
+        .iter()
+        .any(|(_, s)| s == "realized" || s == "existing")
 }
 
 /// Locks `<path>-lock` (created if missing, left in place: removing it
@@ -378,6 +394,13 @@ fn check(
 
 impl Store for SqliteStore {
     fn profile(&mut self, id: &str) -> Result<Option<ProfileState>, StoreError> {
+        if let Some(state) = self.written.remove(id) {
+            self.read.insert(
+                id.to_string(),
+                (!state.instances.is_empty(), has_members(&state)),
+            );
+            return Ok(Some(state));
+        }
         let row: Option<String> = self
             .conn
             .prepare_cached("SELECT state FROM profiles WHERE id = ?1")
@@ -404,13 +427,10 @@ impl Store for SqliteStore {
             let inst = codec::instance_from_json(&v).map_err(damaged)?;
             state.instances.insert(inst.journey.clone(), inst);
         }
-        let members = state
-            .profile
-            .audiences
-            .iter()
-            .any(|(_, s)| s == "realized" || s == "existing");
-        self.read
-            .insert(id.to_string(), (!state.instances.is_empty(), members));
+        self.read.insert(
+            id.to_string(),
+            (!state.instances.is_empty(), has_members(&state)),
+        );
         Ok(Some(state))
     }
 
@@ -562,6 +582,9 @@ impl Store for SqliteStore {
             self.trace_bytes += lines.len() as u64 + 1;
         }
         self.nothing_before = self.nothing_before.map(|b| b.min(earliest));
+        for state in commit.profiles {
+            self.written.insert(state.id.clone(), state);
+        }
         if commit.initialize {
             c.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('initialized', '1')",
@@ -615,6 +638,7 @@ impl Store for SqliteStore {
                 .execute_batch("COMMIT")
                 .map_err(err("cannot commit"))?;
             self.in_transaction = false;
+            self.written.clear();
         }
         Ok(())
     }
