@@ -609,15 +609,12 @@ fn killed_while_creating_its_state_the_next_run_starts() {
         std::thread::sleep(Duration::from_millis(delay));
         let _ = child.kill();
         let _ = child.wait();
-        let out = jexpr(&run_args(&events, &trace, Some(&state), "5"));
-        assert!(
-            out.status.success(),
-            "killed after {delay} ms: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(
-            std::fs::read(&trace).expect("trace") == expected,
-            "killed after {delay} ms: the trace differs"
+        let args = run_args(&events, &trace, Some(&state), "5");
+        assert_run_writes(
+            &args,
+            &trace,
+            &expected,
+            &format!("killed after {delay} ms"),
         );
     }
     let _ = std::fs::remove_dir_all(&dir);
@@ -634,16 +631,23 @@ fn every_batch_size_gives_the_memory_runs_trace() {
     for batch in ["1", "100000"] {
         let state = dir.join(format!("state-{batch}.db"));
         let trace = dir.join(format!("trace-{batch}.jsonl"));
-        let out = jexpr(&run_args(&events, &trace, Some(&state), batch));
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(
-            std::fs::read(&trace).expect("trace") == expected,
-            "--commit-every {batch}: the trace differs from the memory run's"
-        );
+        let args = run_args(&events, &trace, Some(&state), batch);
+        assert_run_writes(&args, &trace, &expected, &format!("--commit-every {batch}"));
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Runs jexpr with `args` and checks it succeeds and writes `expected` to
+/// `trace`; `what` names the case in a failure.
+fn assert_run_writes(args: &[String], trace: &Path, expected: &[u8], what: &str) {
+    let out = jexpr(args);
+    assert!(
+        out.status.success(),
+        "{what}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        std::fs::read(trace).expect("trace") == expected,
+        "{what}: the trace differs from the uninterrupted memory run's"
+    );
 }
