@@ -922,15 +922,14 @@ fn count_filtered(
             continue;
         }
         kept += 1;
-        let present = match (get(item, &field.name, &field.xdm), &**elem) {
-            (Value::Json(Json::Array(_)), _) => return None,
-            // Data of the element type is read as itself: counted.
-            (Value::Json(Json::String(_)), Type::String)
-            | (Value::Json(Json::Bool(_)), Type::Boolean)
-            | (Value::Json(Json::Number(_)), Type::Decimal) => true,
-            (Value::Json(Json::Number(n)), Type::Integer) if n.is_i64() => true,
-            (Value::Json(json), _) => !ops::coerce(Value::Json(json), elem).ok()?.is_null(),
-            (other, _) => !other.is_null(),
+        let projected = get(item, &field.name, &field.xdm);
+        let present = match Raw::of(&projected).and_then(|r| counts_as_is(r, elem)) {
+            Some(present) => present,
+            None => match projected {
+                Value::Json(Json::Array(_)) => return None,
+                Value::Json(json) => !ops::coerce(Value::Json(json), elem).ok()?.is_null(),
+                other => !other.is_null(),
+            },
         };
         count += i64::from(present);
     }
@@ -971,6 +970,20 @@ fn count_condition<'c>(program: &'c Program, ctx: &'c Context<'_>) -> Option<Val
     ops::binary(shape.op, Value::Int(count), constant).ok()
 }
 
+/// Whether a projected scalar counts in a fused `count`: data of the
+/// element type is read as itself (counted), null or absent is not; `None`
+/// when reading it needs coercion, or it is not a scalar.
+fn counts_as_is(raw: Raw<'_>, elem: &Type) -> Option<bool> {
+    match (raw, elem) {
+        (Raw::Null, _) => Some(false),
+        (Raw::Str(_), Type::String)
+        | (Raw::Bool(_), Type::Boolean)
+        | (Raw::Int(_) | Raw::Float(_), Type::Decimal)
+        | (Raw::Int(_), Type::Integer) => Some(true),
+        _ => None,
+    }
+}
+
 /// [`count_condition`] with the event given as bytes and its list streamed
 /// (`Program::count_stream`): each element's leaves read into slots, the
 /// filter run on them, the projected field counted, with no JSON tree and
@@ -1007,16 +1020,14 @@ fn count_condition_bytes(
             return true;
         }
         kept += 1;
-        // As `count_filtered`: data of the element type counts, null and
-        // absent do not, anything else (a list, data to coerce) is decided
-        // by the general route.
-        let present = match (projection.and_then(|s| leaves.get(s)), &**elem) {
-            (Some(selective::Leaf::Missing | selective::Leaf::Null), _) => false,
-            (Some(selective::Leaf::Str(_)), Type::String)
-            | (Some(selective::Leaf::Bool(_)), Type::Boolean)
-            | (Some(selective::Leaf::Int(_) | selective::Leaf::Float(_)), Type::Decimal)
-            | (Some(selective::Leaf::Int(_)), Type::Integer) => true,
-            _ => return false,
+        // Anything `counts_as_is` does not decide (a list, data to coerce)
+        // is decided by the general route.
+        let present = projection
+            .and_then(|s| leaves.get(s))
+            .and_then(selective::Leaf::raw)
+            .and_then(|r| counts_as_is(r, elem));
+        let Some(present) = present else {
+            return false;
         };
         count += i64::from(present);
         true

@@ -147,17 +147,12 @@ impl SqliteStore {
         match format {
             Some(f) if f == FORMAT.to_string() => {}
             Some(f) => {
-                let by: Option<String> = conn
-                    .query_row("SELECT value FROM meta WHERE key = 'jexpr'", [], |r| {
-                        r.get(0)
-                    })
-                    .optional()
-                    .ok()
-                    .flatten();
-                let by = by.unwrap_or_else(|| "an unknown version".into());
-                return Err(StoreError(format!(
-                    "{name} was written in state format {f} by jexpr {by}; this jexpr reads format {FORMAT}: read it with the jexpr that wrote it"
-                )));
+                return Err(other_format(
+                    &conn,
+                    &name,
+                    &f,
+                    "read it with the jexpr that wrote it",
+                ))
             }
             None => {
                 return Err(StoreError(format!(
@@ -344,6 +339,22 @@ fn lock(path: &Path) -> Result<std::fs::File, StoreError> {
     }
 }
 
+/// The refusal of a state of format `format`, naming the jexpr that wrote
+/// it, and what to do instead.
+fn other_format(conn: &Connection, name: &str, format: &str, instead: &str) -> StoreError {
+    let by: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'jexpr'", [], |r| {
+            r.get(0)
+        })
+        .optional()
+        .ok()
+        .flatten();
+    let by = by.unwrap_or_else(|| "an unknown version".into());
+    StoreError(format!(
+        "{name} was written in state format {format} by jexpr {by}; this jexpr reads format {FORMAT}: {instead}"
+    ))
+}
+
 /// Refuses a database that is not this run's state.
 fn check(
     conn: &Connection,
@@ -366,10 +377,12 @@ fn check(
     match meta("format")? {
         Some(f) if f == FORMAT.to_string() => {}
         Some(f) => {
-            let by = meta("jexpr")?.unwrap_or_else(|| "an unknown version".into());
-            return Err(StoreError(format!(
-                "{name} was written in state format {f} by jexpr {by}; this jexpr reads format {FORMAT}: finish that run with the jexpr that started it, or start a new state"
-            )));
+            return Err(other_format(
+                conn,
+                name,
+                &f,
+                "finish that run with the jexpr that started it, or start a new state",
+            ))
         }
         None => {
             return Err(StoreError(format!(
