@@ -7,6 +7,49 @@ use super::selective::{Extraction, Key, Leaf, LeafPlan, NodeSeed, Skip};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 
+/// The visitor methods of every scalar and `null`, each doing `$bail` (with
+/// the visitor bound to `$seed`): a scalar where the stream needs an object
+/// or a list sends it down the general route.
+macro_rules! scalars_bail {
+    (|$seed:ident| $bail:expr) => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+            let $seed = self;
+            $bail;
+            Ok(())
+        }
+
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+            let $seed = self;
+            $bail;
+            Ok(())
+        }
+
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+            let $seed = self;
+            $bail;
+            Ok(())
+        }
+
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+            let $seed = self;
+            $bail;
+            Ok(())
+        }
+
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+            let $seed = self;
+            $bail;
+            Ok(())
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+            let $seed = self;
+            $bail;
+            Ok(())
+        }
+    };
+}
+
 /// Where a list sits in an event (field names from the payload's root)
 /// and which leaves of each element are read.
 #[derive(Clone, Debug)]
@@ -131,35 +174,7 @@ impl<'de> Visitor<'de> for PathSeed<'_, '_, '_, '_, 'de> {
         Ok(())
     }
 
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-        self.stream.bail = true;
-        Ok(())
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-        self.stream.bail = true;
-        Ok(())
-    }
-
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-        self.stream.bail = true;
-        Ok(())
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-        self.stream.bail = true;
-        Ok(())
-    }
-
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-        self.stream.bail = true;
-        Ok(())
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        self.stream.bail = true;
-        Ok(())
-    }
+    scalars_bail!(|seed| seed.stream.bail = true);
 }
 
 /// The list itself.
@@ -208,33 +223,5 @@ impl<'de> Visitor<'de> for ListSeed<'_, '_, '_, 'de> {
         Ok(())
     }
 
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-        self.0.bail = true;
-        Ok(())
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-        self.0.bail = true;
-        Ok(())
-    }
-
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-        self.0.bail = true;
-        Ok(())
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-        self.0.bail = true;
-        Ok(())
-    }
-
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-        self.0.bail = true;
-        Ok(())
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        self.0.bail = true;
-        Ok(())
-    }
+    scalars_bail!(|seed| seed.0.bail = true);
 }
