@@ -111,11 +111,30 @@ fn a_deep_chain_of_jumps_is_bounded() {
         chain,
         &b"{\"time\": \"2024-05-01T10:00:00Z\", \"event\": \"E\", \"profileId\": \"p\"}\n"[..],
     );
-    let entered = trace
+    let records: Vec<serde_json::Value> = trace
         .lines()
-        .filter(|l| l.contains("\"kind\":\"enter\""))
-        .count();
-    assert!(entered > 50 && entered <= 101, "{entered} entries");
+        .map(|l| serde_json::from_str(l).expect("a trace record"))
+        .collect();
+    let of_kind = |kind: &'static str| records.iter().filter(move |r| r["kind"] == kind);
+    // j000 by the event, then one entry per jump up to the limit; every
+    // traced jump's target is entered (none is silently lost) …
+    assert_eq!(of_kind("enter").count(), 1 + jexpr_journey::JUMP_LIMIT);
+    assert_eq!(of_kind("jump").count(), jexpr_journey::JUMP_LIMIT);
+    for jump in of_kind("jump") {
+        let to = &jump["to"];
+        assert!(
+            of_kind("enter").any(|e| e["journey"] == *to),
+            "{to} not entered"
+        );
+    }
+    // … and the jump past the limit is an error at its node.
+    let errors: Vec<_> = of_kind("error").collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0]["journey"], "j100");
+    assert_eq!(errors[0]["node"], "jump");
+    assert!(errors[0]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("more than 100 jumps")));
 }
 
 /// A reader of `n` lines produced on demand: a 100 MB stream is never held whole.

@@ -1,6 +1,6 @@
 //! Entry nodes (`event`, `audience`): admission with re-entrance rules.
 
-use super::{Flow, PendingJump, Walk};
+use super::{Flow, Jumps, Walk};
 use crate::check::CompiledJourney;
 use crate::model::Node;
 use crate::state::{History, Instance, ProfileState};
@@ -38,7 +38,7 @@ pub(super) fn admit(
     how: (&'static str, Json),
     now: DateTime<Utc>,
     records: &mut Vec<Record>,
-    jumps: &mut Vec<PendingJump>,
+    jumps: &mut Jumps,
 ) {
     let j = &cj.journey;
     let entry = state.history.get(&j.id).map_or(0, |h| h.entries) + 1;
@@ -87,7 +87,7 @@ pub(super) fn by_event(
     payload: &Json,
     now: DateTime<Utc>,
     records: &mut Vec<Record>,
-    jumps: &mut Vec<PendingJump>,
+    jumps: &mut Jumps,
 ) {
     let j = &cj.journey;
     let Some(Node::Event { when, .. }) = j.nodes.get(&j.start) else {
@@ -155,7 +155,7 @@ pub(super) fn by_audience(
     state: &mut ProfileState,
     now: DateTime<Utc>,
     records: &mut Vec<Record>,
-    jumps: &mut Vec<PendingJump>,
+    jumps: &mut Jumps,
 ) {
     let j = &cj.journey;
     let Some(Node::Audience { audience, .. }) = j.nodes.get(&j.start) else {

@@ -2,7 +2,7 @@
 //! it also enters the target journey's live version at its start, with this
 //! instance's remembered events and without the target's entry `when`.
 
-use super::{entry, Flow, Journeys, PendingJump, Walk, JUMP_LIMIT};
+use super::{entry, Flow, Journeys, Jumps, PendingJump, Walk, JUMP_LIMIT};
 use crate::state::{Instance, ProfileState};
 use crate::trace::Record;
 use chrono::{DateTime, Utc};
@@ -33,11 +33,18 @@ pub(super) fn run(
         let message = format!("journey `{target}` refuses the profile ({reason})");
         return walk.fail(inst, node, &message, None, on_error);
     }
+    if walk.jumps.made >= JUMP_LIMIT {
+        let message = format!(
+            "more than {JUMP_LIMIT} jumps in one input: the chain of journeys is too long to follow"
+        );
+        return walk.fail(inst, node, &message, None, on_error);
+    }
+    walk.jumps.made += 1;
     let r = walk.record("jump").with("node", node).with("to", target);
     walk.records.push(r);
     // Seen as in the target from now on, so a second jump in this walk is skipped.
     walk.view.in_journeys.insert(target.to_string());
-    walk.jumps.push(PendingJump {
+    walk.jumps.pending.push(PendingJump {
         target: target.to_string(),
         from: walk.cj.journey.id.clone(),
         events: inst.events.clone(),
@@ -45,23 +52,18 @@ pub(super) fn run(
     Flow::Goto(next.to_string())
 }
 
-/// Decides each pending jump (skipped, refused or entered) and enters the
-/// targets, following jumps they make in turn.
+/// Enters the targets of the pending jumps (unless the profile entered one
+/// meanwhile), following the jumps they make in turn. Called as soon as the
+/// walk that jumped has paused or ended (JOURNEYS.md section 3).
 pub(super) fn enter_targets(
     journeys: &Journeys,
     state: &mut ProfileState,
-    mut pending: Vec<PendingJump>,
+    jumps: &mut Jumps,
     now: DateTime<Utc>,
     records: &mut Vec<Record>,
 ) {
-    let mut followed = 0;
-    while !pending.is_empty() {
-        let batch = std::mem::take(&mut pending);
-        for jump in batch {
-            followed += 1;
-            if followed > JUMP_LIMIT {
-                return;
-            }
+    while !jumps.pending.is_empty() {
+        for jump in std::mem::take(&mut jumps.pending) {
             let Some(cj) = journeys.live(&jump.target, now) else {
                 continue;
             };
@@ -84,7 +86,7 @@ pub(super) fn enter_targets(
                 ("from", Json::from(jump.from)),
                 now,
                 records,
-                &mut pending,
+                jumps,
             );
         }
     }

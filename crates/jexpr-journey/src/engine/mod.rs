@@ -25,8 +25,9 @@ pub use split::split_bucket;
 
 /// More steps than this without a pause is an error (section 4).
 pub const STEP_LIMIT: usize = 1000;
-/// Jumps followed in one input, at most (a guard beside the cycle check).
-const JUMP_LIMIT: usize = 100;
+/// Jumps made in one input, at most: the next is an error at its node (a
+/// guard beside the check's cycle rule, against long chains of journeys).
+pub const JUMP_LIMIT: usize = 100;
 
 /// Every journey version, by id then version.
 #[derive(Clone, Default)]
@@ -131,7 +132,7 @@ pub fn step(
     now: DateTime<Utc>,
 ) -> (ProfileState, Vec<Record>) {
     let mut records = Vec::new();
-    let mut jumps = Vec::new();
+    let mut jumps = Jumps::default();
     match input {
         Input::Event { name, payload } => {
             let resumed = reaction::on_event(
@@ -160,6 +161,8 @@ pub fn step(
                             &mut records,
                             &mut jumps,
                         );
+                        // Before the next journey's entry node sees this event.
+                        jump::enter_targets(journeys, &mut state, &mut jumps, now, &mut records);
                     }
                 }
             }
@@ -173,7 +176,7 @@ pub fn step(
             }
         }
     }
-    jump::enter_targets(journeys, &mut state, jumps, now, &mut records);
+    jump::enter_targets(journeys, &mut state, &mut jumps, now, &mut records);
     (state, records)
 }
 
@@ -182,6 +185,14 @@ pub(crate) struct PendingJump {
     target: String,
     from: String,
     events: crate::state::SmallMap<Json>,
+}
+
+/// The jumps of one input: those made and not yet entered, and how many
+/// were made in all (bounded by [`JUMP_LIMIT`]).
+#[derive(Default)]
+pub(crate) struct Jumps {
+    pending: Vec<PendingJump>,
+    made: usize,
 }
 
 /// What a walk may know of the profile's other journeys.
@@ -236,7 +247,7 @@ pub(crate) struct Walk<'a> {
     pub profile: &'a crate::state::Profile,
     pub now: DateTime<Utc>,
     pub records: &'a mut Vec<Record>,
-    pub jumps: &'a mut Vec<PendingJump>,
+    pub jumps: &'a mut Jumps,
 }
 
 impl<'a> Walk<'a> {
@@ -248,7 +259,7 @@ impl<'a> Walk<'a> {
         profile: &'a crate::state::Profile,
         now: DateTime<Utc>,
         records: &'a mut Vec<Record>,
-        jumps: &'a mut Vec<PendingJump>,
+        jumps: &'a mut Jumps,
     ) -> Walk<'a> {
         Walk {
             journeys,

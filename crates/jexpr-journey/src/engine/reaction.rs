@@ -1,6 +1,6 @@
 //! `reaction`: wait for one of several events of this profile, or time out.
 
-use super::{Flow, Journeys, PendingJump, Walk};
+use super::{Flow, Journeys, Jumps, Walk};
 use crate::model::{Node, ReactionEvent};
 use crate::state::{ProfileState, Waiting};
 use crate::trace::Record;
@@ -45,7 +45,7 @@ pub(super) fn on_event(
     payload: &Json,
     now: DateTime<Utc>,
     records: &mut Vec<Record>,
-    jumps: &mut Vec<PendingJump>,
+    jumps: &mut Jumps,
 ) -> Vec<String> {
     let mut resumed = Vec::new();
     let waiting: Vec<String> = state
@@ -115,6 +115,8 @@ pub(super) fn on_event(
                 if walk.advance(&mut inst, flow) {
                     state.instances.insert(journey, inst);
                 }
+                // Before the next reaction or entry node sees this event.
+                super::jump::enter_targets(journeys, state, jumps, now, records);
             }
         }
     }

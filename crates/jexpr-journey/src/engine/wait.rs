@@ -1,7 +1,7 @@
 //! `wait` (a duration, or until a time) and the timers that end waits,
 //! reactions and the 91-day stay.
 
-use super::{Flow, Journeys, PendingJump, Walk};
+use super::{Flow, Journeys, Jumps, Walk};
 use crate::model::{ExprSrc, Node, MAX_WAIT_MS};
 use crate::state::{Instance, ProfileState, Waiting, JOURNEY_TIMEOUT_MS};
 use crate::trace::Record;
@@ -122,7 +122,7 @@ pub(super) fn on_timer(
     journey: &str,
     now: DateTime<Utc>,
     records: &mut Vec<Record>,
-    jumps: &mut Vec<PendingJump>,
+    jumps: &mut Jumps,
 ) {
     let Some(mut inst) = state.instances.remove(journey) else {
         return;
