@@ -45,10 +45,10 @@ impl Zone {
                 LocalResult::Single(d) => Some(d.with_timezone(&Utc)),
                 LocalResult::Ambiguous(earlier, _) => Some(earlier.with_timezone(&Utc)),
                 LocalResult::None => {
-                    // Gap: interpret with the offset before the transition.
-                    let before = tz
-                        .offset_from_utc_datetime(&(*local - chrono::Duration::hours(3)))
-                        .fix();
+                    // Gap: the instant is `local` read with the offset in force
+                    // just before the transition, so the local time moves forward
+                    // by the gap's length.
+                    let before = offset_before_gap(tz, local)?;
                     before
                         .from_local_datetime(local)
                         .single()
@@ -57,6 +57,34 @@ impl Zone {
             },
         }
     }
+}
+
+/// The offset in force just before the gap that skips `local` in `tz`: the
+/// offset of the last instant whose local time is still before `local`. It is
+/// searched for, not guessed from a fixed distance: a zone east of UTC passes
+/// its transition before `local` read as UTC, one west of it after.
+fn offset_before_gap(tz: Tz, local: &NaiveDateTime) -> Option<FixedOffset> {
+    let local_at = |t: i64| -> Option<(i64, FixedOffset)> {
+        let instant = DateTime::from_timestamp(t, 0)?;
+        let offset = tz.offset_from_utc_datetime(&instant.naive_utc()).fix();
+        Some((t + i64::from(offset.local_minus_utc()), offset))
+    };
+    let target = local.and_utc().timestamp();
+    // Offsets lie within ±26 h, so the local time of `target - 2 days` is
+    // before `local` and that of `target + 2 days` after it.
+    let (mut lo, mut hi) = (target - 2 * 86_400, target + 2 * 86_400);
+    if local_at(lo)?.0 >= target || local_at(hi)?.0 < target {
+        return None;
+    }
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if local_at(mid)?.0 < target {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Some(local_at(lo)?.1)
 }
 
 /// Abbreviations people write for a zone (not IANA ids), with the zones
