@@ -13,7 +13,7 @@ pub mod catalog;
 pub mod check;
 pub mod codec;
 pub mod engine;
-mod envelope;
+mod fnv;
 pub mod model;
 pub mod problem;
 pub mod runner;

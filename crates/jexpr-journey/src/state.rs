@@ -236,7 +236,20 @@ impl Instance {
 /// `t` plus `ms` milliseconds, or `None` past the end of the calendar that
 /// RFC 3339 can write (year 9999): a trace never shows a time it cannot parse.
 pub fn later(t: DateTime<Utc>, ms: i64) -> Option<DateTime<Utc>> {
-    let end = DateTime::<Utc>::from_timestamp_millis(253_402_300_799_999)?;
     t.checked_add_signed(chrono::TimeDelta::try_milliseconds(ms)?)
-        .filter(|d| *d <= end)
+        .filter(|d| in_calendar(*d))
+}
+
+/// Whether `t` is at most 9999-12-31T23:59:59.999Z, the last instant RFC
+/// 3339 can write.
+pub fn in_calendar(t: DateTime<Utc>) -> bool {
+    t.timestamp_millis() <= 253_402_300_799_999
+}
+
+/// The audience statuses of JOURNEYS.md section 3.
+pub const AUDIENCE_STATUSES: [&str; 3] = ["realized", "existing", "exited"];
+
+/// Whether `status` makes a profile a member of its audience.
+pub fn is_member(status: &str) -> bool {
+    status == "realized" || status == "existing"
 }

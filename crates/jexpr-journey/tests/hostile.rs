@@ -257,4 +257,19 @@ fn timestamps_at_the_ends_of_the_calendar() {
         trace.contains("\"profileId\":\"late\",\"node\":\"w\",\"message\""),
         "{trace}"
     );
+    // So is a wait `until` computed past it: the trace never shows a time
+    // RFC 3339 cannot write (`+10000-…`).
+    let until = json!({"id": "u", "version": 1, "start": "s", "nodes": {
+        "s": {"type": "event", "event": "E", "next": "w"},
+        "w": {"type": "wait", "until": "now() + toDuration(\"P2D\")", "next": "end"},
+        "end": {"type": "end"}}})
+    .to_string();
+    let input =
+        b"{\"time\": \"9999-12-31T00:00:00Z\", \"event\": \"E\", \"profileId\": \"late\"}\n";
+    let trace = run(vec![until], &input[..]);
+    assert!(!trace.contains("+10000"), "{trace}");
+    assert!(
+        trace.contains(r#""node":"w","message":"the wait would end after the last date the calendar has (9999-12-31)""#),
+        "{trace}"
+    );
 }

@@ -49,14 +49,11 @@ struct Fnv(u64);
 
 impl Fnv {
     fn new() -> Fnv {
-        Fnv(0xcbf2_9ce4_8422_2325)
+        Fnv(crate::fnv::OFFSET)
     }
 
     fn part(&mut self, bytes: &[u8]) {
-        for b in bytes.iter().copied().chain(std::iter::once(0xff)) {
-            self.0 ^= u64::from(b);
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-        }
+        self.0 = crate::fnv::extend(crate::fnv::extend(self.0, bytes), &[0xff]);
     }
 
     fn finish(self) -> u64 {

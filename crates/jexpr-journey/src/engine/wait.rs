@@ -83,6 +83,15 @@ pub(super) fn run(
                     on_error,
                 );
             }
+            if !crate::state::in_calendar(target) {
+                return walk.fail(
+                    inst,
+                    node,
+                    "the wait would end after the last date the calendar has (9999-12-31)",
+                    Some((e, jexpr::Span::new(0, e.source.len()))),
+                    on_error,
+                );
+            }
             target.max(now)
         }
         (None, None) => {

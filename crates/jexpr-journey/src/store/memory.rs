@@ -77,7 +77,7 @@ impl MemoryStore {
             .profile
             .audiences
             .iter()
-            .filter(|(_, status)| *status == "realized" || *status == "existing")
+            .filter(|(_, status)| crate::state::is_member(status))
             .map(|(name, _)| name.clone())
             .collect();
         Indexed { timers, audiences }

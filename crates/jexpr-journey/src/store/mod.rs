@@ -191,10 +191,5 @@ pub fn partition_of(profile: &str, partitions: u32) -> u32 {
     if partitions <= 1 {
         return 0;
     }
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in profile.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    (h % u64::from(partitions)) as u32
+    (crate::fnv::hash(profile.as_bytes()) % u64::from(partitions)) as u32
 }

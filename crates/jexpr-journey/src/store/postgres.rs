@@ -719,7 +719,7 @@ fn write_profiles(
         instances.push(Json::Array(list).to_string());
         waiting.push(state.instances.len() as i32);
         for (audience, status) in &state.profile.audiences {
-            if status == "realized" || status == "existing" {
+            if crate::state::is_member(status) {
                 m_part.push(*p as i32);
                 m_aud.push(audience.as_str());
                 m_prof.push(state.id.as_str());
@@ -850,7 +850,7 @@ impl Store for PostgresStore {
                 .profile
                 .audiences
                 .get(audience)
-                .is_some_and(|s| s == "realized" || s == "existing");
+                .is_some_and(|s| crate::state::is_member(s));
             if member {
                 members.insert(state.id.clone());
             } else {

@@ -49,12 +49,7 @@ impl Fingerprint {
             let canonical = serde_json::from_str::<Json>(text)
                 .map(|v| v.to_string())
                 .unwrap_or_else(|_| text.to_string());
-            let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-            for b in canonical.bytes() {
-                h ^= u64::from(b);
-                h = h.wrapping_mul(0x0000_0100_0000_01b3);
-            }
-            format!("{h:016x}")
+            format!("{:016x}", crate::fnv::hash(canonical.as_bytes()))
         };
         let mut list: Vec<(String, i64, String)> = journeys
             .iter()
@@ -309,7 +304,7 @@ fn has_members(state: &ProfileState) -> bool {
         .profile
         .audiences
         .iter()
-        .any(|(_, s)| s == "realized" || s == "existing")
+        .any(|(_, s)| crate::state::is_member(s))
 }
 
 /// Locks `<path>-lock` (created if missing, left in place: removing it
@@ -574,7 +569,7 @@ impl Store for SqliteStore {
                     .map_err(err("audiences"))?;
             }
             for (audience, status) in &state.profile.audiences {
-                if status == "realized" || status == "existing" {
+                if crate::state::is_member(status) {
                     c.prepare_cached("INSERT INTO audience_members VALUES (?1, ?2)")
                         .and_then(|mut s| s.execute(params![audience, id]))
                         .map_err(err("audiences"))?;

@@ -3,15 +3,24 @@
 //! clock, fires due timers before each line, steps the engine, commits each
 //! input's changes to the store as one unit, and writes the trace.
 
+mod envelope;
+pub mod input;
+mod summary;
+mod trace_file;
+
+pub use summary::{RunError, Summary};
+pub use trace_file::open_trace;
+
+use input::{Decoder, Line};
+
 use crate::catalog::JourneyCatalog;
 use crate::engine::{self, Input, Journeys};
-use crate::envelope::Envelope;
 use crate::model::Node;
-use crate::state::{Fetch, Profile, ProfileState};
+use crate::state::ProfileState;
 use crate::store::{partition_of, Commit, Cursor, Store, StoreError, TimerKey};
 use crate::trace::Record;
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value as Json};
+use serde_json::Value as Json;
 use std::collections::BTreeSet;
 use std::io::{BufRead, Write};
 use std::time::{Duration, Instant};
@@ -19,85 +28,10 @@ use std::time::{Duration, Instant};
 /// Longest events-file line accepted; a longer one is an `inputError`.
 pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
 
-/// What a run did.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Summary {
-    /// Lines of the events file read.
-    pub lines: u64,
-    /// Lines skipped as `inputError`.
-    pub input_errors: u64,
-    /// Trace records written.
-    pub records: u64,
-    /// Instances still waiting at the end.
-    pub waiting: usize,
-    /// The clock at the end.
-    pub clock: Option<DateTime<Utc>>,
-    /// The file ends in a line without a newline that is not complete JSON
-    /// (still being written): it was left for the next run.
-    pub unfinished_line: bool,
-    /// How many partitions the state has.
-    pub partitions: u32,
-    /// The partitions this process held at some point of the run.
-    pub held: Vec<u32>,
-}
-
-impl Summary {
-    /// The summary as JSON (partitions only for a partitioned store).
-    pub fn to_json(&self) -> Json {
-        let mut v = serde_json::json!({
-            "lines": self.lines,
-            "inputErrors": self.input_errors,
-            "records": self.records,
-            "waiting": self.waiting,
-            "clock": self.clock.map(|c| jexpr::time::format_instant(&c)),
-            "unfinishedLine": self.unfinished_line,
-        });
-        if self.partitions > 1 {
-            v["partitions"] = self.partitions.into();
-            v["held"] = self.held.clone().into();
-        }
-        v
-    }
-}
-
-/// Why a run stopped early.
-#[derive(Debug)]
-pub enum RunError {
-    /// The store failed.
-    Store(StoreError),
-    /// Reading input or writing the trace failed.
-    Io(String),
-    /// The profiles file is malformed (line, message).
-    Profiles(u64, String),
-    /// The state belongs to another input (the events file changed).
-    Refused(String),
-}
-
-impl std::fmt::Display for RunError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RunError::Store(e) => write!(f, "the store failed: {e}"),
-            RunError::Io(e) => f.write_str(e),
-            RunError::Profiles(line, m) => write!(f, "profiles file, line {line}: {m}"),
-            RunError::Refused(m) => f.write_str(m),
-        }
-    }
-}
-
-impl std::error::Error for RunError {}
-
-impl From<StoreError> for RunError {
-    fn from(e: StoreError) -> RunError {
-        RunError::Store(e)
-    }
-}
-
 /// One run over one events stream.
 pub struct Runner<'a, S: Store> {
     journeys: Journeys,
-    /// By event name: what some expression reads of its payload.
-    readers: std::collections::BTreeMap<String, jexpr::EventReader>,
-    catalog: &'a JourneyCatalog,
+    decoder: Decoder<'a>,
     store: S,
     out: &'a mut dyn Write,
     clock: Option<DateTime<Utc>>,
@@ -123,30 +57,6 @@ pub struct Runner<'a, S: Store> {
     free_at_end: bool,
 }
 
-/// For each event of the catalog, what the journeys' expressions and its
-/// `profileId` expression read of its payload.
-fn event_readers(
-    journeys: &Journeys,
-    catalog: &JourneyCatalog,
-) -> std::collections::BTreeMap<String, jexpr::EventReader> {
-    let mut readers: std::collections::BTreeMap<String, jexpr::EventReader> = catalog
-        .core
-        .events
-        .keys()
-        .map(|name| (name.clone(), jexpr::EventReader::new(name)))
-        .collect();
-    let programs = journeys
-        .all()
-        .flat_map(|cj| cj.programs.values())
-        .chain(catalog.profile_ids.values());
-    for program in programs {
-        for reader in readers.values_mut() {
-            reader.add(program);
-        }
-    }
-    readers
-}
-
 /// How a pass over the events file ended.
 enum Pass {
     /// At the end of the input; the input position there.
@@ -164,9 +74,8 @@ impl<'a, S: Store> Runner<'a, S> {
         out: &'a mut dyn Write,
     ) -> Self {
         Runner {
-            readers: event_readers(&journeys, catalog),
+            decoder: Decoder::new(&journeys, catalog),
             journeys,
-            catalog,
             store,
             out,
             clock: None,
@@ -202,44 +111,6 @@ impl<'a, S: Store> Runner<'a, S> {
         &mut self.store
     }
 
-    /// Reads the profiles file (JSON Lines).
-    fn read_profiles(input: &mut dyn BufRead) -> Result<Vec<ProfileState>, RunError> {
-        let mut profiles = Vec::new();
-        for (i, line) in input.lines().enumerate() {
-            let n = i as u64 + 1;
-            let line =
-                line.map_err(|e| RunError::Io(format!("cannot read the profiles file: {e}")))?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            let doc: Json = serde_json::from_str(&line)
-                .map_err(|e| RunError::Profiles(n, format!("not valid JSON: {e}")))?;
-            let id = doc
-                .get("profileId")
-                .and_then(Json::as_str)
-                .ok_or_else(|| RunError::Profiles(n, "missing `profileId` (a string)".into()))?;
-            let mut profile = Profile::default();
-            if let Some(d) = doc.get("dataSources") {
-                profile.data_sources = d
-                    .as_object()
-                    .cloned()
-                    .ok_or_else(|| RunError::Profiles(n, "`dataSources` must be an object".into()))?
-                    .into();
-            }
-            merge_audiences(&mut profile, doc.get("audiences"))
-                .map_err(|m| RunError::Profiles(n, m))?;
-            if let Some(f) = doc.get("fetches") {
-                profile.fetches = fetches(f).map_err(|m| RunError::Profiles(n, m))?;
-            }
-            profiles.push(ProfileState {
-                id: id.to_string(),
-                profile,
-                ..Default::default()
-            });
-        }
-        Ok(profiles)
-    }
-
     /// Sets a new run up: the profiles, and the first read of every
     /// audience entry node. A resumed run was set up already.
     fn initialize(&mut self, profiles: Option<&mut dyn BufRead>) -> Result<(), RunError> {
@@ -247,7 +118,9 @@ impl<'a, S: Store> Runner<'a, S> {
             return Ok(());
         }
         let profiles = match profiles {
-            Some(input) => Self::read_profiles(input)?,
+            Some(input) => {
+                input::read_profiles(input).map_err(|(n, m)| RunError::Profiles(n, m))?
+            }
             None => Vec::new(),
         };
         let mut reads = Vec::new();
@@ -271,7 +144,7 @@ impl<'a, S: Store> Runner<'a, S> {
     /// Skips what `start` handled of a freshly opened events file, checking
     /// it is the same bytes.
     fn skip_handled(&mut self, events: &mut impl BufRead, start: &Cursor) -> Result<(), RunError> {
-        let mut hash = FNV_OFFSET;
+        let mut hash = crate::fnv::OFFSET;
         let mut left = start.offset;
         while left > 0 {
             let buf = events
@@ -281,7 +154,7 @@ impl<'a, S: Store> Runner<'a, S> {
                 return Err(shorter(start.offset - left, start));
             }
             let n = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
-            hash = fnv(hash, &buf[..n]);
+            hash = crate::fnv::extend(hash, &buf[..n]);
             events.consume(n);
             left -= n as u64;
         }
@@ -413,7 +286,7 @@ impl<'a, S: Store> Runner<'a, S> {
             let terminated = buf.ends_with(b"\n");
             if buf.len() > MAX_LINE_BYTES && !terminated {
                 // Skip (and count) the rest of the over-long line.
-                let mut hash = fnv(self.cursor.hash, &buf);
+                let mut hash = crate::fnv::extend(self.cursor.hash, &buf);
                 let mut consumed = buf.len() as u64;
                 let mut rest = Vec::new();
                 loop {
@@ -421,7 +294,7 @@ impl<'a, S: Store> Runner<'a, S> {
                     let more = std::io::Read::take(&mut *events, 1 << 20)
                         .read_until(b'\n', &mut rest)
                         .map_err(|e| RunError::Io(format!("cannot read the events file: {e}")))?;
-                    hash = fnv(hash, &rest);
+                    hash = crate::fnv::extend(hash, &rest);
                     consumed += more as u64;
                     if more == 0 || rest.ends_with(b"\n") {
                         break;
@@ -442,7 +315,7 @@ impl<'a, S: Store> Runner<'a, S> {
                 self.summary.unfinished_line = true;
                 break;
             }
-            let hash = fnv(self.cursor.hash, &buf);
+            let hash = crate::fnv::extend(self.cursor.hash, &buf);
             self.advance_cursor(buf.len() as u64, hash);
             if !text.iter().all(u8::is_ascii_whitespace) {
                 let n = self.cursor.line;
@@ -543,145 +416,62 @@ impl<'a, S: Store> Runner<'a, S> {
     }
 
     fn line(&mut self, n: u64, bytes: &[u8]) -> Result<(), RunError> {
-        let Some(envelope) = Envelope::read(bytes) else {
-            let message = match serde_json::from_slice::<Json>(bytes) {
-                Ok(Json::Object(_)) => "not a valid events line".to_string(),
-                Ok(_) => "a line must be a JSON object".to_string(),
-                Err(e) => format!("not valid JSON: {e}"),
-            };
+        let line = self.decoder.decode(bytes);
+        let time = match (&line, line.time()) {
+            (Line::Invalid(message), _) => return self.input_error(n, message),
+            (_, Some(time)) => time,
+            (_, None) => return self.input_error(n, "not a valid events line"),
+        };
+        if let Some(clock) = self.clock.filter(|clock| time < *clock) {
+            let message = format!(
+                "out of time order: {} is before {}",
+                jexpr::time::format_instant(&time),
+                jexpr::time::format_instant(&clock)
+            );
             return self.input_error(n, &message);
-        };
-        let time = match envelope.time.as_ref().and_then(Json::as_str) {
-            Some(t) => match jexpr::time::parse_instant(t) {
-                // Times are kept to the millisecond, as the trace shows them.
-                Ok(t) => DateTime::<Utc>::from_timestamp_millis(t.timestamp_millis()).unwrap_or(t),
-                Err(e) => return self.input_error(n, &e.to_string()),
-            },
-            None => return self.input_error(n, "missing `time` (an RFC 3339 date-time)"),
-        };
-        if let Some(clock) = self.clock {
-            if time < clock {
-                let message = format!(
-                    "out of time order: {} is before {}",
-                    jexpr::time::format_instant(&time),
-                    jexpr::time::format_instant(&clock)
-                );
-                return self.input_error(n, &message);
-            }
         }
         self.fire_due(time)?;
         self.clock = Some(time);
-        let Some(event) = &envelope.event else {
-            return match serde_json::from_slice::<Json>(bytes) {
-                Ok(doc) => self.profile_update(n, time, &doc),
-                Err(e) => self.input_error(n, &format!("not valid JSON: {e}")),
-            };
-        };
-        let Some(name) = event.as_str() else {
-            return self.input_error(n, "`event` must be an event name");
-        };
-        let Some(reader) = self.readers.get(name) else {
-            let hint = jexpr::authoring::closest(
+        match line {
+            Line::Event {
                 name,
-                self.catalog.core.events.keys().map(String::as_str),
-            )
-            .map(|s| format!(" (did you mean `{s}`?)"))
-            .unwrap_or_default();
-            return self.input_error(n, &format!("unknown event `{name}`{hint}"));
-        };
-        // The payload is parsed once, keeping what some expression reads.
-        let payload = match envelope.payload {
-            None => Json::Object(Map::new()),
-            Some(raw) if !raw.get().starts_with('{') => {
-                return self.input_error(n, "`payload` must be a JSON object")
-            }
-            Some(raw) => match reader.read(raw.get().as_bytes()) {
-                Ok(p) => p,
-                Err(e) => {
-                    // Located in the line, not in the payload's text.
-                    let at = (raw.get().as_ptr() as usize).saturating_sub(bytes.as_ptr() as usize);
-                    let text = e.to_string();
-                    let what = text.split(" at line ").next().unwrap_or("");
-                    let column = e.column() + at;
-                    let message = format!("not valid JSON: {what} at line 1 column {column}");
-                    return self.input_error(n, &message);
+                profile_id,
+                payload,
+                ..
+            } => {
+                let partition = partition_of(&profile_id, self.summary.partitions);
+                if !self.active.contains(&partition) {
+                    return Ok(());
                 }
-            },
-        };
-        let payload = &payload;
-        let profile_id = match &envelope.profile_id {
-            Some(Json::String(p)) => p.clone(),
-            Some(_) => return self.input_error(n, "`profileId` must be a string"),
-            None => match self.profile_id_of(name, payload, time) {
-                Ok(p) => p,
-                Err(m) => return self.input_error(n, &m),
-            },
-        };
-        let partition = partition_of(&profile_id, self.summary.partitions);
-        if !self.active.contains(&partition) {
-            return Ok(());
+                let state = self.state(&profile_id)?;
+                let input = Input::Event {
+                    name: &name,
+                    payload: &payload,
+                };
+                let (state, records) = engine::step(&self.journeys, state, input, time);
+                self.commit(partition, vec![state], records, true)
+            }
+            Line::ProfileUpdate {
+                profile_id,
+                data_sources,
+                audiences,
+                ..
+            } => {
+                let partition = partition_of(&profile_id, self.summary.partitions);
+                if !self.active.contains(&partition) {
+                    return Ok(());
+                }
+                let mut state = self.state(&profile_id)?;
+                if let Some(m) = data_sources {
+                    state.profile.data_sources = m.into();
+                }
+                for (name, status) in audiences {
+                    state.profile.audiences.insert(name, status);
+                }
+                self.commit(partition, vec![state], Vec::new(), true)
+            }
+            Line::Invalid(_) => Ok(()),
         }
-        let state = self.state(&profile_id)?;
-        let (state, records) =
-            engine::step(&self.journeys, state, Input::Event { name, payload }, time);
-        self.commit(partition, vec![state], records, true)
-    }
-
-    fn profile_id_of(
-        &self,
-        event: &str,
-        payload: &Json,
-        now: DateTime<Utc>,
-    ) -> Result<String, String> {
-        let Some(program) = self.catalog.profile_ids.get(event) else {
-            return Err(format!("no `profileId` on the line, and the catalog gives event `{event}` no `profileId` expression"));
-        };
-        let ctx = jexpr::Context::builder()
-            .event(event, payload)
-            .now(now)
-            .build();
-        match program.eval(&ctx) {
-            Ok(jexpr::Value::Str(s)) if !s.is_empty() => Ok(s.into_owned()),
-            Ok(_) => Err(format!("the `profileId` expression of event `{event}` gives no profile id for this payload")),
-            Err(e) => Err(format!("the `profileId` expression of event `{event}` failed: {}", e.message)),
-        }
-    }
-
-    fn profile_update(&mut self, n: u64, _time: DateTime<Utc>, doc: &Json) -> Result<(), RunError> {
-        if doc.get("profile").is_none() && doc.get("audiences").is_none() {
-            return self.input_error(
-                n,
-                "a line needs `event` (an event) or `profile`/`audiences` (a profile update)",
-            );
-        }
-        let Some(id) = doc.get("profileId").and_then(Json::as_str) else {
-            return self.input_error(n, "a profile update needs `profileId` (a string)");
-        };
-        // The line is checked whole before it is applied: an invalid update
-        // is an input error (partition 0's to trace), and changes nothing.
-        let data_sources = match doc.get("profile") {
-            None => None,
-            Some(p) => match p.as_object() {
-                Some(m) => Some(m.clone()),
-                None => return self.input_error(n, "`profile` must be an object of data sources"),
-            },
-        };
-        let mut audiences = Profile::default();
-        if let Err(m) = merge_audiences(&mut audiences, doc.get("audiences")) {
-            return self.input_error(n, &m);
-        }
-        let partition = partition_of(id, self.summary.partitions);
-        if !self.active.contains(&partition) {
-            return Ok(());
-        }
-        let mut state = self.state(id)?;
-        if let Some(m) = data_sources {
-            state.profile.data_sources = m.into();
-        }
-        for (name, status) in &audiences.audiences {
-            state.profile.audiences.insert(name.clone(), status.clone());
-        }
-        self.commit(partition, vec![state], Vec::new(), true)
     }
 
     fn state(&mut self, id: &str) -> Result<ProfileState, RunError> {
@@ -884,125 +674,4 @@ fn trim_line(buf: &[u8]) -> &[u8] {
         end -= 1;
     }
     &buf[..end]
-}
-
-fn merge_audiences(profile: &mut Profile, audiences: Option<&Json>) -> Result<(), String> {
-    let Some(a) = audiences else { return Ok(()) };
-    let map = a
-        .as_object()
-        .ok_or("`audiences` must map audience names to statuses")?;
-    for (name, status) in map {
-        let status = status.as_str().ok_or_else(|| {
-            format!("audience `{name}`: the status is a string (`realized`, `existing`, `exited`)")
-        })?;
-        profile.audiences.insert(name.clone(), status.to_string());
-    }
-    Ok(())
-}
-
-fn fetches(list: &Json) -> Result<Vec<Fetch>, String> {
-    let items = list.as_array().ok_or("`fetches` must be a list")?;
-    let mut out = Vec::new();
-    for (i, f) in items.iter().enumerate() {
-        let s = |k: &str| {
-            f.get(k)
-                .and_then(Json::as_str)
-                .map(str::to_string)
-                .ok_or(format!("fetches[{i}]: missing `{k}`"))
-        };
-        out.push(Fetch {
-            data_source: s("dataSource")?,
-            field_group: s("fieldGroup")?,
-            params: f
-                .get("params")
-                .and_then(Json::as_object)
-                .cloned()
-                .unwrap_or_default(),
-            data: f.get("data").cloned().unwrap_or(Json::Null),
-        });
-    }
-    Ok(out)
-}
-
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-
-/// FNV-1a 64 of `bytes`, continuing from `hash`: the events prefix hash.
-fn fnv(mut hash: u64, bytes: &[u8]) -> u64 {
-    for b in bytes {
-        hash ^= u64::from(*b);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    hash
-}
-
-/// How much of a trace file's end is checked against the outbox on resume:
-/// more than any write a crash can tear.
-const TRACE_CHECK_BYTES: u64 = 1 << 20;
-
-/// Opens the trace file of a run over `store` and makes it agree with what
-/// the store committed: a longer file (records of inputs that were not
-/// committed) is cut back, a shorter one (writes lost in a crash) is
-/// completed from the store's outbox. New records are then appended.
-pub fn open_trace<S: Store>(
-    path: &std::path::Path,
-    store: &mut S,
-) -> Result<std::fs::File, RunError> {
-    use std::io::{Seek, SeekFrom};
-    let io =
-        |e: std::io::Error| RunError::Io(format!("cannot write the trace {}: {e}", path.display()));
-    let mut file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
-        .map_err(io)?;
-    let committed = store.trace_bytes()?;
-    let len = file.metadata().map_err(io)?.len();
-    if len != committed {
-        // A crash tears only the last writes, but a torn record may be
-        // followed by the start of another: the file's tail is compared with
-        // the outbox and rewritten from the first byte that differs (or from
-        // where it ends).
-        let kept = len.min(committed);
-        let records = store.trace_from(kept.saturating_sub(TRACE_CHECK_BYTES))?;
-        let from = records
-            .first()
-            .map_or(kept, |(offset, _)| (*offset).min(kept));
-        let mut tail = Vec::new();
-        file.seek(SeekFrom::Start(from)).map_err(io)?;
-        std::io::Read::read_to_end(&mut std::io::Read::take(&mut file, kept - from), &mut tail)
-            .map_err(io)?;
-        let mut expected = Vec::new();
-        for (_, line) in &records {
-            expected.extend_from_slice(line.as_bytes());
-            expected.push(b'\n');
-        }
-        let same = tail
-            .iter()
-            .zip(&expected)
-            .take_while(|(a, b)| a == b)
-            .count() as u64;
-        let good = from + same;
-        // Rewrite from the start of the record the first differing byte is in.
-        let (start, rewrite): (u64, Vec<&String>) = match records
-            .iter()
-            .position(|(offset, line)| offset + line.len() as u64 + 1 > good)
-        {
-            Some(i) => (
-                records[i].0,
-                records[i..].iter().map(|(_, line)| line).collect(),
-            ),
-            None => (committed, Vec::new()),
-        };
-        file.set_len(start).map_err(io)?;
-        file.seek(SeekFrom::Start(start)).map_err(io)?;
-        let mut out = std::io::BufWriter::new(&mut file);
-        for line in rewrite {
-            writeln!(out, "{line}").map_err(io)?;
-        }
-        out.flush().map_err(io)?;
-    }
-    file.seek(SeekFrom::End(0)).map_err(io)?;
-    Ok(file)
 }

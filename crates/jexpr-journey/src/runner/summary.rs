@@ -1,0 +1,78 @@
+//! What a run reports: its summary, and why it stopped early.
+
+use crate::store::StoreError;
+use chrono::{DateTime, Utc};
+use serde_json::Value as Json;
+
+/// What a run did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Summary {
+    /// Lines of the events file read.
+    pub lines: u64,
+    /// Lines skipped as `inputError`.
+    pub input_errors: u64,
+    /// Trace records written.
+    pub records: u64,
+    /// Instances still waiting at the end.
+    pub waiting: usize,
+    /// The clock at the end.
+    pub clock: Option<DateTime<Utc>>,
+    /// The file ends in a line without a newline that is not complete JSON
+    /// (still being written): it was left for the next run.
+    pub unfinished_line: bool,
+    /// How many partitions the state has.
+    pub partitions: u32,
+    /// The partitions this process held at some point of the run.
+    pub held: Vec<u32>,
+}
+
+impl Summary {
+    /// The summary as JSON (partitions only for a partitioned store).
+    pub fn to_json(&self) -> Json {
+        let mut v = serde_json::json!({
+            "lines": self.lines,
+            "inputErrors": self.input_errors,
+            "records": self.records,
+            "waiting": self.waiting,
+            "clock": self.clock.map(|c| jexpr::time::format_instant(&c)),
+            "unfinishedLine": self.unfinished_line,
+        });
+        if self.partitions > 1 {
+            v["partitions"] = self.partitions.into();
+            v["held"] = self.held.clone().into();
+        }
+        v
+    }
+}
+
+/// Why a run stopped early.
+#[derive(Debug)]
+pub enum RunError {
+    /// The store failed.
+    Store(StoreError),
+    /// Reading input or writing the trace failed.
+    Io(String),
+    /// The profiles file is malformed (line, message).
+    Profiles(u64, String),
+    /// The state belongs to another input (the events file changed).
+    Refused(String),
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Store(e) => write!(f, "the store failed: {e}"),
+            RunError::Io(e) => f.write_str(e),
+            RunError::Profiles(line, m) => write!(f, "profiles file, line {line}: {m}"),
+            RunError::Refused(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+impl From<StoreError> for RunError {
+    fn from(e: StoreError) -> RunError {
+        RunError::Store(e)
+    }
+}
