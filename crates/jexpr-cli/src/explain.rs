@@ -143,11 +143,11 @@ pub fn run(format: crate::Format, src: &str, catalog: &Catalog, ctx: &Context<'_
     let root = build(&ast, src, catalog, ctx, 0);
     let failed = root.value.is_err();
     match format {
-        crate::Format::Json => println!("{}", json!({ "explain": to_json(&root) })),
+        crate::Format::Json => outln!("{}", json!({ "explain": to_json(&root) })),
         crate::Format::Text => {
             let mut out = String::new();
             write_text(&root, 0, &mut out);
-            print!("{out}");
+            out!("{out}");
         }
     }
     if failed {

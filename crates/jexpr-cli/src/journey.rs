@@ -17,9 +17,9 @@ use super::{Format, EXIT_COMPILE, EXIT_USAGE};
 
 fn usage(format: Format, message: &str) -> ExitCode {
     if format == Format::Json {
-        println!("{}", json!({ "error": { "message": message } }));
+        outln!("{}", json!({ "error": { "message": message } }));
     } else {
-        eprintln!("error: {message}");
+        errln!("error: {message}");
     }
     ExitCode::from(EXIT_USAGE)
 }
@@ -86,8 +86,8 @@ fn checked(
 
 fn print_report(report: &Report, format: Format) {
     match format {
-        Format::Json => println!("{}", report.to_json()),
-        Format::Text => eprint!("{}", report.render()),
+        Format::Json => outln!("{}", report.to_json()),
+        Format::Text => err!("{}", report.render()),
     }
 }
 
@@ -99,7 +99,7 @@ pub fn check(files: &[PathBuf], catalog: Option<&Path>, format: Format) -> ExitC
                     .iter()
                     .map(|c| format!("{} v{}", c.journey.id, c.journey.version))
                     .collect();
-                println!("ok: {}", names.join(", "));
+                outln!("ok: {}", names.join(", "));
             }
             ExitCode::SUCCESS
         }
@@ -122,7 +122,45 @@ pub struct RunArgs<'a> {
     pub format: Format,
 }
 
+/// Whether `a` and `b` name one existing file (through links and any
+/// spelling of the path).
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+/// Refuses an output path that is one of the inputs: opening it for
+/// writing would destroy what the run reads.
+fn output_is_an_input(output: &Path, inputs: &[(&str, &Path)]) -> Option<String> {
+    inputs
+        .iter()
+        .find(|(_, input)| same_file(output, input))
+        .map(|(what, input)| {
+            format!(
+                "{} is {what} ({}): the output would overwrite it; write the trace to another file",
+                output.display(),
+                input.display()
+            )
+        })
+}
+
 pub fn run(a: RunArgs<'_>) -> ExitCode {
+    if a.state == Some("") {
+        return usage(a.format, "--state is empty: give a file (SQLite) or a postgres:// URL, or leave it out to keep the state in memory");
+    }
+    if let Some(trace) = a.trace {
+        let mut inputs: Vec<(&str, &Path)> = vec![("the events file", a.events)];
+        inputs.extend(a.profiles.map(|p| ("the profiles file", p)));
+        inputs.extend(a.catalog.map(|p| ("the catalog", p)));
+        inputs.extend(a.state.map(|p| ("the state", Path::new(p))));
+        inputs.extend(a.journeys.iter().map(|p| ("a journey file", p.as_path())));
+        if let Some(message) = output_is_an_input(trace, &inputs) {
+            return usage(a.format, &message);
+        }
+    }
     let until = match a.until.map(jexpr::time::parse_instant).transpose() {
         Ok(u) => u,
         Err(e) => return usage(a.format, &format!("--until: {e}")),
@@ -196,7 +234,7 @@ pub fn run(a: RunArgs<'_>) -> ExitCode {
     };
     match a.format {
         // After the trace when both go to stdout: the summary has no `kind`.
-        Format::Json => println!("{}", summary.to_json()),
+        Format::Json => outln!("{}", summary.to_json()),
         Format::Text => {
             let clock = summary
                 .clock
@@ -208,14 +246,14 @@ pub fn run(a: RunArgs<'_>) -> ExitCode {
                 String::new()
             };
             if summary.unfinished_line {
-                eprintln!("note: the last line has no newline and is not complete JSON yet; it is left for the next run");
+                errln!("note: the last line has no newline and is not complete JSON yet; it is left for the next run");
             }
-            eprintln!(
+            errln!(
                 "read {} lines{errors}, wrote {} trace records, {} instances still waiting; clock at {clock}",
                 summary.lines, summary.records, summary.waiting
             );
             if summary.partitions > 1 {
-                eprintln!(
+                errln!(
                     "held {} of {} partitions: {}",
                     summary.held.len(),
                     summary.partitions,
@@ -302,6 +340,11 @@ fn ranges(list: &[u32]) -> String {
 }
 
 pub fn export_trace(state: &str, profile: Option<&str>, output: Option<&Path>) -> ExitCode {
+    if let Some(message) =
+        output.and_then(|o| output_is_an_input(o, &[("the state", Path::new(state))]))
+    {
+        return usage(Format::Text, &message);
+    }
     let lines = match export::export(state, profile) {
         Ok(l) => l,
         Err(e) => return usage(Format::Text, &e.to_string()),
@@ -338,8 +381,8 @@ pub fn inspect(state: &str, profile: Option<&str>, next: usize, format: Format) 
     match overview {
         Ok(v) => {
             match format {
-                Format::Json => println!("{v}"),
-                Format::Text => print!("{}", jexpr_journey::store::inspect::render(&v)),
+                Format::Json => outln!("{v}"),
+                Format::Text => out!("{}", jexpr_journey::store::inspect::render(&v)),
             }
             ExitCode::SUCCESS
         }

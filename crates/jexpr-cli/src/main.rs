@@ -2,6 +2,8 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
+#[macro_use]
+mod out;
 mod explain;
 mod journey;
 mod repl;
@@ -321,6 +323,7 @@ const EXIT_USAGE: u8 = 2;
 const EXIT_EVAL: u8 = 3;
 
 fn main() -> ExitCode {
+    out::ignore_file_size_signal();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return clap_error(e),
@@ -463,13 +466,13 @@ fn fmt(check: bool, file: Option<&std::path::Path>, expr: Option<&str>) -> ExitC
     };
     let canonical = jexpr::print(&ast);
     if !check {
-        println!("{canonical}");
+        outln!("{canonical}");
         return ExitCode::SUCCESS;
     }
     if src.trim_end_matches(['\n', '\r']) == canonical {
         ExitCode::SUCCESS
     } else {
-        eprintln!("{name} is not in canonical form; `jexpr fmt` prints it as:\n{canonical}");
+        errln!("{name} is not in canonical form; `jexpr fmt` prints it as:\n{canonical}");
         ExitCode::from(EXIT_COMPILE)
     }
 }
@@ -493,7 +496,7 @@ fn functions(name: Option<&str>, format: Format) -> ExitCode {
                         .unwrap_or_default();
                     let message = format!("no function is named or starts with `{n}`{hint}");
                     if format == Format::Json {
-                        println!("{}", json!({ "error": { "message": message } }));
+                        outln!("{}", json!({ "error": { "message": message } }));
                         return ExitCode::from(EXIT_USAGE);
                     }
                     return usage_error(&message);
@@ -569,7 +572,7 @@ fn clap_error(e: clap::Error) -> ExitCode {
             .next()
             .unwrap_or("")
             .trim_start_matches("error: ");
-        println!("{}", json!({ "error": { "message": message } }));
+        outln!("{}", json!({ "error": { "message": message } }));
         return ExitCode::from(EXIT_USAGE);
     }
     let _ = e.print();
@@ -580,14 +583,14 @@ fn clap_error(e: clap::Error) -> ExitCode {
 /// object there whatever happened).
 fn usage_error_in(format: Format, message: &str) -> ExitCode {
     if format == Format::Json {
-        println!("{}", json!({ "error": { "message": message } }));
+        outln!("{}", json!({ "error": { "message": message } }));
         return ExitCode::from(EXIT_USAGE);
     }
     usage_error(message)
 }
 
 fn usage_error(message: &str) -> ExitCode {
-    eprintln!("error: {message}");
+    errln!("error: {message}");
     ExitCode::from(EXIT_USAGE)
 }
 
@@ -783,10 +786,10 @@ fn check(input: &Input, expect: Option<&str>) -> ExitCode {
     if input.format == Format::Json {
         let mut v = json!({ "type": typed.ty.to_string() });
         add_warnings(&mut v, &typed.warnings);
-        println!("{v}");
+        outln!("{v}");
     } else {
         report_warnings(&source_name(input), &src, &typed.warnings);
-        println!("{}", typed.ty);
+        outln!("{}", typed.ty);
     }
     ExitCode::SUCCESS
 }
@@ -964,16 +967,16 @@ fn eval(input: &Input, now: Option<&str>, tz: Option<&str>, explain: bool) -> Ex
             if input.format == Format::Json {
                 let mut v = json!({ "type": program.ty().to_string(), "value": value.to_json() });
                 add_warnings(&mut v, &warnings);
-                println!("{v}");
+                outln!("{v}");
             } else {
                 report_warnings(&source_name(input), &src, &warnings);
-                println!("{}", shown(&value));
+                outln!("{}", shown(&value));
             }
             ExitCode::SUCCESS
         }
         Err(err) => {
             if input.format == Format::Json {
-                println!(
+                outln!(
                     "{}",
                     json!({ "error": {
                         "code": err.kind.code(),
@@ -1023,7 +1026,7 @@ fn repl(
     match repl::run(repl::Session::new(catalog, context), history) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             ExitCode::from(EXIT_USAGE)
         }
     }
@@ -1054,7 +1057,7 @@ fn report_compile_errors(format: Format, name: &str, src: &str, diags: &[Diagnos
                     e
                 })
                 .collect();
-            println!("{}", json!({ "errors": errors }));
+            outln!("{}", json!({ "errors": errors }));
         }
         Format::Text => {
             let mut stderr = StandardStream::stderr(color_choice());

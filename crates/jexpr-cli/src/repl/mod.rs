@@ -138,7 +138,7 @@ pub fn run(mut session: Session, history: History) -> std::io::Result<()> {
         // A missing history file is normal the first time.
         let _ = editor.load_history(path);
     }
-    println!(
+    outln!(
         "jexpr {} — `:help` for commands, Tab to complete, Ctrl-D to leave",
         env!("CARGO_PKG_VERSION")
     );
@@ -167,7 +167,7 @@ pub fn run(mut session: Session, history: History) -> std::io::Result<()> {
                 let _ = editor.add_history_entry(input.as_str());
                 let mut out = String::new();
                 let flow = session.handle(&input, &mut out);
-                print!("{}", if colour { coloured(&out) } else { out });
+                out!("{}", if colour { coloured(&out) } else { out });
                 if let Some(helper) = editor.helper_mut() {
                     helper.catalog = session.catalog();
                     helper.sample = session.sample().clone();
@@ -190,7 +190,7 @@ pub fn run(mut session: Session, history: History) -> std::io::Result<()> {
             let _ = std::fs::create_dir_all(dir);
         }
         if let Err(e) = editor.save_history(path) {
-            eprintln!("warning: could not save history to {}: {e}", path.display());
+            errln!("warning: could not save history to {}: {e}", path.display());
         }
     }
     Ok(())

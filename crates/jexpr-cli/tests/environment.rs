@@ -1,0 +1,187 @@
+//! Hostile environments for the binary (issue 21): an output that is an
+//! input, standard output closed or full, a file size limit. Each ends in a
+//! clear error with exit 2, never a panic (exit 101) or a silent kill, and
+//! destroys no input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+const JOURNEY: &str = r#"{"id": "j", "version": 1, "start": "s", "nodes": {
+  "s": {"type": "event", "event": "E", "next": "w"},
+  "w": {"type": "wait", "duration": "PT1H", "next": "e"}, "e": {"type": "end"}}}"#;
+const CATALOG: &str = r#"{"events": {"E": {"fields": {"n": "integer"}}}}"#;
+
+/// A fresh directory with a journey, a catalog and `lines` events.
+fn workdir(name: &str, lines: usize) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("jexpr-env-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(dir.join("j.json"), JOURNEY).expect("journey");
+    std::fs::write(dir.join("catalog.json"), CATALOG).expect("catalog");
+    let events: String = (0..lines)
+        .map(|i| format!("{{\"time\": \"2024-05-01T10:00:00Z\", \"event\": \"E\", \"profileId\": \"p{i}\"}}\n"))
+        .collect();
+    std::fs::write(dir.join("events.jsonl"), events).expect("events");
+    dir
+}
+
+fn jexpr(dir: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_jexpr"));
+    c.current_dir(dir).args(args);
+    c
+}
+
+const RUN: [&str; 6] = [
+    "run",
+    "j.json",
+    "--catalog",
+    "catalog.json",
+    "--events",
+    "events.jsonl",
+];
+
+#[test]
+fn a_trace_that_names_an_input_is_refused_and_the_input_kept() {
+    let dir = workdir("trace-is-input", 3);
+    let before = std::fs::read(dir.join("events.jsonl")).expect("events");
+    std::os::unix::fs::symlink("events.jsonl", dir.join("link.jsonl")).expect("symlink");
+    for trace in [
+        "events.jsonl",
+        "./link.jsonl",
+        "../{dir}/catalog.json",
+        "j.json",
+    ] {
+        let trace = trace.replace("{dir}", &dir.file_name().expect("name").to_string_lossy());
+        let mut args = RUN.to_vec();
+        args.extend(["--trace", &trace]);
+        let out = jexpr(&dir, &args).output().expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{trace}: {stderr}");
+        assert!(stderr.contains("the output would overwrite it"), "{stderr}");
+    }
+    assert_eq!(
+        std::fs::read(dir.join("events.jsonl")).expect("events"),
+        before
+    );
+    // The state file too, and `jexpr trace --output` over its own state.
+    let mut args = RUN.to_vec();
+    args.extend(["--state", "run.db"]);
+    assert_eq!(
+        jexpr(&dir, &args).output().expect("run").status.code(),
+        Some(0)
+    );
+    let out = jexpr(&dir, &["trace", "--state", "run.db", "--output", "run.db"])
+        .output()
+        .expect("trace");
+    assert_eq!(out.status.code(), Some(2));
+    let out = jexpr(&dir, &["state", "inspect", "run.db"])
+        .output()
+        .expect("inspect");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_empty_state_path_is_refused() {
+    let dir = workdir("empty-state", 1);
+    let mut args = RUN.to_vec();
+    args.extend(["--state", ""]);
+    let out = jexpr(&dir, &args).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--state is empty"));
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .expect("dir")
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(left.len(), 3, "{left:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_full_standard_output_is_an_error_not_a_panic() {
+    let dir = workdir("full", 2);
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full")
+    };
+    let commands: [&[&str]; 3] = [
+        &["journey", "check", "j.json", "--catalog", "catalog.json"],
+        &RUN,
+        &["eval", "1 + 1"],
+    ];
+    for args in commands {
+        let out = jexpr(&dir, args).stdout(full()).output().expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(stderr.contains("No space left on device"), "{stderr}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_closed_pipe_is_an_error_not_a_panic() {
+    let dir = workdir("pipe", 20_000);
+    let mut child = jexpr(&dir, &RUN)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // The reader goes away at once: the trace (megabytes) cannot be written.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("Broken pipe"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_file_size_limit_is_an_error_and_the_run_resumes() {
+    let dir = workdir("ulimit", 200);
+    let script = format!(
+        "ulimit -f 8; exec {} run j.json --catalog catalog.json --events events.jsonl --state run.db --trace trace.jsonl",
+        env!("CARGO_BIN_EXE_jexpr")
+    );
+    let out = Command::new("sh")
+        .current_dir(&dir)
+        .args(["-c", &script])
+        .output()
+        .expect("sh");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Exit 2 with the reason, not killed by SIGXFSZ (no exit code).
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("File too large") || stderr.contains("disk I/O error"),
+        "{stderr}"
+    );
+    // Without the limit the same command completes the run: every profile
+    // entered and waits, once.
+    let mut args = RUN.to_vec();
+    args.extend(["--state", "run.db", "--trace", "trace.jsonl"]);
+    let out = jexpr(&dir, &args).output().expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let trace = std::fs::read_to_string(dir.join("trace.jsonl")).expect("trace");
+    assert_eq!(
+        trace
+            .lines()
+            .filter(|l| l.contains("\"kind\":\"enter\""))
+            .count(),
+        200
+    );
+    assert_eq!(trace.lines().count(), 400);
+    let _ = std::fs::remove_dir_all(&dir);
+}
