@@ -292,7 +292,12 @@ fn a_state_in_use_by_another_run_is_refused() {
     // The other run is this test, holding the lock a run holds.
     let mut lock = None;
     let message = refused("in-use", |dir, _| {
-        let file = std::fs::File::create(dir.join("state.db-lock")).expect("lock file");
+        // The lock is on the database itself, so a link to it is refused too.
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(dir.join("state.db"))
+            .expect("state file");
         file.try_lock().expect("lock");
         lock = Some(file);
     });

@@ -185,3 +185,55 @@ fn a_file_size_limit_is_an_error_and_the_run_resumes() {
     assert_eq!(trace.lines().count(), 400);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_state_in_use_through_another_path_is_refused() {
+    let dir = workdir("lock-link", 2);
+    let mut args = RUN.to_vec();
+    args.extend(["--state", "run.db"]);
+    assert_eq!(
+        jexpr(&dir, &args).output().expect("run").status.code(),
+        Some(0)
+    );
+    std::os::unix::fs::symlink("run.db", dir.join("link.db")).expect("symlink");
+    std::fs::create_dir(dir.join("sub")).expect("sub");
+    let before = std::fs::read(dir.join("run.db")).expect("state");
+    // Another run holds the state (this test, as a run holds it: the lock is
+    // on the database file) under one name; runs under others are refused.
+    let held = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(dir.join("run.db"))
+        .expect("state");
+    held.try_lock().expect("lock");
+    for state in ["link.db", "./sub/../run.db"] {
+        let mut args = RUN.to_vec();
+        args.extend(["--state", state]);
+        let out = jexpr(&dir, &args).output().expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{state}: {stderr}");
+        assert!(
+            stderr.contains("is in use by another jexpr run"),
+            "{stderr}"
+        );
+    }
+    drop(held);
+    assert_eq!(std::fs::read(dir.join("run.db")).expect("state"), before);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_state_that_is_not_a_database_says_so() {
+    let dir = workdir("not-db", 1);
+    std::fs::write(dir.join("notes.txt"), "shopping list\n".repeat(100)).expect("write");
+    let mut args = RUN.to_vec();
+    args.extend(["--state", "notes.txt"]);
+    let out = jexpr(&dir, &args).output().expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("notes.txt is not a jexpr state database"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -115,8 +115,9 @@ pub struct SqliteStore {
     /// the last look, lowered by every due committed since, so the many
     /// lines that fire nothing cost no query. `None`: not known yet.
     nothing_before: Option<i64>,
-    /// `<state>-lock`, locked while this store may write: a second run on
-    /// the same state is refused instead of interleaving its commits.
+    /// The database file, locked while this store may write: a second run
+    /// on the same state is refused instead of interleaving its commits.
+    /// Declared after `conn`, so it is closed after it.
     _lock: Option<std::fs::File>,
 }
 
@@ -181,7 +182,7 @@ impl SqliteStore {
         let tables: Vec<String> = conn
             .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
             .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
-            .map_err(|e| StoreError(format!("{name} is not a jexpr state database ({e})")))?;
+            .map_err(|e| unreadable(&name, &e))?;
         if tables.is_empty() {
             conn.pragma_update(None, "journal_mode", "WAL")
                 .map_err(err("cannot use WAL mode"))?;
@@ -307,30 +308,54 @@ fn has_members(state: &ProfileState) -> bool {
         .any(|(_, s)| crate::state::is_member(s))
 }
 
-/// Locks `<path>-lock` (created if missing, left in place: removing it
-/// could let two runs lock two different files), released when the store is
-/// dropped or the process ends, however it ends.
+/// Locks the database file itself (created if missing), released when the
+/// store is dropped or the process ends, however it ends. The lock is on
+/// the file, not its name: a link or another spelling of the path finds it
+/// held. It is an `flock`, which SQLite's own (POSIX) locks do not see; the
+/// store keeps it open until after its connection is closed, since closing
+/// a descriptor of the file would drop SQLite's locks on it.
 fn lock(path: &Path) -> Result<std::fs::File, StoreError> {
-    let mut name = path.as_os_str().to_owned();
-    name.push("-lock");
-    let lock_path = std::path::PathBuf::from(name);
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
+        .read(true)
         .write(true)
-        .open(&lock_path)
-        .map_err(|e| StoreError(format!("cannot open {}: {e}", lock_path.display())))?;
+        .open(path)
+        .map_err(|e| StoreError(opening(path, &e)))?;
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => Err(StoreError(format!(
-            "{} is in use by another jexpr run (it holds {}); wait for that run to end, or give another state file",
-            path.display(),
-            lock_path.display()
+            "{} is in use by another jexpr run; wait for that run to end, or give another state file",
+            path.display()
         ))),
         Err(std::fs::TryLockError::Error(e)) => Err(StoreError(format!(
             "cannot lock {}: {e}",
-            lock_path.display()
+            path.display()
         ))),
+    }
+}
+
+/// A state SQLite cannot read: not a database at all, or not readable here.
+fn unreadable(name: &str, e: &rusqlite::Error) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase) => {
+            StoreError(format!("{name} is not a jexpr state database ({e})"))
+        }
+        _ => StoreError(format!("cannot read the state {name}: {e}")),
+    }
+}
+
+/// Why a state file cannot be opened for a run, said from the user's side.
+fn opening(path: &Path, e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::PermissionDenied => format!(
+            "cannot open the state {} for writing (permission denied): a run writes its state; `jexpr state inspect` and `jexpr trace` read one that is read-only",
+            path.display()
+        ),
+        std::io::ErrorKind::IsADirectory => {
+            format!("the state {} is a directory: give a file", path.display())
+        }
+        _ => format!("cannot open the state {}: {e}", path.display()),
     }
 }
 
