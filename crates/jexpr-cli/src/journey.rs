@@ -246,7 +246,12 @@ pub fn run(a: RunArgs<'_>) -> ExitCode {
                 String::new()
             };
             if summary.unfinished_line {
-                errln!("note: the last line has no newline and is not complete JSON yet; it is left for the next run");
+                let until = if a.until.is_some() {
+                    " (the clock stays at its last line, not --until, so that line is not out of time order then)"
+                } else {
+                    ""
+                };
+                errln!("note: the last line has no newline and is not complete JSON yet; it is left for the next run{until}");
             }
             errln!(
                 "read {} lines{errors}, wrote {} trace records, {} instances still waiting; clock at {clock}",

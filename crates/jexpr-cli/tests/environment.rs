@@ -237,3 +237,52 @@ fn a_state_that_is_not_a_database_says_so() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An unfinished last line is left for the next run; `--until` must not
+/// move the clock past it, or the completed line is out of time order (lost).
+#[test]
+fn an_unfinished_last_line_is_not_lost_to_until() {
+    let dir = workdir("unfinished", 1);
+    let first = std::fs::read_to_string(dir.join("events.jsonl")).expect("events");
+    let second = r#"{"time": "2024-05-01T11:00:00Z", "event": "E", "profileId": "late"}"#;
+    let (head, tail) = second.split_at(40);
+    std::fs::write(dir.join("events.jsonl"), format!("{first}{head}")).expect("write");
+    let mut args = RUN.to_vec();
+    args.extend([
+        "--state",
+        "run.db",
+        "--trace",
+        "trace.jsonl",
+        "--until",
+        "2024-05-02T00:00:00Z",
+    ]);
+    let out = jexpr(&dir, &args).output().expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("left for the next run (the clock stays"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("clock at 2024-05-01T10:00:00.000Z"),
+        "{stderr}"
+    );
+    std::fs::write(dir.join("events.jsonl"), format!("{first}{head}{tail}\n")).expect("write");
+    let out = jexpr(&dir, &args).output().expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let trace = std::fs::read_to_string(dir.join("trace.jsonl")).expect("trace");
+    assert!(!trace.contains("inputError"), "{trace}");
+    assert!(
+        trace.contains(r#"{"time":"2024-05-01T11:00:00.000Z","kind":"enter","journey":"j","version":1,"profileId":"late","node":"s","event":"E","instance":"j:1:late"}"#),
+        "{trace}"
+    );
+    // p0's wait fired at 11:00, before the line; late's at 12:00, by --until.
+    assert!(trace.contains(r#"{"time":"2024-05-01T11:00:00.000Z","kind":"resume","journey":"j","version":1,"profileId":"p0""#), "{trace}");
+    assert!(trace.contains(r#"{"time":"2024-05-01T12:00:00.000Z","kind":"resume","journey":"j","version":1,"profileId":"late""#), "{trace}");
+    assert!(
+        stderr.contains("clock at 2024-05-02T00:00:00.000Z"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -327,7 +327,9 @@ impl<'a, S: Store> Runner<'a, S> {
             return Err(shorter(self.cursor.offset, c));
         }
         self.before = self.line_cursor();
-        if let Some(until) = until {
+        // An unfinished last line keeps the clock where it is: moved to
+        // `until`, the line would be out of time order once completed.
+        if let Some(until) = until.filter(|_| !self.summary.unfinished_line) {
             if self.clock.is_none_or(|c| until > c) {
                 self.fire_due(until)?;
                 self.clock = Some(until);
