@@ -185,6 +185,44 @@ pub fn timer_keys(state: &ProfileState, partition: u32) -> Vec<TimerKey> {
         .collect()
 }
 
+/// The most bytes of trace records a store writes as one value (an outbox
+/// row, a statement's parameter); more are split. Far below what SQLite
+/// (1,000,000,000) and PostgreSQL (1 GiB) take in one value.
+pub const OUTBOX_ROW_BYTES: usize = 32 << 20;
+
+/// `records` in consecutive groups of at most [`OUTBOX_ROW_BYTES`] (a
+/// larger record alone): each group becomes one outbox row.
+pub fn outbox_rows(records: &[String]) -> impl Iterator<Item = &[String]> {
+    bounded_groups(records, OUTBOX_ROW_BYTES, String::len)
+}
+
+/// `items` in consecutive groups whose sizes (each `size` + 1) add up to at
+/// most `bound`; an item larger than that is a group alone.
+pub(crate) fn bounded_groups<T>(
+    items: &[T],
+    bound: usize,
+    size: impl Fn(&T) -> usize,
+) -> impl Iterator<Item = &[T]> {
+    let mut rest = items;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut bytes = 0;
+        let n = rest
+            .iter()
+            .take_while(|r| {
+                bytes += size(r) + 1;
+                bytes <= bound
+            })
+            .count()
+            .clamp(1, rest.len());
+        let (row, after) = rest.split_at(n);
+        rest = after;
+        Some(row)
+    })
+}
+
 /// The partition of a profile: FNV-1a 64 of its id, modulo `partitions`.
 /// Fixed forever for a state, since profiles are stored by it.
 pub fn partition_of(profile: &str, partitions: u32) -> u32 {
@@ -192,4 +230,25 @@ pub fn partition_of(profile: &str, partitions: u32) -> u32 {
         return 0;
     }
     (crate::fnv::hash(profile.as_bytes()) % u64::from(partitions)) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{outbox_rows, OUTBOX_ROW_BYTES};
+
+    #[test]
+    fn outbox_rows_keep_every_record_once_in_order_within_the_bound() {
+        let big = "x".repeat(OUTBOX_ROW_BYTES / 3);
+        let huge = "y".repeat(OUTBOX_ROW_BYTES + 5);
+        let records: Vec<String> = vec![big.clone(), big.clone(), big.clone(), huge, "z".into()];
+        let rows: Vec<&[String]> = outbox_rows(&records).collect();
+        // Two thirds fit with their newlines, the third does not; the huge
+        // record is a row alone; nothing is lost or repeated.
+        assert_eq!(
+            rows.iter().map(|r| r.len()).collect::<Vec<_>>(),
+            [2, 1, 1, 1]
+        );
+        assert_eq!(rows.concat(), records);
+        assert_eq!(outbox_rows(&[]).count(), 0);
+    }
 }

@@ -340,10 +340,12 @@ impl PostgresStore {
         let profiles: Vec<(u32, ProfileState)> = self.dirty.drain().map(|(_, v)| v).collect();
         write_profiles(&mut tx, &profiles)?;
         write_timers(&mut tx, &self.reads_done, &self.reads_scheduled)?;
-        if !self.trace.is_empty() {
-            let parts: Vec<i32> = self.trace.iter().map(|t| t.partition as i32).collect();
-            let seqs: Vec<i64> = self.trace.iter().map(|t| t.seq).collect();
-            let lines: Vec<&str> = self.trace.iter().map(|t| t.line.as_str()).collect();
+        // In statements of bounded size: one array parameter of a whole
+        // batch's records could pass what the server takes in one value.
+        for chunk in super::bounded_groups(&self.trace, super::OUTBOX_ROW_BYTES, |t| t.line.len()) {
+            let parts: Vec<i32> = chunk.iter().map(|t| t.partition as i32).collect();
+            let seqs: Vec<i64> = chunk.iter().map(|t| t.seq).collect();
+            let lines: Vec<&str> = chunk.iter().map(|t| t.line.as_str()).collect();
             tx.execute(
                 "INSERT INTO jexpr_trace SELECT * FROM unnest($1::int[], $2::bigint[], $3::text[])",
                 &[&parts, &seqs, &lines],

@@ -1,0 +1,78 @@
+//! Issue 21: an audience read whose members' actions make one input's trace
+//! larger than SQLite stores in one value wedged the state ("string or blob
+//! too big" on every resume). The outbox splits an input's records into
+//! rows; here SQLite's limit is lowered to 64 KiB so the test stays small.
+
+use jexpr_journey::engine::Journeys;
+use jexpr_journey::runner::Runner;
+use jexpr_journey::store::{Fingerprint, MemoryStore, SqliteStore, Store};
+use jexpr_journey::JourneyCatalog;
+use serde_json::json;
+use std::path::Path;
+
+#[test]
+fn an_audience_read_tracing_more_than_one_value_holds_commits_whole() {
+    let catalog = JourneyCatalog::from_json(
+        &json!({"events": {"E": {"fields": {}}}, "audiences": ["gold"],
+                "dataSources": {"Crm": {"Profile": {"fields": {"note": "string"}}}},
+                "actions": {"email": {"params": {"text": "string"}}}}),
+        Path::new("catalog.json"),
+    )
+    .expect("catalog");
+    let journey = json!({"id": "j", "version": 1, "start": "a", "nodes": {
+        "a": {"type": "audience", "audience": "gold", "at": "2024-05-01T10:00:00Z", "next": "send"},
+        "send": {"type": "action", "action": "email", "params": {"text": "#{Crm.Profile.note}"}, "next": "e"},
+        "e": {"type": "end"}}})
+    .to_string();
+    // 80 members with a 4 KiB note each: the read's trace is over 320 KiB,
+    // five times the 64 KiB SQLite now takes in one value.
+    let profiles: String = (0..80)
+        .map(|i| {
+            json!({"profileId": format!("p{i:02}"), "audiences": {"gold": "realized"},
+                   "dataSources": {"Crm": {"Profile": {"note": "n".repeat(4096)}}}})
+            .to_string()
+                + "\n"
+        })
+        .collect();
+    let events = "{\"time\": \"2024-05-01T11:00:00Z\", \"event\": \"E\", \"profileId\": \"x\"}\n";
+    let (report, compiled) = jexpr_journey::check(&[("j.json".into(), journey)], &catalog);
+    assert!(!report.has_errors(), "{}", report.render());
+
+    let mut expected = Vec::new();
+    Runner::new(
+        Journeys::new(compiled.clone()),
+        &catalog,
+        MemoryStore::default(),
+        &mut expected,
+    )
+    .run(Some(&mut profiles.as_bytes()), events.as_bytes(), None)
+    .expect("memory run");
+    let expected = String::from_utf8(expected).expect("utf-8");
+    assert_eq!(expected.matches("\"kind\":\"action\"").count(), 80);
+
+    let dir = std::env::temp_dir().join(format!("jexpr-outbox-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("state.db");
+    let open = || {
+        SqliteStore::open(&path, &Fingerprint::new(&[], None))
+            .expect("state")
+            .with_value_limit(64 << 10)
+    };
+    let mut out = Vec::new();
+    Runner::new(Journeys::new(compiled), &catalog, open(), &mut out)
+        .run(Some(&mut profiles.as_bytes()), events.as_bytes(), None)
+        .expect("the read commits although its trace passes one value's limit");
+    assert_eq!(String::from_utf8(out).expect("utf-8"), expected);
+    // What the store kept is the same trace, whole, in order.
+    let mut store = open();
+    let kept: String = store
+        .trace_from(0)
+        .expect("outbox")
+        .into_iter()
+        .map(|(_, lines)| lines + "\n")
+        .collect();
+    assert_eq!(kept, expected);
+    assert_eq!(store.trace_bytes().expect("bytes"), expected.len() as u64);
+    let _ = std::fs::remove_dir_all(&dir);
+}
