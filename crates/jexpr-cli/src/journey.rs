@@ -7,7 +7,7 @@ use jexpr_journey::runner::{open_trace, RunError, Summary};
 use jexpr_journey::store::{
     export, Fingerprint, MemoryStore, PostgresOptions, PostgresStore, SqliteStore, Store,
 };
-use jexpr_journey::{CompiledJourney, JourneyCatalog, Report};
+use jexpr_journey::{CompiledJourney, JourneyCatalog, ReadError, Report};
 use serde_json::json;
 use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -51,13 +51,22 @@ fn checked(
         }
     };
     let mut texts = Vec::new();
+    let mut not_text = Vec::new();
     for f in files {
         match jexpr_journey::read_limited(f) {
             Ok(t) => texts.push((f.display().to_string(), t)),
-            Err(e) => return Err(usage(format, &e)),
+            Err(ReadError::NotText(m)) => not_text.push(
+                jexpr_journey::Problem::error("J001", &f.display().to_string(), "", m)
+                    .with_help("a journey file is one JSON object, in UTF-8"),
+            ),
+            Err(e) => return Err(usage(format, &e.to_string())),
         }
     }
-    let (report, compiled) = jexpr_journey::check(&texts, &catalog);
+    let (mut report, compiled) = jexpr_journey::check(&texts, &catalog);
+    if !not_text.is_empty() {
+        not_text.append(&mut report.problems);
+        report.problems = not_text;
+    }
     // `check` always reports; `run` reports errors, and warnings as text only
     // (in JSON its stdout is the summary).
     let shown =

@@ -286,3 +286,33 @@ fn an_unfinished_last_line_is_not_lost_to_until() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A journey file that is not UTF-8 is a content problem (J001, exit 1), as
+/// invalid JSON is, not an unreadable file (exit 2).
+#[test]
+fn a_journey_file_that_is_not_utf8_is_j001() {
+    let dir = workdir("not-utf8", 1);
+    std::fs::write(dir.join("latin1.json"), b"{\"id\": \"caf\xe9\"}").expect("write");
+    let out = jexpr(
+        &dir,
+        &["journey", "check", "latin1.json", "--format", "json"],
+    )
+    .output()
+    .expect("check");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
+    assert_eq!(report["errors"][0]["code"], "J001", "{report}");
+    assert_eq!(report["errors"][0]["file"], "latin1.json", "{report}");
+    assert!(
+        report["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("not UTF-8 text (at byte offset 11)")),
+        "{report}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -32,16 +32,10 @@ impl JourneyCatalog {
     /// JSON pointer inside the catalog file.
     pub fn load(file: &Path) -> Result<JourneyCatalog, Vec<Problem>> {
         let name = file.display().to_string();
-        let text =
-            crate::read_limited(file).map_err(|e| vec![Problem::error("J001", &name, "", e)])?;
-        let doc: Json = serde_json::from_str(&text).map_err(|e| {
-            vec![Problem::error(
-                "J001",
-                &name,
-                "",
-                format!("not valid JSON: {e}"),
-            )]
-        })?;
+        let text = crate::read_limited(file)
+            .map_err(|e| vec![Problem::error("J001", &name, "", e.to_string())])?;
+        let doc: Json =
+            crate::json::parse(&text).map_err(|p| vec![crate::json::to_problem(p, &name)])?;
         JourneyCatalog::from_json(&doc, file)
     }
 

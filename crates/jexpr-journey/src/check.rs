@@ -36,12 +36,12 @@ pub fn check(
     let mut problems = Vec::new();
     let mut journeys = Vec::new();
     for (file, text) in files {
-        let doc: Json = match serde_json::from_str(text) {
+        let doc: Json = match crate::json::parse(text) {
             Ok(d) => d,
-            Err(e) => {
+            Err(problem) => {
                 problems.push(
-                    Problem::error("J001", file, "", format!("not valid JSON: {e}"))
-                        .with_help("a journey file is one JSON object (JOURNEYS.md section 1)"),
+                    crate::json::to_problem(problem, file)
+                        .with_help("a journey file is one JSON object with each key given once"),
                 );
                 continue;
             }
@@ -64,15 +64,14 @@ pub fn check(
             ));
         }
     }
-    let starts: BTreeMap<&str, bool> = journeys
-        .iter()
-        .map(|j| {
-            (
-                j.id.as_str(),
-                matches!(j.nodes.get(&j.start), Some(Node::Event { .. })),
-            )
-        })
-        .collect();
+    // Per journey id: whether every version given starts with an event
+    // node (a jump enters whichever is live then). Not the last file's
+    // version: the check must not depend on the order of the files.
+    let mut starts: BTreeMap<&str, bool> = BTreeMap::new();
+    for j in &journeys {
+        let by_event = matches!(j.nodes.get(&j.start), Some(Node::Event { .. }));
+        *starts.entry(j.id.as_str()).or_insert(true) &= by_event;
+    }
     let mut compiled = Vec::new();
     for j in &journeys {
         let before = problems.len();
@@ -255,7 +254,7 @@ fn structure(
                     f,
                     &format!("{ptr}/journey"),
                     format!(
-                        "jump to journey `{journey}`, which does not start with an `event` node"
+                        "jump to journey `{journey}`, which does not start with an `event` node (in every version given)"
                     ),
                 )),
                 Some(true) => {}

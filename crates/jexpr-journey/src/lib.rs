@@ -14,6 +14,7 @@ pub mod check;
 pub mod codec;
 pub mod engine;
 mod fnv;
+mod json;
 pub mod model;
 pub mod problem;
 pub mod runner;
@@ -29,21 +30,44 @@ pub use problem::{Problem, Report, Severity};
 /// Files larger than this are refused (a journey or catalog is a few KB).
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
+/// Why a file could not be read as text.
+#[derive(Debug)]
+pub enum ReadError {
+    /// It could not be read at all, or is too large (the message).
+    Io(String),
+    /// It was read but is not UTF-8 text: a content problem (`J001`), like
+    /// invalid JSON.
+    NotText(String),
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::Io(m) | ReadError::NotText(m) => f.write_str(m),
+        }
+    }
+}
+
 /// Reads a text file of at most [`MAX_FILE_BYTES`] (whatever its metadata says).
-pub fn read_limited(path: &std::path::Path) -> Result<String, String> {
+pub fn read_limited(path: &std::path::Path) -> Result<String, ReadError> {
     use std::io::Read;
-    let file =
-        std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let mut text = String::new();
+    let io = |e: std::io::Error| ReadError::Io(format!("cannot read {}: {e}", path.display()));
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut bytes = Vec::new();
     file.take(MAX_FILE_BYTES + 1)
-        .read_to_string(&mut text)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    if text.len() as u64 > MAX_FILE_BYTES {
-        return Err(format!(
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(ReadError::Io(format!(
             "{} is larger than {} MiB",
             path.display(),
             MAX_FILE_BYTES >> 20
-        ));
+        )));
     }
-    Ok(text)
+    String::from_utf8(bytes).map_err(|e| {
+        ReadError::NotText(format!(
+            "not valid JSON: the file is not UTF-8 text (at byte offset {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })
 }

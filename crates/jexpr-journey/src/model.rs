@@ -7,6 +7,9 @@ use jexpr::time::{self, Zone};
 use serde_json::{Map, Value as Json};
 use std::collections::BTreeMap;
 
+/// The shortest interval between two reads of an audience (`every`).
+pub const MIN_AUDIENCE_EVERY_MS: i64 = 3_600_000;
+
 /// Waits and reaction timeouts may not exceed this (section 4).
 pub const MAX_WAIT_MS: i64 = 90 * 24 * 3600 * 1000;
 
@@ -616,8 +619,14 @@ impl Reader<'_> {
                 let every = self
                     .string(o, ptr, "every", false)
                     .and_then(|t| self.duration(&t, &format!("{ptr}/every"), false));
-                if every == Some(0) {
-                    self.error("J060", &format!("{ptr}/every"), "`every` must be positive");
+                if every.is_some_and(|ms| ms < MIN_AUDIENCE_EVERY_MS) {
+                    // A read every second of a stream whose next line is
+                    // years later is ~10⁹ reads before that line.
+                    self.error(
+                        "J060",
+                        &format!("{ptr}/every"),
+                        "`every` must be at least an hour (`PT1H`): an audience is read on a schedule, daily or weekly as a rule",
+                    );
                 }
                 Node::Audience {
                     audience,
