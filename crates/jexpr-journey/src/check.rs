@@ -18,9 +18,17 @@ pub struct CompiledJourney {
     pub journey: Journey,
     /// Expression pointer → program.
     pub programs: BTreeMap<String, Arc<Program>>,
+    /// Whether some node is a `jump` (found once here: a walk asks at every
+    /// step, and scanning the nodes each time was quadratic in a long chain).
+    has_jump: bool,
 }
 
 impl CompiledJourney {
+    /// Whether the journey has a `jump` node.
+    pub fn has_jump(&self) -> bool {
+        self.has_jump
+    }
+
     /// The program of the expression at `pointer`.
     pub fn program(&self, e: &ExprSrc) -> Option<&Program> {
         self.programs.get(&e.pointer).map(|p| &**p)
@@ -82,6 +90,7 @@ pub fn check(
             .any(|p| p.severity == crate::problem::Severity::Error);
         if !failed {
             compiled.push(CompiledJourney {
+                has_jump: j.nodes.values().any(|n| matches!(n, Node::Jump { .. })),
                 journey: j.clone(),
                 programs,
             });

@@ -71,6 +71,42 @@ fn ten_thousand_nodes_stop_at_the_step_limit() {
     );
 }
 
+/// Issue 21: a chain of 40,000 one-second waits took 26 s (5,000: 0.09 s):
+/// each walk scanned every node for a jump. 20,000 here; quadratic, this
+/// test would take minutes.
+#[test]
+fn a_long_chain_of_waits_runs_in_linear_time() {
+    let n = 20_000;
+    let mut nodes = serde_json::Map::new();
+    nodes.insert(
+        "s".into(),
+        json!({"type": "event", "event": "E", "next": "w0"}),
+    );
+    for i in 0..n {
+        let next = if i + 1 < n {
+            format!("w{}", i + 1)
+        } else {
+            "end".into()
+        };
+        nodes.insert(
+            format!("w{i}"),
+            json!({"type": "wait", "duration": "PT1S", "next": next}),
+        );
+    }
+    nodes.insert("end".into(), json!({"type": "end"}));
+    let journey = json!({"id": "chain", "version": 1, "start": "s", "nodes": nodes}).to_string();
+    let events = b"{\"time\": \"2024-05-01T10:00:00Z\", \"event\": \"E\", \"profileId\": \"p\"}\n\
+{\"time\": \"2024-05-02T10:00:00Z\", \"event\": \"E\", \"profileId\": \"q\"}\n";
+    let trace = run(vec![journey], &events[..]);
+    // p: enter, 20,000 × (wait, resume), exit; q: enter, wait.
+    let of_p = trace
+        .lines()
+        .filter(|l| l.contains("\"profileId\":\"p\""))
+        .count();
+    assert_eq!(of_p, 2 * n + 2);
+    assert!(trace.contains(r#""time":"2024-05-01T15:33:20.000Z","kind":"exit","journey":"chain","version":1,"profileId":"p","node":"end","reason":"end""#));
+}
+
 #[test]
 fn a_ten_thousand_node_cycle_is_reported_not_followed() {
     let (report, _) = jexpr_journey::check(&[("c.json".into(), chain(10_000, true))], &catalog());

@@ -207,12 +207,7 @@ impl View {
     /// journeys and history for every walk dominated runs with many
     /// journeys.
     pub fn for_walk(cj: &CompiledJourney, state: &ProfileState) -> View {
-        let jumps = cj
-            .journey
-            .nodes
-            .values()
-            .any(|n| matches!(n, Node::Jump { .. }));
-        if jumps {
+        if cj.has_jump() {
             View::of(state)
         } else {
             View {
