@@ -316,3 +316,36 @@ fn a_journey_file_that_is_not_utf8_is_j001() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A "PostgreSQL server" that accepts connections and never answers hung
+/// `run` and `state inspect` forever, also with `connect_timeout`. Now
+/// they give up after the timeout, with a message saying so.
+#[test]
+fn a_server_that_never_answers_is_an_error_in_bounded_time() {
+    let dir = workdir("silent-pg", 1);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream); // accepted, never answered
+        }
+    });
+    let url = format!("postgres://jexpr@127.0.0.1:{port}/jexpr?connect_timeout=1");
+    let mut run = RUN.to_vec();
+    run.extend(["--state", &url]);
+    let commands: [&[&str]; 2] = [&["state", "inspect", &url], &run];
+    for args in commands {
+        let started = std::time::Instant::now();
+        let out = jexpr(&dir, args).output().expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("no answer within 2 s"), "{stderr}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

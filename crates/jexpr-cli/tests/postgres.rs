@@ -556,3 +556,23 @@ fn a_state_of_other_journeys_or_format_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot connect to PostgreSQL"));
 }
+
+/// A server error is shown in the server's words (the driver's own text is
+/// only "db error"): here, a database that does not exist.
+#[test]
+fn the_servers_own_message_is_shown() {
+    let Some(base) = server() else { return };
+    let _guard = lock();
+    let url = match base.rfind('/') {
+        Some(i) => format!("{}/jexpr_no_such_database", &base[..i]),
+        None => return,
+    };
+    let out = jexpr(&["state".into(), "inspect".into(), url]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("database \"jexpr_no_such_database\" does not exist (3D000)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("db error\n"), "{stderr}");
+}

@@ -111,14 +111,29 @@ pub struct PostgresStore {
 }
 
 fn pg(context: &str) -> impl Fn(postgres::Error) -> StoreError + '_ {
-    move |e| {
-        let detail = e
-            .as_db_error()
-            .map(|d| d.message().to_string())
-            .unwrap_or_else(|| e.to_string());
-        StoreError(format!("PostgreSQL, {context}: {detail}"))
+    move |e| StoreError(format!("PostgreSQL, {context}: {}", detail(&e)))
+}
+
+/// What went wrong, in the server's words when it said something (the
+/// driver's own text for a server error is only "db error"), else the
+/// driver's with its cause.
+fn detail(e: &postgres::Error) -> String {
+    if let Some(d) = e.as_db_error() {
+        let mut text = format!("{} ({})", d.message(), d.code().code());
+        if let Some(hint) = d.hint() {
+            text.push_str(&format!("; hint: {hint}"));
+        }
+        return text;
+    }
+    match std::error::Error::source(e) {
+        Some(cause) if !e.to_string().contains(&cause.to_string()) => format!("{e}: {cause}"),
+        _ => e.to_string(),
     }
 }
+
+/// How long connecting may take (TCP, then the server's start-up answer)
+/// when the URL gives no `connect_timeout`.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The URL without its password, for messages.
 fn shown(url: &str) -> String {
@@ -135,18 +150,56 @@ fn shown(url: &str) -> String {
 }
 
 fn connect(url: &str, lease: Duration) -> Result<Client, StoreError> {
-    let mut client = Client::connect(url, NoTls).map_err(|e| {
+    let cannot = |why: String| {
         StoreError(format!(
-            "cannot connect to PostgreSQL at {}: {e}",
+            "cannot connect to PostgreSQL at {}: {why}",
             shown(url)
         ))
-    })?;
+    };
+    let mut config: postgres::Config = url
+        .parse()
+        .map_err(|e: postgres::Error| cannot(detail(&e)))?;
+    let timeout = config
+        .get_connect_timeout()
+        .copied()
+        .unwrap_or(CONNECT_TIMEOUT);
+    // A dead peer or a cut network ends the connection with an error
+    // instead of a wait without end.
+    config
+        .connect_timeout(timeout)
+        .keepalives(true)
+        .keepalives_idle(Duration::from_secs(10))
+        .keepalives_interval(Duration::from_secs(5))
+        .keepalives_retries(3)
+        .tcp_user_timeout(lease.max(Duration::from_secs(30)));
+    // The driver bounds only the TCP connect: a server that accepts and
+    // never answers its start-up would hang it. The connection is made on
+    // a thread given the same time for the answer; past it the caller gets
+    // an error (and the thread, still blocked, ends with the process).
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("jexpr-pg-connect".into())
+        .spawn(move || {
+            let _ = tx.send(config.connect(NoTls));
+        })
+        .map_err(|e| cannot(format!("cannot start connecting: {e}")))?;
+    let mut client = match rx.recv_timeout(timeout * 2) {
+        Ok(Ok(client)) => client,
+        Ok(Err(e)) => return Err(cannot(detail(&e))),
+        Err(_) => {
+            return Err(cannot(format!(
+                "no answer within {} s (is it a PostgreSQL server? set connect_timeout in the URL to wait longer)",
+                (timeout * 2).as_secs()
+            )))
+        }
+    };
     // A process stopped inside a transaction would hold its partition rows
     // locked: the server ends such a session after one lease.
     let ms = lease.as_millis().clamp(1000, 3_600_000);
     client
         .batch_execute(&format!(
-            "SET idle_in_transaction_session_timeout = {ms}; SET lock_timeout = {ms}"
+            "SET idle_in_transaction_session_timeout = {ms}; SET lock_timeout = {ms}; SET statement_timeout = {}",
+            ms.max(60_000)
         ))
         .map_err(pg("session settings"))?;
     Ok(client)
