@@ -438,6 +438,35 @@ fn builtins_are_bounded_in_size_and_work() {
     assert_eq!(err.kind, jexpr::EvalErrorKind::WorkLimit);
 }
 
+/// Issue 21: an expression that grows memory (a list of concatenations of
+/// a large field) allocated without bound; each cost one unit of fuel.
+/// What a computed value allocates is charged, so the work limit bounds
+/// memory too: 400 two-megabyte strings (800 MB) stop at the limit.
+#[test]
+fn allocation_is_charged_to_the_work_limit() {
+    let big = "x".repeat(1 << 20);
+    let doc = serde_json::json!({"events": {"E": {"s": big}}});
+    let items = vec!["@{E.s} + @{E.s}"; 400].join(", ");
+    let src = format!("count([{items}])");
+    let catalog = jexpr::Catalog::infer(&doc);
+    let program = jexpr::Compiler::new(&catalog)
+        .compile(&src)
+        .expect("compiles");
+    let ctx = jexpr::Context::from_json(&doc).expect("context");
+    let err = program.eval(&ctx).expect_err("stopped by the work limit");
+    assert_eq!(err.kind, jexpr::EvalErrorKind::WorkLimit, "{}", err.message);
+    // Well within the limit, the same shape evaluates.
+    let small = serde_json::json!({"events": {"E": {"s": "ab"}}});
+    let ctx = jexpr::Context::from_json(&small).expect("context");
+    let program = jexpr::Compiler::new(&jexpr::Catalog::infer(&small))
+        .compile(&src)
+        .expect("compiles");
+    assert_eq!(
+        program.eval(&ctx).map(|v| v.display()),
+        Ok("400".to_string())
+    );
+}
+
 #[test]
 fn quadratic_corners_stay_linear() {
     // Thousands of errors: the first fifty, and a count of the rest.

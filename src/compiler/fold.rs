@@ -40,7 +40,17 @@ impl Emitter {
             return false;
         }
         self.fold_budget -= units;
-        let Some(folded) = f(values).ok().as_ref().and_then(Constant::from_value) else {
+        let Some(value) = f(values).ok() else {
+            return false;
+        };
+        // What the folded constant allocated counts too: folding must not
+        // take more memory than evaluating would be allowed to.
+        let allocated = crate::value::ops::alloc_units(&value);
+        if allocated > self.fold_budget {
+            return false;
+        }
+        self.fold_budget -= allocated;
+        let Some(folded) = Constant::from_value(&value) else {
             return false;
         };
         self.program.code.pop_n(n);

@@ -517,6 +517,7 @@ impl<'c> Machine<'c, '_> {
                     let l = self.pop();
                     let v = ops::binary(op, l, r)
                         .map_err(|e| self.error(pc - 1, EvalErrorKind::Arithmetic, e))?;
+                    self.burn(pc - 1, ops::alloc_units(&v))?;
                     self.push(pc - 1, v)?;
                 }
                 Instruction::Test(op) => {
@@ -558,9 +559,11 @@ impl<'c> Machine<'c, '_> {
                         }
                     };
                     self.stack.drop_n(argc as usize);
+                    self.burn(pc - 1, ops::alloc_units(&v))?;
                     self.push(pc - 1, v)?;
                 }
                 Instruction::MakeList(n) => {
+                    self.burn(pc - 1, u64::from(n))?;
                     let items = self.stack.take_n(n as usize);
                     self.push(pc - 1, Value::List(items))?;
                 }

@@ -24,7 +24,7 @@ pub mod trace;
 
 pub use catalog::JourneyCatalog;
 pub use check::{check, CompiledJourney};
-pub use engine::{JUMP_LIMIT, STEP_LIMIT};
+pub use engine::{EVAL_FUEL, JUMP_LIMIT, STEP_LIMIT};
 pub use problem::{Problem, Report, Severity};
 
 /// Files larger than this are refused (a journey or catalog is a few KB).

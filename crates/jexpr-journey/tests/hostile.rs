@@ -309,3 +309,40 @@ fn timestamps_at_the_ends_of_the_calendar() {
         "{trace}"
     );
 }
+
+/// Issue 21: a condition of costly list work took ~175 ms per step with no
+/// budget per step. Each evaluation in a journey has EVAL_FUEL: a filter
+/// over two million elements is an error at its node, which takes onError.
+#[test]
+fn one_evaluation_is_bounded_by_the_journey_work_limit() {
+    let catalog = JourneyCatalog::from_json(
+        &json!({"events": {"E": {"fields": {"l": "listInteger"}}}}),
+        Path::new("catalog.json"),
+    )
+    .expect("catalog");
+    let journey = json!({"id": "j", "version": 1, "start": "s", "nodes": {
+        "s": {"type": "event", "event": "E", "next": "c"},
+        "c": {"type": "condition", "paths": [{"when": "distinctCount(@{E.l}) > 0", "next": "end"}],
+              "otherwise": "end", "onError": "slow"},
+        "slow": {"type": "end"},
+        "end": {"type": "end"}}})
+    .to_string();
+    let list = vec!["1"; 2_000_000].join(",");
+    let events = format!(
+        "{{\"time\": \"2024-05-01T10:00:00Z\", \"event\": \"E\", \"profileId\": \"p\", \"payload\": {{\"l\": [{list}]}}}}\n"
+    );
+    let (report, compiled) = jexpr_journey::check(&[("j.json".into(), journey)], &catalog);
+    assert!(!report.has_errors(), "{}", report.render());
+    let mut out = Vec::new();
+    Runner::new(
+        Journeys::new(compiled),
+        &catalog,
+        MemoryStore::default(),
+        &mut out,
+    )
+    .run(None, events.as_bytes(), None)
+    .expect("run");
+    let trace = String::from_utf8(out).expect("utf-8");
+    assert!(trace.contains(r#""kind":"error","journey":"j","version":1,"profileId":"p","node":"c","message":"evaluation stopped: the work limit (1000000 steps) was reached""#), "{trace}");
+    assert!(trace.contains(r#""node":"slow","reason":"end""#), "{trace}");
+}

@@ -83,6 +83,7 @@ pub(super) fn eval<T>(
         .collect()
     };
     let mut ctx = Context::builder()
+        .fuel(super::EVAL_FUEL)
         .data(ProfileData(walk.profile))
         .now(walk.now)
         .time_zone(j.time_zone)

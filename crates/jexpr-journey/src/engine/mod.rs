@@ -25,6 +25,13 @@ pub use split::split_bucket;
 
 /// More steps than this without a pause is an error (section 4).
 pub const STEP_LIMIT: usize = 1000;
+/// The work limit of one evaluation in a journey (instructions, elements
+/// visited, and one unit per 16 bytes a computed value allocates): about
+/// 20 ms and 16 MB at most, so no condition can stall a run or exhaust its
+/// memory. Past it the evaluation fails (`workLimit`) and the node takes
+/// `onError`.
+pub const EVAL_FUEL: u64 = 1_000_000;
+
 /// Jumps made in one input, at most: the next is an error at its node (a
 /// guard beside the check's cycle rule, against long chains of journeys).
 pub const JUMP_LIMIT: usize = 100;

@@ -167,6 +167,7 @@ impl<'a> Decoder<'a> {
             return Err(format!("no `profileId` on the line, and the catalog gives event `{event}` no `profileId` expression"));
         };
         let ctx = jexpr::Context::builder()
+            .fuel(crate::engine::EVAL_FUEL)
             .event(event, payload)
             .now(now)
             .build();
