@@ -5,7 +5,7 @@
 
 use jexpr_journey::engine::Journeys;
 use jexpr_journey::runner::Runner;
-use jexpr_journey::store::{Fingerprint, MemoryStore, SqliteStore, Store};
+use jexpr_journey::store::{Fingerprint, MemoryStore, SqliteStore, TraceOutbox};
 use jexpr_journey::JourneyCatalog;
 use serde_json::json;
 use std::path::Path;

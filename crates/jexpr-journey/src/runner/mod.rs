@@ -516,7 +516,7 @@ impl<'a, S: Store> Runner<'a, S> {
                     return Ok(());
                 }
                 // A timer that changes nothing would fire forever.
-                return Err(RunError::Store(StoreError(format!(
+                return Err(RunError::Store(StoreError::damaged(format!(
                     "timer {key:?} is stuck"
                 ))));
             }

@@ -13,7 +13,7 @@ pub fn export(store: &str, profile: Option<&str>) -> Result<Vec<String>, StoreEr
         let mut client = PostgresStore::connect_existing(store)?;
         client
             .query("SELECT line FROM jexpr_trace ORDER BY partition, seq", &[])
-            .map_err(|e| StoreError(format!("PostgreSQL, trace: {e}")))?
+            .map_err(|e| StoreError::backend(format!("PostgreSQL, trace: {e}")))?
             .into_iter()
             .map(|r| r.get::<_, String>(0))
             .collect()
@@ -26,7 +26,7 @@ pub fn export(store: &str, profile: Option<&str>) -> Result<Vec<String>, StoreEr
                 s.query_map([], |r| r.get::<_, String>(0))?
                     .collect::<Result<Vec<String>, _>>()
             })
-            .map_err(|e| StoreError(format!("{store}: {e}")))?
+            .map_err(|e| StoreError::backend(format!("{store}: {e}")))?
             .iter()
             .flat_map(|lines| lines.split('\n').map(str::to_string))
             .collect()

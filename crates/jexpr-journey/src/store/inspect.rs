@@ -3,13 +3,13 @@
 //! for one profile its instances and remembered events.
 
 use super::sqlite::SqliteStore;
-use super::{Store, StoreError};
+use super::{StateStore, StoreError};
 use crate::codec;
 use rusqlite::params;
 use serde_json::{json, Value as Json};
 
 fn err(e: rusqlite::Error) -> StoreError {
-    StoreError(format!("cannot read the state: {e}"))
+    StoreError::backend(format!("cannot read the state: {e}"))
 }
 
 /// The overview (and one profile's details) as JSON.
@@ -44,7 +44,7 @@ pub fn inspect(
 /// input position), the processes seen, counts, and one profile if asked.
 pub fn inspect_postgres(url: &str, profile: Option<&str>) -> Result<Json, StoreError> {
     let mut client = super::PostgresStore::connect_existing(url)?;
-    let pg = |e: postgres::Error| StoreError(format!("cannot read the state: {e}"));
+    let pg = |e: postgres::Error| StoreError::backend(format!("cannot read the state: {e}"));
     let partitions: Vec<Json> = client
         .query(
             "SELECT id, owner, generation, GREATEST(EXTRACT(EPOCH FROM expires_at - now()), 0)::float8,
@@ -102,7 +102,7 @@ pub fn inspect_postgres(url: &str, profile: Option<&str>) -> Result<Json, StoreE
             None => None,
             Some(row) => {
                 let damaged = |e: String| {
-                    StoreError(format!(
+                    StoreError::damaged(format!(
                         "the stored state of profile `{id}` is damaged: {e}"
                     ))
                 };
@@ -168,7 +168,7 @@ fn overview(conn: &rusqlite::Connection, next: usize) -> Result<Overview, StoreE
         let (at, journey, version, profile, node) = row.map_err(err)?;
         let at = codec::instant(at)
             .map(|t| jexpr::time::format_instant(&t))
-            .map_err(StoreError)?;
+            .map_err(StoreError::damaged)?;
         due.push(json!({"due": at, "journey": journey, "version": version, "profileId": profile, "node": node}));
     }
     let profiles: i64 = conn

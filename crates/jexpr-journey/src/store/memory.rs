@@ -1,6 +1,6 @@
 //! All state in memory, for one run.
 
-use super::{Commit, Cursor, Store, StoreError, TimerKey};
+use super::{Commit, Cursor, Leases, StateStore, StoreError, TimerKey, TraceOutbox};
 use crate::state::ProfileState;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -115,7 +115,7 @@ impl MemoryStore {
     }
 }
 
-impl Store for MemoryStore {
+impl StateStore for MemoryStore {
     const IN_MEMORY: bool = true;
     /// Hands the state over rather than copying it: the runner commits
     /// every state it reads (or the run stops).
@@ -127,7 +127,6 @@ impl Store for MemoryStore {
         }
         Ok(state)
     }
-
     fn audience_members(&mut self, audience: &str, _: u32) -> Result<Vec<String>, StoreError> {
         Ok(self
             .audiences
@@ -135,7 +134,6 @@ impl Store for MemoryStore {
             .map(|s| s.iter().cloned().collect())
             .unwrap_or_default())
     }
-
     fn next_due(
         &mut self,
         until: DateTime<Utc>,
@@ -157,7 +155,6 @@ impl Store for MemoryStore {
                 partition: 0,
             }))
     }
-
     fn commit(&mut self, commit: Commit) -> Result<(), StoreError> {
         for k in &commit.reads_done {
             let d = self.due(k);
@@ -186,32 +183,31 @@ impl Store for MemoryStore {
         self.initialized |= commit.initialize;
         Ok(())
     }
-
     fn waiting(&mut self) -> Result<usize, StoreError> {
         Ok(self.profiles.values().map(|p| p.instances.len()).sum())
     }
-
     fn initialized(&mut self) -> Result<bool, StoreError> {
         Ok(self.initialized)
     }
-
     fn cursor(&mut self) -> Result<Cursor, StoreError> {
         Ok(self.cursor.clone())
     }
-
     fn flush(&mut self) -> Result<(), StoreError> {
         Ok(())
     }
+}
 
+impl TraceOutbox for MemoryStore {
     /// The trace is not kept: a memory run writes it once, straight through.
     fn trace_bytes(&mut self) -> Result<u64, StoreError> {
         Ok(0)
     }
-
     fn trace_from(&mut self, _: u64) -> Result<Vec<(u64, String)>, StoreError> {
         Ok(Vec::new())
     }
 }
+
+impl Leases for MemoryStore {}
 
 #[cfg(test)]
 mod tests {

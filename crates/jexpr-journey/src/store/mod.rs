@@ -1,20 +1,22 @@
 //! The store: profiles (with their instances and history), the timer index,
 //! audience reads, the input cursor and the trace outbox. A [`Commit`] is
-//! everything one input changes, applied as one unit; [`Store::flush`] makes
+//! everything one input changes, applied as one unit; [`StateStore::flush`] makes
 //! the commits so far durable together. [`MemoryStore`] keeps it all in
 //! memory for one run; [`SqliteStore`] in an embedded database;
 //! [`PostgresStore`] in PostgreSQL, shared by several runner processes that
 //! lease its partitions.
 
 pub mod export;
+mod fingerprint;
 pub mod inspect;
 mod memory;
 mod postgres;
 mod sqlite;
 
 pub use self::postgres::{PostgresOptions, PostgresStore, DEFAULT_PARTITIONS};
+pub use fingerprint::Fingerprint;
 pub use memory::MemoryStore;
-pub use sqlite::{Fingerprint, SqliteStore};
+pub use sqlite::SqliteStore;
 
 use crate::state::ProfileState;
 use chrono::{DateTime, Utc};
@@ -73,23 +75,77 @@ pub struct Commit {
     pub initialize: bool,
 }
 
-/// A store failure (I/O, corruption, or a state that does not belong to
-/// this run); the run stops with it and nothing half-done is kept.
+/// What kind of failure a [`StoreError`] is: what the operator can do
+/// about it differs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreErrorKind {
+    /// A file cannot be opened, read or written (permissions, disk full,
+    /// file size limit).
+    Io,
+    /// The state is there but damaged: a row that does not decode, an
+    /// inconsistency. Start a new state or restore one.
+    Damaged,
+    /// The state is not this run's: another format, other journeys, another
+    /// events file, in use by another run, or not a jexpr state at all.
+    Refused,
+    /// This process's lease on a partition moved to another process.
+    LeaseLost,
+    /// The database (server) failed: connection, statement, timeout.
+    Backend,
+    /// A fault in jexpr itself.
+    Internal,
+}
+
+/// A store failure; the run stops with it and nothing half-done is kept.
 #[derive(Debug)]
-pub struct StoreError(pub String);
+pub struct StoreError {
+    /// What kind of failure.
+    pub kind: StoreErrorKind,
+    /// What happened, for the operator.
+    pub message: String,
+}
+
+macro_rules! store_error_kinds {
+    ($($name:ident => $kind:ident),* $(,)?) => {
+        impl StoreError {
+            $(
+                #[doc = concat!("A [`StoreErrorKind::", stringify!($kind), "`] failure.")]
+                pub fn $name(message: impl Into<String>) -> StoreError {
+                    StoreError { kind: StoreErrorKind::$kind, message: message.into() }
+                }
+            )*
+        }
+    };
+}
+
+store_error_kinds! {
+    io => Io,
+    damaged => Damaged,
+    refused => Refused,
+    lease_lost => LeaseLost,
+    backend => Backend,
+    internal => Internal,
+}
 
 impl std::fmt::Display for StoreError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
 impl std::error::Error for StoreError {}
 
-/// Where the runner keeps state between inputs. A store may split profiles
-/// into partitions (by [`partition_of`]) that several processes lease; the
-/// defaults describe a store with one partition, always held.
-pub trait Store {
+/// Where the runner keeps state between inputs: the three capabilities
+/// below, which every backend has. A store may split profiles into
+/// partitions (by [`partition_of`]) that several processes lease.
+pub trait Store: StateStore + TraceOutbox + Leases {}
+
+impl<T: StateStore + TraceOutbox + Leases> Store for T {}
+
+/// Profiles, the timer index, audience reads and the input cursor, changed
+/// one [`Commit`] at a time and made durable together by
+/// [`StateStore::flush`].
+pub trait StateStore {
     /// The state lives only in this process's memory: nothing to close
     /// or flush when the process ends.
     const IN_MEMORY: bool = false;
@@ -121,6 +177,11 @@ pub trait Store {
     fn cursor(&mut self) -> Result<Cursor, StoreError>;
     /// Makes every commit so far durable, together.
     fn flush(&mut self) -> Result<(), StoreError>;
+}
+
+/// The trace records of flushed commits, in order: what a trace file is
+/// made to agree with, and what `jexpr trace` exports.
+pub trait TraceOutbox {
     /// Bytes of trace committed (records of flushed commits).
     fn trace_bytes(&mut self) -> Result<u64, StoreError>;
     /// The committed trace records from the one containing byte `offset` on,
@@ -128,7 +189,11 @@ pub trait Store {
     /// store may give several consecutive records as one, joined by
     /// newlines.
     fn trace_from(&mut self, offset: u64) -> Result<Vec<(u64, String)>, StoreError>;
+}
 
+/// Partitions and their leases. The defaults describe a store with one
+/// partition, always held by the one process that opened it.
+pub trait Leases: StateStore {
     /// How many partitions profiles are split into.
     fn partitions(&self) -> u32 {
         1
@@ -139,7 +204,7 @@ pub trait Store {
     fn claim(&mut self) -> Result<Vec<(u32, Cursor)>, StoreError> {
         Ok(vec![(0, self.cursor()?)])
     }
-    /// How often [`Store::claim`] must be called to keep the leases.
+    /// How often [`Leases::claim`] must be called to keep the leases.
     fn renew_every(&self) -> Option<std::time::Duration> {
         None
     }
@@ -149,7 +214,7 @@ pub trait Store {
         false
     }
     /// Whether this process lost `partition` to another (then what it did
-    /// since the last flush is forgotten and [`Store::must_claim`] is set).
+    /// since the last flush is forgotten and [`Leases::must_claim`] is set).
     fn lost(&mut self, _partition: u32) -> Result<bool, StoreError> {
         Ok(false)
     }

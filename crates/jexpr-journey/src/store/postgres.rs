@@ -12,7 +12,10 @@
 //! partition is taken. Leases are claimed with `FOR UPDATE SKIP LOCKED`, as
 //! PostgreSQL job queues do, so processes never wait on each other's rows.
 
-use super::{partition_of, Commit, Cursor, Fingerprint, Store, StoreError, TimerKey};
+use super::{
+    partition_of, Commit, Cursor, Fingerprint, Leases, StateStore, StoreError, TimerKey,
+    TraceOutbox,
+};
 use crate::codec;
 use crate::state::ProfileState;
 use chrono::{DateTime, Utc};
@@ -111,7 +114,7 @@ pub struct PostgresStore {
 }
 
 fn pg(context: &str) -> impl Fn(postgres::Error) -> StoreError + '_ {
-    move |e| StoreError(format!("PostgreSQL, {context}: {}", detail(&e)))
+    move |e| StoreError::backend(format!("PostgreSQL, {context}: {}", detail(&e)))
 }
 
 /// What went wrong, in the server's words when it said something (the
@@ -151,7 +154,7 @@ fn shown(url: &str) -> String {
 
 fn connect(url: &str, lease: Duration) -> Result<Client, StoreError> {
     let cannot = |why: String| {
-        StoreError(format!(
+        StoreError::backend(format!(
             "cannot connect to PostgreSQL at {}: {why}",
             shown(url)
         ))
@@ -225,7 +228,7 @@ impl PostgresStore {
             let partitions = check(&mut tx, fingerprint)?;
             if let Some(asked) = options.partitions {
                 if asked != partitions {
-                    return Err(StoreError(format!(
+                    return Err(StoreError::refused(format!(
                         "this state has {partitions} partitions, fixed when it was created; leave --partitions out or give {partitions}"
                     )));
                 }
@@ -234,7 +237,7 @@ impl PostgresStore {
         } else {
             let partitions = options.partitions.unwrap_or(DEFAULT_PARTITIONS);
             if !(1..=4096).contains(&partitions) {
-                return Err(StoreError(format!(
+                return Err(StoreError::refused(format!(
                     "--partitions must be between 1 and 4096, not {partitions}"
                 )));
             }
@@ -294,7 +297,7 @@ impl PostgresStore {
             .map_err(pg("schema"))?
             .get(0);
         if !exists {
-            return Err(StoreError(format!(
+            return Err(StoreError::refused(format!(
                 "{} holds no jexpr state (no table jexpr_meta)",
                 shown(url)
             )));
@@ -307,7 +310,7 @@ impl PostgresStore {
             .map_err(pg("meta"))?
             .and_then(|r| r.try_get(0).ok());
         if format.as_deref() != Some(&FORMAT.to_string()) {
-            return Err(StoreError(format!(
+            return Err(StoreError::refused(format!(
                 "{} holds a jexpr state of format {}; this jexpr reads format {FORMAT}",
                 shown(url),
                 format.unwrap_or_else(|| "?".into())
@@ -326,8 +329,9 @@ impl PostgresStore {
         if !self.client.is_closed() {
             return Err(e);
         }
-        let client = connect(&self.url, self.lease)
-            .map_err(|again| StoreError(format!("{e}; connecting again failed: {again}")))?;
+        let client = connect(&self.url, self.lease).map_err(|again| {
+            StoreError::backend(format!("{e}; connecting again failed: {again}"))
+        })?;
         self.client = client;
         self.select_profile = self
             .client
@@ -567,7 +571,7 @@ impl PostgresStore {
         for row in rows {
             let partition: i32 = row.get(0);
             let key = TimerKey {
-                due: codec::instant(row.get(1)).map_err(StoreError)?,
+                due: codec::instant(row.get(1)).map_err(StoreError::damaged)?,
                 journey: row.get(2),
                 version: row.get(3),
                 profile: row.get(4),
@@ -696,7 +700,7 @@ fn check_columns(client: &mut impl postgres::GenericClient) -> Result<(), StoreE
             .iter()
             .any(|(t, c, d, n)| t == table && c == column && d == ty && (*n == *nullable || !*n));
         if !ok {
-            return Err(StoreError(format!(
+            return Err(StoreError::refused(format!(
                 "the database's table {table} is not the one this jexpr made (column {column} should be {ty}{}): use another database",
                 if *nullable { "" } else { ", not null" }
             )));
@@ -720,13 +724,13 @@ fn check(tx: &mut postgres::Transaction<'_>, fingerprint: &Fingerprint) -> Resul
     match meta(tx, "format")? {
         Some(f) if f == FORMAT.to_string() => check_columns(tx)?,
         None => {
-            return Err(StoreError(
-                "the database has a jexpr_meta table but no jexpr state in it (no format): use another database".into(),
+            return Err(StoreError::refused(
+                "the database has a jexpr_meta table but no jexpr state in it (no format): use another database",
             ))
         }
         f => {
             let by = meta(tx, "jexpr")?.unwrap_or_else(|| "an unknown version".into());
-            return Err(StoreError(format!(
+            return Err(StoreError::refused(format!(
                 "the database holds a jexpr state of format {} written by jexpr {by}; this jexpr reads format {FORMAT}: finish that run with the jexpr that started it, or use another database",
                 f.unwrap_or_else(|| "?".into())
             )));
@@ -739,14 +743,14 @@ fn check(tx: &mut postgres::Transaction<'_>, fingerprint: &Fingerprint) -> Resul
         .map(|r| (r.get(0), r.get(1), r.get(2)))
         .collect();
     if let Some(diffs) = fingerprint.differences(&stored) {
-        return Err(StoreError(format!(
+        return Err(StoreError::refused(format!(
             "the database holds the state of other journeys: {diffs}; run with the journeys and catalog it was started with, or use another database"
         )));
     }
     meta(tx, "partitions")?
         .and_then(|p| p.parse().ok())
         .filter(|p| *p >= 1)
-        .ok_or_else(|| StoreError("the state's partition count is damaged".into()))
+        .ok_or_else(|| StoreError::damaged("the state's partition count is damaged"))
 }
 
 fn write_profiles(
@@ -840,16 +844,20 @@ fn cursor_of(row: &postgres::Row, at: usize) -> Result<Cursor, StoreError> {
     let n = |i: usize| -> i64 { row.get(at + i) };
     let clock: Option<i64> = row.get(at + 3);
     Ok(Cursor {
-        line: u64::try_from(n(0)).map_err(|_| StoreError("a stored cursor is damaged".into()))?,
-        offset: u64::try_from(n(1)).map_err(|_| StoreError("a stored cursor is damaged".into()))?,
+        line: u64::try_from(n(0)).map_err(|_| StoreError::damaged("a stored cursor is damaged"))?,
+        offset: u64::try_from(n(1))
+            .map_err(|_| StoreError::damaged("a stored cursor is damaged"))?,
         hash: n(2) as u64,
-        clock: clock.map(codec::instant).transpose().map_err(StoreError)?,
+        clock: clock
+            .map(codec::instant)
+            .transpose()
+            .map_err(StoreError::damaged)?,
         input_errors: u64::try_from(n(4))
-            .map_err(|_| StoreError("a stored cursor is damaged".into()))?,
+            .map_err(|_| StoreError::damaged("a stored cursor is damaged"))?,
     })
 }
 
-impl Store for PostgresStore {
+impl StateStore for PostgresStore {
     /// Hands over the pending or cached state (the runner commits it back).
     fn profile(&mut self, id: &str) -> Result<Option<ProfileState>, StoreError> {
         if let Some((_, state)) = self.dirty.remove(id) {
@@ -864,7 +872,7 @@ impl Store for PostgresStore {
             .map_err(pg("profile"))?;
         let Some(row) = row else { return Ok(None) };
         let damaged = |e: String| {
-            StoreError(format!(
+            StoreError::damaged(format!(
                 "the stored state of profile `{id}` is damaged: {e}"
             ))
         };
@@ -880,7 +888,6 @@ impl Store for PostgresStore {
         }
         Ok(Some(state))
     }
-
     fn audience_members(
         &mut self,
         audience: &str,
@@ -914,7 +921,6 @@ impl Store for PostgresStore {
         }
         Ok(members.into_iter().collect())
     }
-
     fn next_due(
         &mut self,
         until: DateTime<Utc>,
@@ -927,14 +933,13 @@ impl Store for PostgresStore {
             .find(|k| partitions.contains(&k.partition))
             .cloned())
     }
-
     fn commit(&mut self, commit: Commit) -> Result<(), StoreError> {
         if commit.initialize {
             return self.initialize(commit);
         }
         let partition = commit.partition;
         let Some(held) = self.held.get_mut(&partition) else {
-            return Err(StoreError(format!(
+            return Err(StoreError::internal(format!(
                 "internal error: a commit for partition {partition}, which this process does not hold"
             )));
         };
@@ -966,7 +971,6 @@ impl Store for PostgresStore {
         }
         Ok(())
     }
-
     fn waiting(&mut self) -> Result<usize, StoreError> {
         let n: i64 = self
             .client
@@ -978,7 +982,6 @@ impl Store for PostgresStore {
             .get(0);
         Ok(usize::try_from(n).unwrap_or(0))
     }
-
     fn initialized(&mut self) -> Result<bool, StoreError> {
         Ok(self
             .client
@@ -986,28 +989,28 @@ impl Store for PostgresStore {
             .map_err(pg("meta"))?
             .is_some())
     }
-
     fn cursor(&mut self) -> Result<Cursor, StoreError> {
         Ok(Cursor::default())
     }
-
     fn flush(&mut self) -> Result<(), StoreError> {
         let result = self.try_flush();
         self.after_failure(result)
     }
+}
 
+impl TraceOutbox for PostgresStore {
     fn trace_bytes(&mut self) -> Result<u64, StoreError> {
         Ok(0)
     }
-
     fn trace_from(&mut self, _: u64) -> Result<Vec<(u64, String)>, StoreError> {
         Ok(Vec::new())
     }
+}
 
+impl Leases for PostgresStore {
     fn partitions(&self) -> u32 {
         self.partitions
     }
-
     fn claim(&mut self) -> Result<Vec<(u32, Cursor)>, StoreError> {
         match self.try_claim() {
             Err(e) => {
@@ -1017,15 +1020,12 @@ impl Store for PostgresStore {
             ok => ok,
         }
     }
-
     fn renew_every(&self) -> Option<Duration> {
         Some(self.lease / 3)
     }
-
     fn must_claim(&self) -> bool {
         self.lost
     }
-
     fn lost(&mut self, partition: u32) -> Result<bool, StoreError> {
         let generation = self.held.get(&partition).map(|h| h.generation);
         let current = self
@@ -1042,13 +1042,11 @@ impl Store for PostgresStore {
         self.forget();
         Ok(true)
     }
-
     fn set_cursors(&mut self, partitions: &[u32], cursor: &Cursor) {
         for p in partitions {
             self.cursors.insert(*p, cursor.clone());
         }
     }
-
     fn finished(&mut self, end: &Cursor) -> Result<bool, StoreError> {
         let row = self
             .client
@@ -1063,14 +1061,13 @@ impl Store for PostgresStore {
         // Another process read further than this file goes: the processes
         // were not given the same events file, and waiting would be forever.
         if furthest > end.offset as i64 {
-            return Err(StoreError(format!(
+            return Err(StoreError::refused(format!(
                 "another process has handled {line} lines ({furthest} bytes) of its events file, but this one ends after {} lines ({} bytes): every process must read the same events file",
                 end.line, end.offset
             )));
         }
         Ok(behind == 0)
     }
-
     fn release(&mut self) -> Result<(), StoreError> {
         let ids: Vec<i32> = self.held.keys().map(|p| *p as i32).collect();
         let gens: Vec<i64> = self.held.values().map(|h| h.generation).collect();

@@ -6,7 +6,7 @@
 //! until [`Store::flush`], which ends it at an input boundary, so a crash
 //! loses at most the unflushed inputs, which a restart redoes identically.
 
-use super::{Commit, Cursor, Store, StoreError, TimerKey};
+use super::{Commit, Cursor, Fingerprint, Leases, StateStore, StoreError, TimerKey, TraceOutbox};
 use crate::codec;
 use crate::state::ProfileState;
 use chrono::{DateTime, Utc};
@@ -31,67 +31,6 @@ CREATE TABLE audience_members(audience TEXT NOT NULL, profile TEXT NOT NULL, PRI
 CREATE TABLE audience_reads(due INTEGER NOT NULL, journey TEXT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY(due, journey, version)) WITHOUT ROWID;
 CREATE TABLE trace(seq INTEGER PRIMARY KEY, offset INTEGER NOT NULL, records INTEGER NOT NULL, lines TEXT NOT NULL);
 ";
-
-/// What a state belongs to: the hash of each journey version (and of the
-/// catalog, as journey `(catalog)`), checked on every open.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Fingerprint {
-    /// (journey id, version, hash of its definition).
-    pub journeys: Vec<(String, i64, String)>,
-}
-
-impl Fingerprint {
-    /// The fingerprint of journeys given as (id, version, file text) and of
-    /// the catalog's text: a hash of each one's JSON, so formatting does not
-    /// count but any change of content does.
-    pub fn new(journeys: &[(String, i64, String)], catalog: Option<&str>) -> Fingerprint {
-        let hash = |text: &str| {
-            let canonical = serde_json::from_str::<Json>(text)
-                .map(|v| v.to_string())
-                .unwrap_or_else(|_| text.to_string());
-            format!("{:016x}", crate::fnv::hash(canonical.as_bytes()))
-        };
-        let mut list: Vec<(String, i64, String)> = journeys
-            .iter()
-            .map(|(id, v, text)| (id.clone(), *v, hash(text)))
-            .collect();
-        list.push(("(catalog)".into(), 0, catalog.map(hash).unwrap_or_default()));
-        list.sort();
-        Fingerprint { journeys: list }
-    }
-
-    /// How `stored` (a state's fingerprint) differs from this one, if it does.
-    pub fn differences(&self, stored: &[(String, i64, String)]) -> Option<String> {
-        let mut stored = stored.to_vec();
-        stored.sort();
-        let mut given = self.journeys.clone();
-        given.sort();
-        if stored == given {
-            return None;
-        }
-        let describe = |(id, v, _): &(String, i64, String)| {
-            if id == "(catalog)" {
-                "the catalog".to_string()
-            } else {
-                format!("journey `{id}` version {v}")
-            }
-        };
-        let mut diffs = Vec::new();
-        for s in &stored {
-            match given.iter().find(|g| g.0 == s.0 && g.1 == s.1) {
-                None => diffs.push(format!("{} is not given now", describe(s))),
-                Some(g) if g.2 != s.2 => diffs.push(format!("{} has changed", describe(s))),
-                Some(_) => {}
-            }
-        }
-        for g in &given {
-            if !stored.iter().any(|s| s.0 == g.0 && s.1 == g.1) {
-                diffs.push(format!("{} was not part of this state", describe(g)));
-            }
-        }
-        Some(diffs.join("; "))
-    }
-}
 
 /// The SQLite store.
 pub struct SqliteStore {
@@ -124,14 +63,29 @@ pub struct SqliteStore {
 }
 
 fn err(context: &str) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
-    move |e| StoreError(format!("{context}: {e}"))
+    move |e| {
+        let message = format!("{context}: {e}");
+        match e.sqlite_error_code() {
+            Some(
+                rusqlite::ErrorCode::SystemIoFailure
+                | rusqlite::ErrorCode::DiskFull
+                | rusqlite::ErrorCode::CannotOpen
+                | rusqlite::ErrorCode::ReadOnly
+                | rusqlite::ErrorCode::PermissionDenied,
+            ) => StoreError::io(message),
+            Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase) => {
+                StoreError::damaged(message)
+            }
+            _ => StoreError::backend(message),
+        }
+    }
 }
 
 impl SqliteStore {
     /// Opens an existing state to read it, whatever journeys it was made for.
     pub fn open_existing(path: &Path) -> Result<SqliteStore, StoreError> {
         if !path.exists() {
-            return Err(StoreError(format!("{} does not exist", path.display())));
+            return Err(StoreError::io(format!("{} does not exist", path.display())));
         }
         let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .map_err(err(&format!("cannot open {}", path.display())))?;
@@ -141,7 +95,9 @@ impl SqliteStore {
                 r.get(0)
             })
             .optional()
-            .map_err(|e| StoreError(format!("{name} is not a jexpr state database ({e})")))?;
+            .map_err(|e| {
+                StoreError::refused(format!("{name} is not a jexpr state database ({e})"))
+            })?;
         match format {
             Some(f) if f == FORMAT.to_string() => {}
             Some(f) => {
@@ -153,7 +109,7 @@ impl SqliteStore {
                 ))
             }
             None => {
-                return Err(StoreError(format!(
+                return Err(StoreError::refused(format!(
                     "{name} is not a jexpr state database (no format)"
                 )))
             }
@@ -282,18 +238,18 @@ impl SqliteStore {
             return Ok(Cursor::default());
         };
         let v: Json = serde_json::from_str(&text)
-            .map_err(|e| StoreError(format!("the stored cursor is damaged: {e}")))?;
+            .map_err(|e| StoreError::damaged(format!("the stored cursor is damaged: {e}")))?;
         let n = |k: &str| {
             v.get(k)
                 .and_then(Json::as_u64)
-                .ok_or_else(|| StoreError(format!("the stored cursor has no `{k}`")))
+                .ok_or_else(|| StoreError::damaged(format!("the stored cursor has no `{k}`")))
         };
         Ok(Cursor {
             line: n("line")?,
             offset: n("offset")?,
             hash: n("hash")?,
             clock: match v.get("clock").and_then(Json::as_i64) {
-                Some(ms) => Some(codec::instant(ms).map_err(StoreError)?),
+                Some(ms) => Some(codec::instant(ms).map_err(StoreError::damaged)?),
                 None => None,
             },
             input_errors: n("inputErrors")?,
@@ -338,14 +294,14 @@ fn lock(path: &Path) -> Result<std::fs::File, StoreError> {
         .read(true)
         .write(true)
         .open(path)
-        .map_err(|e| StoreError(opening(path, &e)))?;
+        .map_err(|e| StoreError::io(opening(path, &e)))?;
     match file.try_lock() {
         Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError(format!(
+        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::refused(format!(
             "{} is in use by another jexpr run; wait for that run to end, or give another state file",
             path.display()
         ))),
-        Err(std::fs::TryLockError::Error(e)) => Err(StoreError(format!(
+        Err(std::fs::TryLockError::Error(e)) => Err(StoreError::io(format!(
             "cannot lock {}: {e}",
             path.display()
         ))),
@@ -356,9 +312,9 @@ fn lock(path: &Path) -> Result<std::fs::File, StoreError> {
 fn unreadable(name: &str, e: &rusqlite::Error) -> StoreError {
     match e.sqlite_error_code() {
         Some(rusqlite::ErrorCode::NotADatabase) => {
-            StoreError(format!("{name} is not a jexpr state database ({e})"))
+            StoreError::refused(format!("{name} is not a jexpr state database ({e})"))
         }
-        _ => StoreError(format!("cannot read the state {name}: {e}")),
+        _ => StoreError::io(format!("cannot read the state {name}: {e}")),
     }
 }
 
@@ -387,7 +343,7 @@ fn other_format(conn: &Connection, name: &str, format: &str, instead: &str) -> S
         .ok()
         .flatten();
     let by = by.unwrap_or_else(|| "an unknown version".into());
-    StoreError(format!(
+    StoreError::refused(format!(
         "{name} was written in state format {format} by jexpr {by}; this jexpr reads format {FORMAT}: {instead}"
     ))
 }
@@ -400,7 +356,7 @@ fn check(
     fingerprint: &Fingerprint,
 ) -> Result<(), StoreError> {
     if !tables.iter().any(|t| t == "meta") {
-        return Err(StoreError(format!(
+        return Err(StoreError::refused(format!(
             "{name} is not a jexpr state database (it has other tables); give a new file"
         )));
     }
@@ -409,7 +365,7 @@ fn check(
             r.get(0)
         })
         .optional()
-        .map_err(|e| StoreError(format!("{name} is damaged: {e}")))
+        .map_err(|e| StoreError::damaged(format!("{name} is damaged: {e}")))
     };
     match meta("format")? {
         Some(f) if f == FORMAT.to_string() => {}
@@ -422,7 +378,7 @@ fn check(
             ))
         }
         None => {
-            return Err(StoreError(format!(
+            return Err(StoreError::refused(format!(
                 "{name} is not a jexpr state database (no format); give a new file"
             )))
         }
@@ -433,16 +389,16 @@ fn check(
             s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
                 .collect()
         })
-        .map_err(|e| StoreError(format!("{name} is damaged: {e}")))?;
+        .map_err(|e| StoreError::damaged(format!("{name} is damaged: {e}")))?;
     match fingerprint.differences(&stored) {
-        Some(diffs) => Err(StoreError(format!(
+        Some(diffs) => Err(StoreError::refused(format!(
             "{name} belongs to other journeys: {diffs}; run with the journeys and catalog it was started with, or start a new state"
         ))),
         None => Ok(()),
     }
 }
 
-impl Store for SqliteStore {
+impl StateStore for SqliteStore {
     fn profile(&mut self, id: &str) -> Result<Option<ProfileState>, StoreError> {
         if let Some(state) = self.written.remove(id) {
             self.read.insert(
@@ -461,7 +417,7 @@ impl Store for SqliteStore {
             return Ok(None);
         };
         let damaged = |e: String| {
-            StoreError(format!(
+            StoreError::damaged(format!(
                 "the stored state of profile `{id}` is damaged: {e}"
             ))
         };
@@ -483,7 +439,6 @@ impl Store for SqliteStore {
         );
         Ok(Some(state))
     }
-
     fn audience_members(&mut self, audience: &str, _: u32) -> Result<Vec<String>, StoreError> {
         self.conn
             .prepare_cached(
@@ -492,7 +447,6 @@ impl Store for SqliteStore {
             .and_then(|mut s| s.query_map(params![audience], |r| r.get(0))?.collect())
             .map_err(err("audience members"))
     }
-
     fn next_due(
         &mut self,
         until: DateTime<Utc>,
@@ -539,7 +493,7 @@ impl Store for SqliteStore {
                    instance: String|
          -> Result<TimerKey, StoreError> {
             Ok(TimerKey {
-                due: codec::instant(due).map_err(StoreError)?,
+                due: codec::instant(due).map_err(StoreError::damaged)?,
                 journey,
                 version,
                 profile,
@@ -558,7 +512,6 @@ impl Store for SqliteStore {
             (t, r) => t.or(r),
         })
     }
-
     fn commit(&mut self, commit: Commit) -> Result<(), StoreError> {
         self.begin()?;
         let c = &self.conn;
@@ -651,14 +604,12 @@ impl Store for SqliteStore {
         }
         Ok(())
     }
-
     fn waiting(&mut self) -> Result<usize, StoreError> {
         self.conn
             .query_row("SELECT COUNT(*) FROM instances", [], |r| r.get::<_, i64>(0))
             .map(|n| n as usize)
             .map_err(err("count"))
     }
-
     fn initialized(&mut self) -> Result<bool, StoreError> {
         self.conn
             .query_row(
@@ -669,11 +620,9 @@ impl Store for SqliteStore {
             .map(|n| n > 0)
             .map_err(err("meta"))
     }
-
     fn cursor(&mut self) -> Result<Cursor, StoreError> {
         Ok(self.cursor.clone())
     }
-
     fn flush(&mut self) -> Result<(), StoreError> {
         if self.in_transaction {
             // The position goes in the same transaction as what it covers.
@@ -695,11 +644,12 @@ impl Store for SqliteStore {
         }
         Ok(())
     }
+}
 
+impl TraceOutbox for SqliteStore {
     fn trace_bytes(&mut self) -> Result<u64, StoreError> {
         Ok(self.trace_bytes)
     }
-
     fn trace_from(&mut self, offset: u64) -> Result<Vec<(u64, String)>, StoreError> {
         let offset = i64::try_from(offset).unwrap_or(i64::MAX);
         self.conn
@@ -708,3 +658,5 @@ impl Store for SqliteStore {
             .map_err(err("trace"))
     }
 }
+
+impl Leases for SqliteStore {}
