@@ -386,12 +386,7 @@ pub fn export_trace(state: &str, profile: Option<&str>, output: Option<&Path>) -
 }
 
 pub fn inspect(state: &str, profile: Option<&str>, next: usize, format: Format) -> ExitCode {
-    let overview = if export::is_postgres(state) {
-        jexpr_journey::store::inspect::inspect_postgres(state, profile)
-    } else {
-        SqliteStore::open_existing(Path::new(state))
-            .and_then(|mut store| jexpr_journey::store::inspect::inspect(&mut store, profile, next))
-    };
+    let overview = jexpr_journey::store::inspect::inspect_location(state, profile, next);
     match overview {
         Ok(v) => {
             match format {

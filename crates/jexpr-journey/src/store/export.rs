@@ -2,36 +2,38 @@
 //! trace of one process: by time, then profile id (records about the input
 //! itself, with none, first), each profile's records in step order.
 
-use super::{PostgresStore, StoreError};
+use super::StoreError;
 use serde_json::Value as Json;
-use std::path::Path;
 
 /// The committed trace of the state at `store` (a SQLite file or a
 /// `postgres://` URL), of one profile if given, in export order.
 pub fn export(store: &str, profile: Option<&str>) -> Result<Vec<String>, StoreError> {
     let lines = if is_postgres(store) {
-        let mut client = PostgresStore::connect_existing(store)?;
-        client
-            .query("SELECT line FROM jexpr_trace ORDER BY partition, seq", &[])
-            .map_err(|e| StoreError::backend(format!("PostgreSQL, trace: {e}")))?
-            .into_iter()
-            .map(|r| r.get::<_, String>(0))
-            .collect()
+        postgres_lines(store)?
     } else {
-        let sqlite = super::SqliteStore::open_existing(Path::new(store))?;
-        sqlite
-            .connection()
-            .prepare("SELECT lines FROM trace ORDER BY seq")
-            .and_then(|mut s| {
-                s.query_map([], |r| r.get::<_, String>(0))?
-                    .collect::<Result<Vec<String>, _>>()
-            })
-            .map_err(|e| StoreError::backend(format!("{store}: {e}")))?
-            .iter()
-            .flat_map(|lines| lines.split('\n').map(str::to_string))
-            .collect()
+        sqlite_lines(store)?
     };
     Ok(ordered(lines, profile))
+}
+
+#[cfg(feature = "postgres")]
+fn postgres_lines(url: &str) -> Result<Vec<String>, StoreError> {
+    super::postgres::trace_lines(url)
+}
+
+#[cfg(not(feature = "postgres"))]
+fn postgres_lines(_: &str) -> Result<Vec<String>, StoreError> {
+    Err(super::without("PostgreSQL", "postgres"))
+}
+
+#[cfg(feature = "sqlite")]
+fn sqlite_lines(path: &str) -> Result<Vec<String>, StoreError> {
+    super::sqlite::trace_lines(std::path::Path::new(path))
+}
+
+#[cfg(not(feature = "sqlite"))]
+fn sqlite_lines(_: &str) -> Result<Vec<String>, StoreError> {
+    Err(super::without("SQLite", "sqlite"))
 }
 
 /// Whether `store` names a PostgreSQL database rather than a file.

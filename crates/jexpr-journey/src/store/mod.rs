@@ -2,21 +2,25 @@
 //! audience reads, the input cursor and the trace outbox. A [`Commit`] is
 //! everything one input changes, applied as one unit; [`StateStore::flush`] makes
 //! the commits so far durable together. [`MemoryStore`] keeps it all in
-//! memory for one run; [`SqliteStore`] in an embedded database;
-//! [`PostgresStore`] in PostgreSQL, shared by several runner processes that
+//! memory for one run; `SqliteStore` (feature `sqlite`) in an embedded
+//! database; `PostgresStore` (feature `postgres`) in PostgreSQL, shared by several runner processes that
 //! lease its partitions.
 
 pub mod export;
 mod fingerprint;
 pub mod inspect;
 mod memory;
+#[cfg(feature = "postgres")]
 mod postgres;
+#[cfg(feature = "sqlite")]
 mod sqlite;
 
+#[cfg(feature = "postgres")]
 pub use self::postgres::{PostgresOptions, PostgresStore, DEFAULT_PARTITIONS};
+#[cfg(feature = "sqlite")]
+pub use self::sqlite::SqliteStore;
 pub use fingerprint::Fingerprint;
 pub use memory::MemoryStore;
-pub use sqlite::SqliteStore;
 
 use crate::state::ProfileState;
 use chrono::{DateTime, Utc};
@@ -67,7 +71,7 @@ pub struct Commit {
     /// Audience reads to schedule.
     pub reads_scheduled: Vec<TimerKey>,
     /// The input position after this commit, when it ends a line (stores
-    /// with partitions take positions from [`Store::set_cursors`] instead).
+    /// with partitions take positions from [`Leases::set_cursors`] instead).
     pub cursor: Option<Cursor>,
     /// Trace records written by this input, one JSON line each (no newline).
     pub trace: Vec<String>,
@@ -230,6 +234,14 @@ pub trait Leases: StateStore {
     fn release(&mut self) -> Result<(), StoreError> {
         Ok(())
     }
+}
+
+/// The refusal of a store this build does not have.
+#[allow(dead_code)] // with both stores built in, nothing is refused
+fn without(what: &str, feature: &str) -> StoreError {
+    StoreError::refused(format!(
+        "this jexpr was built without {what} (cargo feature `{feature}` of jexpr-journey)"
+    ))
 }
 
 /// The timers of a profile's waiting instances, in `partition`.

@@ -6,6 +6,8 @@
 //! until [`Store::flush`], which ends it at an input boundary, so a crash
 //! loses at most the unflushed inputs, which a restart redoes identically.
 
+pub mod inspect;
+
 use super::{Commit, Cursor, Fingerprint, Leases, StateStore, StoreError, TimerKey, TraceOutbox};
 use crate::codec;
 use crate::state::ProfileState;
@@ -660,3 +662,20 @@ impl TraceOutbox for SqliteStore {
 }
 
 impl Leases for SqliteStore {}
+
+/// Every trace record of the state at `path`, in the order committed.
+pub fn trace_lines(path: &Path) -> Result<Vec<String>, StoreError> {
+    let sqlite = SqliteStore::open_existing(path)?;
+    let rows = sqlite
+        .connection()
+        .prepare("SELECT lines FROM trace ORDER BY seq")
+        .and_then(|mut s| {
+            s.query_map([], |r| r.get::<_, String>(0))?
+                .collect::<Result<Vec<String>, _>>()
+        })
+        .map_err(|e| StoreError::backend(format!("{}: {e}", path.display())))?;
+    Ok(rows
+        .iter()
+        .flat_map(|lines| lines.split('\n').map(str::to_string))
+        .collect())
+}

@@ -12,6 +12,8 @@
 //! partition is taken. Leases are claimed with `FOR UPDATE SKIP LOCKED`, as
 //! PostgreSQL job queues do, so processes never wait on each other's rows.
 
+pub mod inspect;
+
 use super::{
     partition_of, Commit, Cursor, Fingerprint, Leases, StateStore, StoreError, TimerKey,
     TraceOutbox,
@@ -1085,4 +1087,15 @@ impl Leases for PostgresStore {
         self.held.clear();
         Ok(())
     }
+}
+
+/// Every trace record of the state at `url`, by partition and sequence.
+pub fn trace_lines(url: &str) -> Result<Vec<String>, StoreError> {
+    let mut client = PostgresStore::connect_existing(url)?;
+    Ok(client
+        .query("SELECT line FROM jexpr_trace ORDER BY partition, seq", &[])
+        .map_err(pg("trace"))?
+        .into_iter()
+        .map(|r| r.get::<_, String>(0))
+        .collect())
 }
