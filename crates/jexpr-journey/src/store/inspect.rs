@@ -5,8 +5,7 @@
 //! chooses by location and renders the result.
 
 use super::StoreError;
-use crate::codec;
-use serde_json::{json, Value as Json};
+use serde_json::Value as Json;
 
 /// The overview of the state at `location` (a SQLite file or a
 /// `postgres://` URL), with one profile's details if asked.
@@ -41,38 +40,6 @@ fn sqlite(path: &str, profile: Option<&str>, next: usize) -> Result<Json, StoreE
 #[cfg(not(feature = "sqlite"))]
 fn sqlite(_: &str, _: Option<&str>, _: usize) -> Result<Json, StoreError> {
     Err(super::without("SQLite", "sqlite"))
-}
-
-#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
-pub(super) fn profile_detail(id: &str, state: Option<crate::state::ProfileState>) -> Json {
-    let Some(state) = state else {
-        return Json::Null;
-    };
-    let instances: Vec<Json> = state
-        .instances
-        .values()
-        .map(codec::instance_to_json)
-        .map(|mut v| {
-            // Show instants as text, not milliseconds.
-            if let Some(ms) = v.get("enteredAt").and_then(Json::as_i64) {
-                v["enteredAt"] = json!(codec::instant(ms)
-                    .map(|t| jexpr::time::format_instant(&t))
-                    .unwrap_or_default());
-            }
-            if let Some(ms) = v.pointer("/waiting/due").and_then(Json::as_i64) {
-                v["waiting"]["due"] = json!(codec::instant(ms)
-                    .map(|t| jexpr::time::format_instant(&t))
-                    .unwrap_or_default());
-            }
-            v
-        })
-        .collect();
-    let history: Vec<Json> = state
-        .history
-        .iter()
-        .map(|(j, h)| json!({"journey": j, "entries": h.entries, "lastEntry": jexpr::time::format_instant(&h.last_entry)}))
-        .collect();
-    json!({"profileId": id, "instances": instances, "history": history, "audiences": state.profile.audiences.to_json()})
 }
 
 /// The overview as text.

@@ -83,7 +83,7 @@ pub fn inspect(url: &str, profile: Option<&str>) -> Result<Json, StoreError> {
                 Some(state)
             }
         };
-        out["profile"] = crate::store::inspect::profile_detail(id, state);
+        out["profile"] = crate::store::profile_view::profile_detail(id, state);
     }
     Ok(out)
 }

@@ -34,7 +34,7 @@ pub fn inspect(
         "nextDue": due,
     });
     if let Some(id) = profile {
-        out["profile"] = crate::store::inspect::profile_detail(id, store.profile(id)?);
+        out["profile"] = crate::store::profile_view::profile_detail(id, store.profile(id)?);
     }
     Ok(out)
 }
