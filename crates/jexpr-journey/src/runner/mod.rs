@@ -3,6 +3,7 @@
 //! clock, fires due timers before each line, steps the engine, commits each
 //! input's changes to the store as one unit, and writes the trace.
 
+mod coordinator;
 mod envelope;
 pub mod input;
 mod summary;
@@ -11,19 +12,19 @@ mod trace_file;
 pub use summary::{RunError, Summary};
 pub use trace_file::open_trace;
 
+use coordinator::{Coordinator, Renewal};
 use input::{Decoder, Line};
 
 use crate::catalog::JourneyCatalog;
 use crate::engine::{self, Input, Journeys};
 use crate::model::Node;
 use crate::state::ProfileState;
-use crate::store::{partition_of, Commit, Cursor, Store, StoreError, TimerKey};
+use crate::store::{partition_of, Commit, Cursor, Store, TimerKey};
 use crate::trace::Record;
 use chrono::{DateTime, Utc};
 use serde_json::Value as Json;
-use std::collections::BTreeSet;
 use std::io::{BufRead, Write};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Longest events-file line accepted; a longer one is an `inputError`.
 pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
@@ -41,15 +42,8 @@ pub struct Runner<'a, S: Store> {
     /// Commits since the last flush, and how many make a batch.
     unflushed: usize,
     batch: usize,
-    /// Held partitions the scan advances: their input position is `cursor`.
-    active: Vec<u32>,
-    /// Held partitions further on in the input than the scan (after a
-    /// rewind), by input position: they join `active` when it gets there.
-    ahead: Vec<(u32, Cursor)>,
-    /// Every partition held during the run.
-    held: BTreeSet<u32>,
-    /// When the leases were last renewed.
-    renewed: Instant,
+    /// Partitions and leases: which the scan acts on, when to renew.
+    coordinator: Coordinator,
     /// The input position before the line being handled: what a flush in
     /// the middle of the line (firing the timers due before it) records.
     before: Cursor,
@@ -83,10 +77,7 @@ impl<'a, S: Store> Runner<'a, S> {
             cursor: Cursor::default(),
             unflushed: 0,
             batch: 1000,
-            active: Vec::new(),
-            ahead: Vec::new(),
-            held: BTreeSet::new(),
-            renewed: Instant::now(),
+            coordinator: Coordinator::new(),
             before: Cursor::default(),
             free_at_end: true,
         }
@@ -205,9 +196,7 @@ impl<'a, S: Store> Runner<'a, S> {
         self.summary.partitions = self.store.partitions();
         let mut end: Option<Cursor> = None;
         loop {
-            let held = self.store.claim()?;
-            self.renewed = Instant::now();
-            self.held.extend(held.iter().map(|(p, _)| *p));
+            let held = self.coordinator.claim(&mut self.store)?;
             // A pass is needed to find where the input ends, and whenever a
             // partition held is not there yet.
             let behind = |e: &Cursor| {
@@ -240,7 +229,7 @@ impl<'a, S: Store> Runner<'a, S> {
         self.summary.input_errors = end.input_errors;
         self.summary.waiting = self.store.waiting()?;
         self.summary.clock = end.clock;
-        self.summary.held = self.held.iter().copied().collect();
+        self.summary.held = self.coordinator.held();
         let summary = std::mem::take(&mut self.summary);
         if !self.free_at_end {
             std::mem::forget(self);
@@ -253,26 +242,19 @@ impl<'a, S: Store> Runner<'a, S> {
     fn pass(
         &mut self,
         events: &mut impl BufRead,
-        mut held: Vec<(u32, Cursor)>,
+        held: Vec<(u32, Cursor)>,
         until: Option<DateTime<Utc>>,
     ) -> Result<Pass, RunError> {
-        held.sort_by_key(|(p, c)| (c.offset, *p));
-        let start = held.first().map(|(_, c)| c.clone()).unwrap_or_default();
+        let start = self.coordinator.start_scan(held);
         self.skip_handled(events, &start)?;
-        self.active = held
-            .iter()
-            .filter(|(_, c)| c.offset == start.offset)
-            .map(|(p, _)| *p)
-            .collect();
-        self.ahead = held
-            .into_iter()
-            .filter(|(_, c)| c.offset != start.offset)
-            .collect();
         let mut buf = Vec::new();
         loop {
-            if self.renew_due() {
-                if let Some(pass) = self.renew()? {
-                    return Ok(pass);
+            if self.coordinator.renew_due(&self.store) {
+                let scan = self.line_cursor();
+                let renewal = self.coordinator.renew(&mut self.store, &scan)?;
+                self.unflushed = 0;
+                if renewal == Renewal::Restart {
+                    return Ok(Pass::Restart);
                 }
             }
             self.before = self.line_cursor();
@@ -306,7 +288,7 @@ impl<'a, S: Store> Runner<'a, S> {
                     n,
                     &format!("the line is longer than {} MiB", MAX_LINE_BYTES >> 20),
                 )?;
-                self.join_ahead()?;
+                self.coordinator.join_ahead(&self.cursor)?;
                 continue;
             }
             let text = trim_line(&buf);
@@ -321,11 +303,9 @@ impl<'a, S: Store> Runner<'a, S> {
                 let n = self.cursor.line;
                 self.line(n, text)?;
             }
-            self.join_ahead()?;
+            self.coordinator.join_ahead(&self.cursor)?;
         }
-        if let Some((_, c)) = self.ahead.first() {
-            return Err(shorter(self.cursor.offset, c));
-        }
+        self.coordinator.check_end(&self.cursor)?;
         self.before = self.line_cursor();
         // An unfinished last line keeps the clock where it is: moved to
         // `until`, the line would be out of time order once completed.
@@ -350,62 +330,10 @@ impl<'a, S: Store> Runner<'a, S> {
             input_errors: self.summary.input_errors,
             ..self.cursor.clone()
         };
-        self.store.set_cursors(&self.active, &end);
+        self.store.set_cursors(self.coordinator.active(), &end);
         self.store.flush()?;
         self.unflushed = 0;
         Ok(Pass::End(end))
-    }
-
-    /// Held partitions the scan has just caught up with start advancing
-    /// with it; their input must be the same bytes.
-    fn join_ahead(&mut self) -> Result<(), RunError> {
-        while let Some((p, c)) = self.ahead.first() {
-            if c.offset > self.cursor.offset {
-                break;
-            }
-            if c.offset < self.cursor.offset || c.hash != self.cursor.hash {
-                return Err(changed(c));
-            }
-            self.active.push(*p);
-            self.ahead.remove(0);
-        }
-        Ok(())
-    }
-
-    fn renew_due(&self) -> bool {
-        self.store.must_claim()
-            || self
-                .store
-                .renew_every()
-                .is_some_and(|every| self.renewed.elapsed() >= every)
-    }
-
-    /// Flushes, renews the leases and takes this process's share. The
-    /// partitions held go on where the scan is unless one is new or its
-    /// committed position is not where this process left it (its writes
-    /// were refused): then the scan starts again.
-    fn renew(&mut self) -> Result<Option<Pass>, RunError> {
-        let cursor = self.line_cursor();
-        self.store.set_cursors(&self.active, &cursor);
-        self.store.flush()?;
-        self.unflushed = 0;
-        let held = self.store.claim()?;
-        self.renewed = Instant::now();
-        self.held.extend(held.iter().map(|(p, _)| *p));
-        for (p, c) in &held {
-            let expected = if self.active.contains(p) {
-                Some(&cursor)
-            } else {
-                self.ahead.iter().find(|(q, _)| q == p).map(|(_, c)| c)
-            };
-            if expected.is_none_or(|e| e.offset != c.offset) {
-                return Ok(Some(Pass::Restart));
-            }
-        }
-        let keep: BTreeSet<u32> = held.iter().map(|(p, _)| *p).collect();
-        self.active.retain(|p| keep.contains(p));
-        self.ahead.retain(|(p, _)| keep.contains(p));
-        Ok(None)
     }
 
     /// The input position after the current line.
@@ -442,7 +370,7 @@ impl<'a, S: Store> Runner<'a, S> {
                 ..
             } => {
                 let partition = partition_of(&profile_id, self.summary.partitions);
-                if !self.active.contains(&partition) {
+                if !self.coordinator.is_active(partition) {
                     return Ok(());
                 }
                 let state = self.state(&profile_id)?;
@@ -460,7 +388,7 @@ impl<'a, S: Store> Runner<'a, S> {
                 ..
             } => {
                 let partition = partition_of(&profile_id, self.summary.partitions);
-                if !self.active.contains(&partition) {
+                if !self.coordinator.is_active(partition) {
                     return Ok(());
                 }
                 let mut state = self.state(&profile_id)?;
@@ -485,7 +413,7 @@ impl<'a, S: Store> Runner<'a, S> {
 
     /// Fires every timer and audience read due at or before `until`, in order.
     fn fire_due(&mut self, until: DateTime<Utc>) -> Result<(), RunError> {
-        while let Some(key) = self.store.next_due(until, &self.active)? {
+        while let Some(key) = self.store.next_due(until, self.coordinator.active())? {
             if key.profile.is_empty() {
                 self.audience_read(key)?;
                 continue;
@@ -509,16 +437,9 @@ impl<'a, S: Store> Runner<'a, S> {
                 .get(&key.journey)
                 .map(|i| (i.id.clone(), i.node.clone(), i.waiting.clone()));
             if after == before && records.is_empty() {
-                // Another process took the partition over and moved the
-                // profile on while this one was stopped: its writes will be
-                // refused and it claims again.
-                if self.store.lost(key.partition)? {
-                    return Ok(());
-                }
-                // A timer that changes nothing would fire forever.
-                return Err(RunError::Store(StoreError::damaged(format!(
-                    "timer {key:?} is stuck"
-                ))));
+                // Lost to another process (stop firing: this process will
+                // claim again), or a timer that would fire forever.
+                return self.coordinator.stale_timer(&mut self.store, &key);
             }
             self.commit(key.partition, vec![state], records, false)?;
         }
@@ -614,7 +535,7 @@ impl<'a, S: Store> Runner<'a, S> {
             } else {
                 self.before.clone()
             };
-            self.store.set_cursors(&self.active, &cursor);
+            self.store.set_cursors(self.coordinator.active(), &cursor);
             self.store.flush()?;
             self.unflushed = 0;
         }
@@ -636,7 +557,7 @@ impl<'a, S: Store> Runner<'a, S> {
     /// itself) traces a line skipped as `inputError`.
     fn input_error(&mut self, line: u64, message: &str) -> Result<(), RunError> {
         self.summary.input_errors += 1;
-        if !self.active.contains(&0) {
+        if !self.coordinator.is_active(0) {
             return Ok(());
         }
         let now = self.clock.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
@@ -656,14 +577,14 @@ fn read_key(due: DateTime<Utc>, journey: &str, version: i64, partition: u32) -> 
     }
 }
 
-fn shorter(read: u64, handled: &Cursor) -> RunError {
+pub(super) fn shorter(read: u64, handled: &Cursor) -> RunError {
     RunError::Refused(format!(
         "the events file is shorter ({read} bytes) than what this state already handled ({} bytes, {} lines): give the same events file, or start a new state",
         handled.offset, handled.line
     ))
 }
 
-fn changed(handled: &Cursor) -> RunError {
+pub(super) fn changed(handled: &Cursor) -> RunError {
     RunError::Refused(format!(
         "the first {} lines of the events file are not the ones this state handled: give the same events file (lines may only be appended), or start a new state",
         handled.line
