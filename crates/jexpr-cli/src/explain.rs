@@ -132,26 +132,38 @@ fn to_json(node: &Node) -> Json {
 }
 
 /// Prints the tree; the exit code is the whole expression's (3 if it failed).
-pub fn run(format: crate::Format, src: &str, catalog: &Catalog, ctx: &Context<'_>) -> ExitCode {
+pub fn run(
+    format: crate::cli::Format,
+    src: &str,
+    catalog: &Catalog,
+    ctx: &Context<'_>,
+) -> ExitCode {
     let ast = match jexpr::parse(src) {
         Ok(ast) => ast,
-        Err(d) => return crate::report_compile_errors(format, "expression", src, &d),
+        Err(d) => {
+            return crate::commands::expression::report_compile_errors(
+                format,
+                "expression",
+                src,
+                &d,
+            )
+        }
     };
     if let Err(d) = Compiler::new(catalog).compile(src) {
-        return crate::report_compile_errors(format, "expression", src, &d);
+        return crate::commands::expression::report_compile_errors(format, "expression", src, &d);
     }
     let root = build(&ast, src, catalog, ctx, 0);
     let failed = root.value.is_err();
     match format {
-        crate::Format::Json => outln!("{}", json!({ "explain": to_json(&root) })),
-        crate::Format::Text => {
+        crate::cli::Format::Json => outln!("{}", json!({ "explain": to_json(&root) })),
+        crate::cli::Format::Text => {
             let mut out = String::new();
             write_text(&root, 0, &mut out);
             out!("{out}");
         }
     }
     if failed {
-        ExitCode::from(crate::EXIT_EVAL)
+        ExitCode::from(crate::cli::EXIT_EVAL)
     } else {
         ExitCode::SUCCESS
     }

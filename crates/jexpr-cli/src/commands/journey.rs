@@ -8,21 +8,12 @@ use jexpr_journey::store::{
     export, Fingerprint, MemoryStore, PostgresOptions, PostgresStore, SqliteStore, Store,
 };
 use jexpr_journey::{CompiledJourney, JourneyCatalog, ReadError, Report};
-use serde_json::json;
 use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use super::{Format, EXIT_COMPILE, EXIT_USAGE};
-
-fn usage(format: Format, message: &str) -> ExitCode {
-    if format == Format::Json {
-        outln!("{}", json!({ "error": { "message": message } }));
-    } else {
-        errln!("error: {message}");
-    }
-    ExitCode::from(EXIT_USAGE)
-}
+use crate::cli::{Format, EXIT_COMPILE, EXIT_USAGE};
+use crate::error::usage_error_in as usage;
 
 fn load_catalog(catalog: Option<&Path>) -> Result<JourneyCatalog, Report> {
     match catalog {

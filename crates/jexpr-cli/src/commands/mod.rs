@@ -1,0 +1,7 @@
+//! One file per command (or family of commands), each a function from its
+//! arguments to an exit code.
+
+pub mod expression;
+pub mod functions;
+pub mod journey;
+pub mod repl;
