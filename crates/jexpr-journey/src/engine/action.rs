@@ -4,6 +4,7 @@
 use super::{Flow, Walk};
 use crate::model::ExprSrc;
 use crate::state::Instance;
+use crate::trace::Record;
 use serde_json::{Map, Value as Json};
 
 pub(super) fn run(
@@ -33,11 +34,7 @@ pub(super) fn run(
             }
         }
     }
-    let r = walk
-        .record("action")
-        .with("node", node)
-        .with("action", action)
-        .with("params", Json::Object(values));
+    let r = Record::action(&walk.about(), node, action, Json::Object(values));
     walk.records.push(r);
     Flow::Goto(next.to_string())
 }

@@ -3,6 +3,7 @@
 use super::{Flow, Walk};
 use crate::model::CondPath;
 use crate::state::Instance;
+use crate::trace::{Branch, ExitReason, Record};
 
 pub(super) fn run(
     walk: &mut Walk<'_>,
@@ -15,11 +16,7 @@ pub(super) fn run(
     for p in paths {
         match walk.eval(inst, &p.when, None, |v| v.truthy()) {
             Ok(true) => {
-                let r = walk
-                    .record("path")
-                    .with("node", node)
-                    .with("type", "condition")
-                    .with("path", p.label.clone());
+                let r = Record::path(&walk.about(), node, Branch::Condition, &p.label);
                 walk.records.push(r);
                 return Flow::Goto(p.next.clone());
             }
@@ -38,14 +35,10 @@ pub(super) fn run(
     }
     match otherwise {
         Some(next) => {
-            let r = walk
-                .record("path")
-                .with("node", node)
-                .with("type", "condition")
-                .with("path", "otherwise");
+            let r = Record::path(&walk.about(), node, Branch::Condition, "otherwise");
             walk.records.push(r);
             Flow::Goto(next.to_string())
         }
-        None => Flow::Exit("noPath"),
+        None => Flow::Exit(ExitReason::NoPath),
     }
 }

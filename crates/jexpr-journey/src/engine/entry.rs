@@ -4,7 +4,7 @@ use super::{Flow, Jumps, Walk};
 use crate::check::CompiledJourney;
 use crate::model::Node;
 use crate::state::{History, Instance, ProfileState};
-use crate::trace::Record;
+use crate::trace::{About, Entry, Record, Refusal};
 use chrono::{DateTime, Utc};
 use serde_json::Value as Json;
 
@@ -14,17 +14,27 @@ pub(super) fn refusal(
     in_journey: bool,
     history: Option<&History>,
     now: DateTime<Utc>,
-) -> Option<&'static str> {
+) -> Option<Refusal> {
     if in_journey {
-        return Some("alreadyIn");
+        return Some(Refusal::AlreadyIn);
     }
     let h = history?;
     match &cj.journey.reentrance {
         Some(r) if r.allowed => {
             let since = (now - h.last_entry).num_milliseconds();
-            (since < r.wait_period).then_some("waitPeriod")
+            (since < r.wait_period).then_some(Refusal::WaitPeriod)
         }
-        _ => Some("noReentrance"),
+        _ => Some(Refusal::NoReentrance),
+    }
+}
+
+/// Who and when a record of journey `j` about `profile` is about.
+fn about<'a>(j: &'a crate::model::Journey, profile: &'a str, now: DateTime<Utc>) -> About<'a> {
+    About {
+        now,
+        journey: &j.id,
+        version: j.version,
+        profile,
     }
 }
 
@@ -35,7 +45,7 @@ pub(super) fn admit(
     cj: &CompiledJourney,
     state: &mut ProfileState,
     events: crate::state::SmallMap<Json>,
-    how: (&'static str, Json),
+    how: Entry<'_>,
     now: DateTime<Utc>,
     records: &mut Vec<Record>,
     jumps: &mut Jumps,
@@ -61,12 +71,12 @@ pub(super) fn admit(
         waiting: None,
         last_error: None,
     };
-    records.push(
-        Record::new(now, "enter", &j.id, j.version, &state.id)
-            .with("node", j.start.clone())
-            .with(how.0, how.1)
-            .with("instance", inst.id.clone()),
-    );
+    records.push(Record::enter(
+        &about(j, &state.id, now),
+        &j.start,
+        how,
+        &inst.id,
+    ));
     let next = match j.nodes.get(&j.start) {
         Some(Node::Event { next, .. } | Node::Audience { next, .. }) => next.clone(),
         _ => return,
@@ -125,11 +135,11 @@ pub(super) fn by_event(
         state.history.get(&j.id),
         now,
     ) {
-        records.push(
-            Record::new(now, "reject", &j.id, j.version, &state.id)
-                .with("event", name)
-                .with("reason", reason),
-        );
+        records.push(Record::reject(
+            &about(j, &state.id, now),
+            Entry::Event(name),
+            reason,
+        ));
         return;
     }
     let events = if journeys.remembers(name) {
@@ -142,7 +152,7 @@ pub(super) fn by_event(
         cj,
         state,
         events,
-        ("event", Json::from(name)),
+        Entry::Event(name),
         now,
         records,
         jumps,
@@ -167,11 +177,11 @@ pub(super) fn by_audience(
         state.history.get(&j.id),
         now,
     ) {
-        records.push(
-            Record::new(now, "reject", &j.id, j.version, &state.id)
-                .with("audience", audience.clone())
-                .with("reason", reason),
-        );
+        records.push(Record::reject(
+            &about(j, &state.id, now),
+            Entry::Audience(audience),
+            reason,
+        ));
         return;
     }
     admit(
@@ -179,7 +189,7 @@ pub(super) fn by_audience(
         cj,
         state,
         Default::default(),
-        ("audience", Json::from(audience.clone())),
+        Entry::Audience(audience),
         now,
         records,
         jumps,

@@ -4,9 +4,8 @@
 
 use super::{entry, Flow, Journeys, Jumps, PendingJump, Walk, JUMP_LIMIT};
 use crate::state::{Instance, ProfileState};
-use crate::trace::Record;
+use crate::trace::{Entry, Record};
 use chrono::{DateTime, Utc};
-use serde_json::Value as Json;
 
 pub(super) fn run(
     walk: &mut Walk<'_>,
@@ -21,11 +20,7 @@ pub(super) fn run(
         return walk.fail(inst, node, &message, None, on_error);
     };
     if walk.view.in_journeys.contains(target) {
-        let r = walk
-            .record("jump")
-            .with("node", node)
-            .with("to", target)
-            .with("skipped", "alreadyIn");
+        let r = Record::jump(&walk.about(), node, target, true);
         walk.records.push(r);
         return Flow::Goto(next.to_string());
     }
@@ -40,7 +35,7 @@ pub(super) fn run(
         return walk.fail(inst, node, &message, None, on_error);
     }
     walk.jumps.made += 1;
-    let r = walk.record("jump").with("node", node).with("to", target);
+    let r = Record::jump(&walk.about(), node, target, false);
     walk.records.push(r);
     // Seen as in the target from now on, so a second jump in this walk is skipped.
     walk.view.in_journeys.insert(target.to_string());
@@ -83,7 +78,7 @@ pub(super) fn enter_targets(
                 cj,
                 state,
                 jump.events,
-                ("from", Json::from(jump.from)),
+                Entry::From(&jump.from),
                 now,
                 records,
                 jumps,

@@ -15,7 +15,7 @@ mod wait;
 use crate::check::CompiledJourney;
 use crate::model::{ExprSrc, Node};
 use crate::state::{Instance, LastError, ProfileState, Waiting};
-use crate::trace::Record;
+use crate::trace::{About, ExitReason, Failed, Record};
 use chrono::{DateTime, Utc};
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
@@ -236,7 +236,7 @@ impl View {
 pub(crate) enum Flow {
     Goto(String),
     Pause(Waiting),
-    Exit(&'static str),
+    Exit(ExitReason),
 }
 
 /// One instance moving through its journey within one input.
@@ -275,14 +275,14 @@ impl<'a> Walk<'a> {
         }
     }
 
-    pub fn record(&self, kind: &str) -> Record {
-        Record::new(
-            self.now,
-            kind,
-            &self.cj.journey.id,
-            self.cj.journey.version,
-            self.profile_id,
-        )
+    /// Who and when this walk's records are about.
+    pub fn about(&self) -> About<'_> {
+        About {
+            now: self.now,
+            journey: &self.cj.journey.id,
+            version: self.cj.journey.version,
+            profile: self.profile_id,
+        }
     }
 
     /// Moves `inst` from its node (already entered) until it pauses or exits;
@@ -297,10 +297,7 @@ impl<'a> Walk<'a> {
                     return true;
                 }
                 Flow::Exit(reason) => {
-                    let r = self
-                        .record("exit")
-                        .with("node", inst.node.clone())
-                        .with("reason", reason);
+                    let r = Record::exit(&self.about(), &inst.node, reason);
                     self.records.push(r);
                     inst.waiting = None;
                     return false;
@@ -309,7 +306,7 @@ impl<'a> Walk<'a> {
                     steps += 1;
                     inst.previous_node = Some(std::mem::replace(&mut inst.node, next));
                     if steps > STEP_LIMIT {
-                        flow = Flow::Exit("stepLimit");
+                        flow = Flow::Exit(ExitReason::StepLimit);
                         continue;
                     }
                     flow = self.run_node(inst);
@@ -366,7 +363,7 @@ impl<'a> Walk<'a> {
                 next,
                 on_error,
             } => jump::run(self, inst, &id, journey, next, on_error.as_deref()),
-            Node::End => Flow::Exit("end"),
+            Node::End => Flow::Exit(ExitReason::End),
             // Entry nodes are only ever the start; reaching one again ends the walk.
             Node::Event { next, .. } | Node::Audience { next, .. } => Flow::Goto(next.clone()),
         }
@@ -393,15 +390,11 @@ impl<'a> Walk<'a> {
         on_error: Option<&str>,
         code: &str,
     ) -> Flow {
-        let mut r = self
-            .record("error")
-            .with("node", node)
-            .with("message", message);
-        if let Some((e, span)) = expr {
-            r = r
-                .with("field", e.pointer.clone())
-                .with("span", serde_json::json!([span.start, span.end]));
-        }
+        let failed = expr.map(|(e, span)| Failed {
+            field: &e.pointer,
+            span,
+        });
+        let r = Record::error(&self.about(), node, message, failed);
         self.records.push(r);
         let node_type = self
             .cj
@@ -416,7 +409,7 @@ impl<'a> Walk<'a> {
         });
         match on_error {
             Some(next) => Flow::Goto(next.to_string()),
-            None => Flow::Exit("error"),
+            None => Flow::Exit(ExitReason::Error),
         }
     }
 

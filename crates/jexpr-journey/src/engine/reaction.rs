@@ -3,9 +3,9 @@
 use super::{Flow, Journeys, Jumps, Walk};
 use crate::model::{Node, ReactionEvent};
 use crate::state::{ProfileState, Waiting};
-use crate::trace::Record;
+use crate::trace::{Cause, Record};
 use chrono::{DateTime, Utc};
-use serde_json::{json, Value as Json};
+use serde_json::Value as Json;
 
 pub(super) fn run(
     walk: &mut Walk<'_>,
@@ -24,11 +24,7 @@ pub(super) fn run(
         );
     };
     let names: Vec<&str> = events.iter().map(|e| e.event.as_str()).collect();
-    let r = walk
-        .record("wait")
-        .with("node", node)
-        .with("until", jexpr::time::format_instant(&due))
-        .with("events", json!(names));
+    let r = Record::wait(&walk.about(), node, &due, Some(&names));
     walk.records.push(r);
     Flow::Pause(Waiting {
         due,
@@ -82,11 +78,7 @@ pub(super) fn on_event(
                     if journeys.remembers(name) {
                         inst.events.insert(name.to_string(), payload.clone());
                     }
-                    let r = walk
-                        .record("resume")
-                        .with("node", node.clone())
-                        .with("cause", "event")
-                        .with("event", name);
+                    let r = Record::resume(&walk.about(), &node, Cause::Event(name));
                     walk.records.push(r);
                     flow = Some(Flow::Goto(e.next.clone()));
                     break;

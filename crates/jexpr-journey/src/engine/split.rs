@@ -4,6 +4,7 @@
 use super::{Flow, Walk};
 use crate::model::SplitPath;
 use crate::state::Instance;
+use crate::trace::{Branch, Record};
 
 /// A stable 64-bit hash of `parts` (FNV-1a, then a 64-bit finaliser so the
 /// low digits are uniform): the same on every platform and release.
@@ -83,11 +84,7 @@ pub(super) fn run(
     for p in paths {
         upto += p.percent;
         if bucket < upto {
-            let r = walk
-                .record("path")
-                .with("node", node)
-                .with("type", "split")
-                .with("path", p.label.clone());
+            let r = Record::path(&walk.about(), node, Branch::Split, &p.label);
             walk.records.push(r);
             return Flow::Goto(p.next.clone());
         }

@@ -4,7 +4,7 @@
 use super::{Flow, Journeys, Jumps, Walk};
 use crate::model::{ExprSrc, Node, MAX_WAIT_MS};
 use crate::state::{Instance, ProfileState, Waiting, JOURNEY_TIMEOUT_MS};
-use crate::trace::Record;
+use crate::trace::{Cause, ExitReason, Record};
 use chrono::{DateTime, Utc};
 use jexpr::Value;
 
@@ -104,17 +104,11 @@ pub(super) fn run(
             )
         }
     };
-    let r = walk
-        .record("wait")
-        .with("node", node)
-        .with("until", jexpr::time::format_instant(&due));
+    let r = Record::wait(&walk.about(), node, &due, None);
     walk.records.push(r);
     if due <= now {
         // A target in the past or now resumes at once.
-        let r = walk
-            .record("resume")
-            .with("node", node)
-            .with("cause", "timer");
+        let r = Record::resume(&walk.about(), node, Cause::Timer);
         walk.records.push(r);
         return Flow::Goto(next.to_string());
     }
@@ -148,24 +142,18 @@ pub(super) fn on_timer(
     let mut walk = Walk::new(journeys, cj, state, &profile, now, records, jumps);
     let timed_out = (now - inst.entered_at).num_milliseconds() >= JOURNEY_TIMEOUT_MS;
     let flow = if timed_out {
-        Flow::Exit("timeout")
+        Flow::Exit(ExitReason::Timeout)
     } else {
         let reaction = inst.waiting.as_ref().is_some_and(|w| w.reaction);
         let node = inst.node.clone();
         match cj.journey.nodes.get(&node) {
             Some(Node::Reaction { on_timeout, .. }) if reaction => {
-                let r = walk
-                    .record("resume")
-                    .with("node", node.clone())
-                    .with("cause", "timeout");
+                let r = Record::resume(&walk.about(), &node, Cause::Timeout);
                 walk.records.push(r);
                 Flow::Goto(on_timeout.clone())
             }
             Some(Node::Wait { next, .. }) => {
-                let r = walk
-                    .record("resume")
-                    .with("node", node.clone())
-                    .with("cause", "timer");
+                let r = Record::resume(&walk.about(), &node, Cause::Timer);
                 walk.records.push(r);
                 Flow::Goto(next.clone())
             }
