@@ -190,7 +190,8 @@ pub enum Command {
         /// Journey files (several journeys, and several versions of one, run together).
         #[arg(value_name = "JOURNEY.json", required = true)]
         journeys: Vec<PathBuf>,
-        /// The events file (JSON Lines, JOURNEYS.md section 3).
+        /// The events file (JSON Lines), or `-` for standard input (not with
+        /// a PostgreSQL state, whose processes read the file again).
         #[arg(long, value_name = "EVENTS.jsonl")]
         events: PathBuf,
         /// Profiles with their data and audiences (JSON Lines).

@@ -349,3 +349,97 @@ fn a_server_that_never_answers_is_an_error_in_bounded_time() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+fn run_with_stdin(dir: &Path, args: &[&str], input: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    let mut child = jexpr(dir, args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(input).expect("write stdin");
+    drop(stdin);
+    child.wait_with_output().expect("wait")
+}
+
+/// `--events -` reads the events from standard input; with a SQLite state a
+/// later run given the stream again (grown) goes on where the first stopped.
+#[test]
+fn events_from_standard_input() {
+    let dir = workdir("stdin", 6);
+    let events = std::fs::read(dir.join("events.jsonl")).expect("events");
+    let mut from_file = RUN.to_vec();
+    from_file.extend(["--trace", "file.jsonl", "--until", "2024-05-02T00:00:00Z"]);
+    let out = jexpr(&dir, &from_file).output().expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let expected = std::fs::read_to_string(dir.join("file.jsonl")).expect("trace");
+
+    let stdin_args = |extra: &[&'static str]| {
+        let mut args = vec![
+            "run",
+            "j.json",
+            "--catalog",
+            "catalog.json",
+            "--events",
+            "-",
+        ];
+        args.extend_from_slice(extra);
+        args
+    };
+    let out = run_with_stdin(
+        &dir,
+        &stdin_args(&["--until", "2024-05-02T00:00:00Z"]),
+        &events,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
+
+    // Half the stream, then the whole stream again: one run's trace.
+    let half = events
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .nth(2)
+        .map(|(i, _)| i + 1)
+        .expect("3 lines");
+    let durable = ["--state", "run.db", "--trace", "stdin.jsonl"];
+    let out = run_with_stdin(&dir, &stdin_args(&durable), &events[..half]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut whole = durable.to_vec();
+    whole.extend(["--until", "2024-05-02T00:00:00Z"]);
+    let out = run_with_stdin(&dir, &stdin_args(&whole), &events);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("read 6 lines"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("stdin.jsonl")).expect("trace"),
+        expected
+    );
+
+    // PostgreSQL processes read the file again: a stream is refused at once.
+    let out = run_with_stdin(
+        &dir,
+        &stdin_args(&["--state", "postgres://nobody@127.0.0.1:1/none"]),
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("give a file, not standard input"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -182,18 +182,19 @@ pub fn run(a: RunArgs<'_>) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let events_path = a.events.to_path_buf();
-    let open_events = move || {
-        std::fs::File::open(&events_path)
-            .map(|f| BufReader::with_capacity(1 << 16, f))
-            .map_err(|e| RunError::Io(format!("cannot read {}: {e}", events_path.display())))
-    };
-    if let Err(e) = std::fs::File::open(a.events) {
-        return usage(
-            a.format,
-            &format!("cannot read {}: {e}", a.events.display()),
-        );
+    let from_stdin = a.events == Path::new("-");
+    if from_stdin && postgres {
+        return usage(a.format, "with a PostgreSQL state every process reads the events file, and reads it again to take a partition over: give a file, not standard input");
     }
+    if !from_stdin {
+        if let Err(e) = std::fs::File::open(a.events) {
+            return usage(
+                a.format,
+                &format!("cannot read {}: {e}", a.events.display()),
+            );
+        }
+    }
+    let open_events = events_source(a.events);
     let mut profiles = match a.profiles.map(std::fs::File::open).transpose() {
         Ok(f) => f.map(BufReader::new),
         Err(e) => return usage(a.format, &format!("cannot read the profiles file: {e}")),
@@ -270,6 +271,30 @@ pub fn run(a: RunArgs<'_>) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Opens the events input for each scan of it: the file from its start,
+/// or standard input (`-`) once — a resumed run skips what its state
+/// handled of the same stream, as of a file.
+fn events_source(events: &Path) -> impl FnMut() -> Result<Box<dyn std::io::BufRead>, RunError> {
+    let path = events.to_path_buf();
+    let mut stdin_taken = false;
+    move || {
+        if path == Path::new("-") {
+            if std::mem::replace(&mut stdin_taken, true) {
+                return Err(RunError::Io(
+                    "standard input can be read once: give the events as a file".into(),
+                ));
+            }
+            return Ok(Box::new(BufReader::with_capacity(
+                1 << 16,
+                std::io::stdin(),
+            )));
+        }
+        std::fs::File::open(&path)
+            .map(|f| Box::new(BufReader::with_capacity(1 << 16, f)) as Box<dyn std::io::BufRead>)
+            .map_err(|e| RunError::Io(format!("cannot read {}: {e}", path.display())))
+    }
+}
+
 /// One run's inputs, for whichever store keeps its state.
 struct Run<'a, F> {
     journeys: Journeys,
@@ -282,7 +307,7 @@ struct Run<'a, F> {
 
 impl<F> Run<'_, F>
 where
-    F: FnMut() -> Result<BufReader<std::fs::File>, RunError>,
+    F: FnMut() -> Result<Box<dyn std::io::BufRead>, RunError>,
 {
     /// Runs over `store`, writing the trace to `trace` (made consistent with
     /// the store first) or to standard output.

@@ -6,6 +6,7 @@
 mod coordinator;
 mod envelope;
 pub mod input;
+mod source;
 mod summary;
 mod trace_file;
 
@@ -14,6 +15,7 @@ pub use trace_file::open_trace;
 
 use coordinator::{Coordinator, Renewal};
 use input::{Decoder, Line};
+use source::{LineSource, Next};
 
 use crate::catalog::JourneyCatalog;
 use crate::engine::{self, Input, Journeys};
@@ -22,7 +24,6 @@ use crate::state::ProfileState;
 use crate::store::{partition_of, Commit, Cursor, Store, TimerKey};
 use crate::trace::Record;
 use chrono::{DateTime, Utc};
-use serde_json::Value as Json;
 use std::io::{BufRead, Write};
 use std::time::Duration;
 
@@ -132,35 +133,6 @@ impl<'a, S: Store> Runner<'a, S> {
         Ok(())
     }
 
-    /// Skips what `start` handled of a freshly opened events file, checking
-    /// it is the same bytes.
-    fn skip_handled(&mut self, events: &mut impl BufRead, start: &Cursor) -> Result<(), RunError> {
-        let mut hash = crate::fnv::OFFSET;
-        let mut left = start.offset;
-        while left > 0 {
-            let buf = events
-                .fill_buf()
-                .map_err(|e| RunError::Io(format!("cannot read the events file: {e}")))?;
-            if buf.is_empty() {
-                return Err(shorter(start.offset - left, start));
-            }
-            let n = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
-            hash = crate::fnv::extend(hash, &buf[..n]);
-            events.consume(n);
-            left -= n as u64;
-        }
-        if start.offset > 0 && hash != start.hash {
-            return Err(changed(start));
-        }
-        self.clock = start.clock;
-        self.summary.input_errors = start.input_errors;
-        self.cursor = Cursor {
-            hash,
-            ..start.clone()
-        };
-        Ok(())
-    }
-
     /// Runs the events stream, then moves the clock to `until` if given.
     /// With a durable store, a run resumes after the last line it handled;
     /// with a partitioned one, it goes on until every partition (whoever
@@ -246,7 +218,11 @@ impl<'a, S: Store> Runner<'a, S> {
         until: Option<DateTime<Utc>>,
     ) -> Result<Pass, RunError> {
         let start = self.coordinator.start_scan(held);
-        self.skip_handled(events, &start)?;
+        let mut source = LineSource::new(events);
+        source.skip_handled(&start)?;
+        self.clock = start.clock;
+        self.summary.input_errors = start.input_errors;
+        self.cursor = start;
         let mut buf = Vec::new();
         loop {
             if self.coordinator.renew_due(&self.store) {
@@ -258,50 +234,24 @@ impl<'a, S: Store> Runner<'a, S> {
                 }
             }
             self.before = self.line_cursor();
-            buf.clear();
-            let read = std::io::Read::take(&mut *events, MAX_LINE_BYTES as u64 + 1)
-                .read_until(b'\n', &mut buf)
-                .map_err(|e| RunError::Io(format!("cannot read the events file: {e}")))?;
-            if read == 0 {
-                break;
-            }
-            let terminated = buf.ends_with(b"\n");
-            if buf.len() > MAX_LINE_BYTES && !terminated {
-                // Skip (and count) the rest of the over-long line.
-                let mut hash = crate::fnv::extend(self.cursor.hash, &buf);
-                let mut consumed = buf.len() as u64;
-                let mut rest = Vec::new();
-                loop {
-                    rest.clear();
-                    let more = std::io::Read::take(&mut *events, 1 << 20)
-                        .read_until(b'\n', &mut rest)
-                        .map_err(|e| RunError::Io(format!("cannot read the events file: {e}")))?;
-                    hash = crate::fnv::extend(hash, &rest);
-                    consumed += more as u64;
-                    if more == 0 || rest.ends_with(b"\n") {
-                        break;
+            let next = source.next(&mut buf)?;
+            (self.cursor.line, self.cursor.offset, self.cursor.hash) = source.position();
+            let n = self.cursor.line;
+            match next {
+                Next::End => break,
+                Next::Unfinished => {
+                    self.summary.unfinished_line = true;
+                    break;
+                }
+                Next::TooLong => {
+                    let message = format!("the line is longer than {} MiB", MAX_LINE_BYTES >> 20);
+                    self.input_error(n, &message)?;
+                }
+                Next::Line => {
+                    if !buf.iter().all(u8::is_ascii_whitespace) {
+                        self.line(n, &buf)?;
                     }
                 }
-                self.advance_cursor(consumed, hash);
-                let n = self.cursor.line;
-                self.input_error(
-                    n,
-                    &format!("the line is longer than {} MiB", MAX_LINE_BYTES >> 20),
-                )?;
-                self.coordinator.join_ahead(&self.cursor)?;
-                continue;
-            }
-            let text = trim_line(&buf);
-            if !terminated && serde_json::from_slice::<Json>(text).is_err() {
-                // A last line still being written: left for the next run.
-                self.summary.unfinished_line = true;
-                break;
-            }
-            let hash = crate::fnv::extend(self.cursor.hash, &buf);
-            self.advance_cursor(buf.len() as u64, hash);
-            if !text.iter().all(u8::is_ascii_whitespace) {
-                let n = self.cursor.line;
-                self.line(n, text)?;
             }
             self.coordinator.join_ahead(&self.cursor)?;
         }
@@ -490,12 +440,6 @@ impl<'a, S: Store> Runner<'a, S> {
         })
     }
 
-    fn advance_cursor(&mut self, bytes: u64, hash: u64) {
-        self.cursor.line += 1;
-        self.cursor.offset += bytes;
-        self.cursor.hash = hash;
-    }
-
     /// Commits one input's changes (ending line `line_end` if it is the
     /// line's own commit), then writes its records.
     fn commit(
@@ -589,12 +533,4 @@ pub(super) fn changed(handled: &Cursor) -> RunError {
         "the first {} lines of the events file are not the ones this state handled: give the same events file (lines may only be appended), or start a new state",
         handled.line
     ))
-}
-
-fn trim_line(buf: &[u8]) -> &[u8] {
-    let mut end = buf.len();
-    while end > 0 && matches!(buf[end - 1], b'\n' | b'\r') {
-        end -= 1;
-    }
-    &buf[..end]
 }
