@@ -124,18 +124,7 @@ pub fn profile_from_json(id: &str, v: &Json) -> Result<ProfileState, String> {
             .and_then(Json::as_array)
             .map(|list| {
                 list.iter()
-                    .map(|f| {
-                        Ok(Fetch {
-                            data_source: text(f, "dataSource")?,
-                            field_group: text(f, "fieldGroup")?,
-                            params: f
-                                .get("params")
-                                .and_then(Json::as_object)
-                                .cloned()
-                                .unwrap_or_default(),
-                            data: f.get("data").cloned().unwrap_or(Json::Null),
-                        })
-                    })
+                    .map(fetch_from_json)
                     .collect::<Result<Vec<_>, String>>()
             })
             .transpose()?
@@ -264,6 +253,21 @@ fn number(v: &Json, key: &str) -> Result<i64, String> {
     v.get(key)
         .and_then(Json::as_i64)
         .ok_or_else(|| format!("`{key}` is missing or not an integer"))
+}
+
+/// A parameterised read (`fetches` of a profile, in the profiles file and
+/// in the stored state): its data source, field group, parameters and data.
+pub fn fetch_from_json(f: &Json) -> Result<Fetch, String> {
+    Ok(Fetch {
+        data_source: text(f, "dataSource")?,
+        field_group: text(f, "fieldGroup")?,
+        params: f
+            .get("params")
+            .and_then(Json::as_object)
+            .cloned()
+            .unwrap_or_default(),
+        data: f.get("data").cloned().unwrap_or(Json::Null),
+    })
 }
 
 #[cfg(test)]

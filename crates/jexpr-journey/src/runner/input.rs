@@ -277,24 +277,9 @@ fn merge_audiences(profile: &mut Profile, audiences: Option<&Json>) -> Result<()
 
 fn fetches(list: &Json) -> Result<Vec<Fetch>, String> {
     let items = list.as_array().ok_or("`fetches` must be a list")?;
-    let mut out = Vec::new();
-    for (i, f) in items.iter().enumerate() {
-        let s = |k: &str| {
-            f.get(k)
-                .and_then(Json::as_str)
-                .map(str::to_string)
-                .ok_or(format!("fetches[{i}]: missing `{k}`"))
-        };
-        out.push(Fetch {
-            data_source: s("dataSource")?,
-            field_group: s("fieldGroup")?,
-            params: f
-                .get("params")
-                .and_then(Json::as_object)
-                .cloned()
-                .unwrap_or_default(),
-            data: f.get("data").cloned().unwrap_or(Json::Null),
-        });
-    }
-    Ok(out)
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, f)| crate::codec::fetch_from_json(f).map_err(|e| format!("fetches[{i}]: {e}")))
+        .collect()
 }

@@ -84,6 +84,22 @@ fn err(context: &str) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
 }
 
 impl SqliteStore {
+    /// A store over an open connection (holding the file's lock if it may write).
+    fn over(conn: Connection, lock: Option<std::fs::File>) -> SqliteStore {
+        SqliteStore {
+            conn,
+            in_transaction: false,
+            trace_bytes: 0,
+            cursor: Cursor::default(),
+            pending_cursor: None,
+            read: std::collections::HashMap::new(),
+            written: std::collections::HashMap::new(),
+            nothing_before: None,
+            row_bytes: super::OUTBOX_ROW_BYTES,
+            _lock: lock,
+        }
+    }
+
     /// Opens an existing state to read it, whatever journeys it was made for.
     pub fn open_existing(path: &Path) -> Result<SqliteStore, StoreError> {
         if !path.exists() {
@@ -116,18 +132,7 @@ impl SqliteStore {
                 )))
             }
         }
-        let mut store = SqliteStore {
-            conn,
-            in_transaction: false,
-            trace_bytes: 0,
-            cursor: Cursor::default(),
-            pending_cursor: None,
-            read: std::collections::HashMap::new(),
-            written: std::collections::HashMap::new(),
-            nothing_before: None,
-            row_bytes: super::OUTBOX_ROW_BYTES,
-            _lock: None,
-        };
+        let mut store = SqliteStore::over(conn, None);
         store.cursor = store.read_cursor()?;
         Ok(store)
     }
@@ -191,18 +196,7 @@ impl SqliteStore {
             "CREATE INDEX IF NOT EXISTS audience_members_profile ON audience_members(profile)",
         )
         .map_err(err("cannot index audience members"))?;
-        let mut store = SqliteStore {
-            conn,
-            in_transaction: false,
-            trace_bytes: 0,
-            cursor: Cursor::default(),
-            pending_cursor: None,
-            read: std::collections::HashMap::new(),
-            written: std::collections::HashMap::new(),
-            nothing_before: None,
-            row_bytes: super::OUTBOX_ROW_BYTES,
-            _lock: Some(lock),
-        };
+        let mut store = SqliteStore::over(conn, Some(lock));
         store.trace_bytes = store
             .conn
             .query_row(
