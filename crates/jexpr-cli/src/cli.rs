@@ -227,6 +227,10 @@ pub enum Command {
         /// PostgreSQL: partitions of a new state (fixed once created).
         #[arg(long, value_name = "N")]
         partitions: Option<u32>,
+        /// Exit 3 when a step failed (an `error` record was written), for
+        /// pipelines; the run itself completes either way.
+        #[arg(long)]
+        fail_on_error: bool,
         /// Summary and errors as text (stderr) or JSON.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,

@@ -83,6 +83,7 @@ fn main() -> ExitCode {
             lease_seconds,
             process_name,
             partitions,
+            fail_on_error,
             format,
         } => journey::run(journey::RunArgs {
             journeys: &journeys,
@@ -96,6 +97,7 @@ fn main() -> ExitCode {
             lease_seconds,
             process_name: process_name.as_deref(),
             partitions,
+            fail_on_error,
             format,
         }),
         Command::Trace {

@@ -162,6 +162,51 @@ fn the_example_run_is_deterministic_and_summarised() {
     }
 }
 
+/// SERVICE.md section 4: the run summary adds errors and exits by reason
+/// (a run whose every instance failed said only "0 instances still
+/// waiting", exit 0); `--fail-on-error` makes failed steps an exit code.
+#[test]
+fn the_summary_counts_errors_and_exits_and_can_fail_the_run() {
+    let out = run_examples(
+        "examples/journeys/events.jsonl",
+        &["--until", "2024-06-15T00:00:00Z", "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut lines: Vec<&str> = text.lines().collect();
+    let summary: serde_json::Value =
+        serde_json::from_str(lines.pop().expect("summary")).expect("summary JSON");
+    // Counted from the trace itself.
+    let mut errors = 0;
+    let mut exited = serde_json::Map::new();
+    for line in lines {
+        let r: serde_json::Value = serde_json::from_str(line).expect("record");
+        match r["kind"].as_str() {
+            Some("error") => errors += 1,
+            Some("exit") => {
+                let reason = r["reason"].as_str().expect("reason").to_string();
+                let n = exited.get(&reason).and_then(|v| v.as_u64()).unwrap_or(0);
+                exited.insert(reason, (n + 1).into());
+            }
+            _ => {}
+        }
+    }
+    assert!(errors > 0, "the example has jumps its target refuses");
+    assert_eq!(summary["errors"], errors);
+    assert_eq!(summary["exited"], serde_json::Value::Object(exited));
+    // In text, and as an exit code when asked.
+    let out = run_examples(
+        "examples/journeys/events.jsonl",
+        &["--until", "2024-06-15T00:00:00Z", "--fail-on-error"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{errors} steps failed (error records); exited: ")),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn an_unreadable_events_file_is_a_usage_error() {
     let out = jexpr(&[

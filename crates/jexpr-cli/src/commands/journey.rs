@@ -119,6 +119,7 @@ pub struct RunArgs<'a> {
     pub lease_seconds: f64,
     pub process_name: Option<&'a str>,
     pub partitions: Option<u32>,
+    pub fail_on_error: bool,
     pub format: Format,
 }
 
@@ -258,6 +259,22 @@ pub fn run(a: RunArgs<'_>) -> ExitCode {
                 "read {} lines{errors}, wrote {} trace records, {} instances still waiting; clock at {clock}",
                 summary.lines, summary.records, summary.waiting
             );
+            if summary.errors > 0 || !summary.exited.is_empty() {
+                let exited: Vec<String> = summary
+                    .exited
+                    .iter()
+                    .map(|(reason, n)| format!("{n} {reason}"))
+                    .collect();
+                let exited = if exited.is_empty() {
+                    "none".to_string()
+                } else {
+                    exited.join(", ")
+                };
+                errln!(
+                    "{} steps failed (error records); exited: {exited}",
+                    summary.errors
+                );
+            }
             if summary.partitions > 1 {
                 errln!(
                     "held {} of {} partitions: {}",
@@ -267,6 +284,12 @@ pub fn run(a: RunArgs<'_>) -> ExitCode {
                 );
             }
         }
+    }
+    if a.fail_on_error && summary.errors > 0 {
+        if a.format == Format::Text {
+            errln!("error: {} steps failed (--fail-on-error)", summary.errors);
+        }
+        return ExitCode::from(crate::cli::EXIT_EVAL);
     }
     ExitCode::SUCCESS
 }

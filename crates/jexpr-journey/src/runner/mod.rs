@@ -429,6 +429,7 @@ impl<'a, S: Store> Runner<'a, S> {
                 records.append(&mut out);
             }
         }
+        self.summary.tally(&records);
         let trace: Vec<String> = records.iter().map(Record::to_line).collect();
         self.apply(Commit {
             partition: key.partition,
@@ -449,6 +450,7 @@ impl<'a, S: Store> Runner<'a, S> {
         records: Vec<Record>,
         line_end: bool,
     ) -> Result<(), RunError> {
+        self.summary.tally(&records);
         let trace: Vec<String> = records.iter().map(Record::to_line).collect();
         let cursor = line_end.then(|| Cursor {
             clock: self.clock,

@@ -24,9 +24,27 @@ pub struct Summary {
     pub partitions: u32,
     /// The partitions this process held at some point of the run.
     pub held: Vec<u32>,
+    /// `error` records this run wrote (steps that failed).
+    pub errors: u64,
+    /// `exit` records this run wrote, by reason.
+    pub exited: std::collections::BTreeMap<String, u64>,
 }
 
 impl Summary {
+    /// Counts the errors and exits among `records`, as they are written.
+    pub(super) fn tally(&mut self, records: &[crate::trace::Record]) {
+        for r in records {
+            match r.kind() {
+                "error" => self.errors += 1,
+                "exit" => {
+                    let reason = r.get("reason").and_then(Json::as_str).unwrap_or("");
+                    *self.exited.entry(reason.to_string()).or_default() += 1;
+                }
+                _ => {}
+            }
+        }
+    }
+
     /// The summary as JSON (partitions only for a partitioned store).
     pub fn to_json(&self) -> Json {
         let mut v = serde_json::json!({
@@ -36,6 +54,8 @@ impl Summary {
             "waiting": self.waiting,
             "clock": self.clock.map(|c| jexpr::time::format_instant(&c)),
             "unfinishedLine": self.unfinished_line,
+            "errors": self.errors,
+            "exited": self.exited,
         });
         if self.partitions > 1 {
             v["partitions"] = self.partitions.into();
