@@ -443,3 +443,57 @@ fn events_from_standard_input() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("give a file, not standard input"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A state its reader cannot write (a copy kept for support, read by
+/// another user): `run` says it needs to write it, `state inspect` and
+/// `jexpr trace` read it. Run as `nobody` (root may write anything); skipped
+/// where that cannot be done.
+#[test]
+fn a_read_only_state_is_read_and_a_run_says_why_not() {
+    let runuser = Path::new("/usr/sbin/runuser");
+    // SAFETY: getuid has no preconditions.
+    if unsafe { libc::getuid() } != 0 || !runuser.exists() {
+        eprintln!("skipped: needs root and runuser to act as another user");
+        return;
+    }
+    let dir = workdir("read-only", 3);
+    let mut args = RUN.to_vec();
+    args.extend(["--state", "run.db"]);
+    assert_eq!(
+        jexpr(&dir, &args).output().expect("run").status.code(),
+        Some(0)
+    );
+    let as_nobody = |args: &[&str]| {
+        Command::new(runuser)
+            .current_dir(&dir)
+            .args(["-u", "nobody", "--", env!("CARGO_BIN_EXE_jexpr")])
+            .args(args)
+            .output()
+            .expect("runuser")
+    };
+    let out = as_nobody(&["state", "inspect", "run.db"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("profiles: 3"), "{stdout}");
+    let out = as_nobody(&["trace", "--state", "run.db"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 6);
+    let out = as_nobody(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot open the state run.db for writing (permission denied)"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -105,17 +105,38 @@ impl SqliteStore {
         if !path.exists() {
             return Err(StoreError::io(format!("{} does not exist", path.display())));
         }
-        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .map_err(err(&format!("cannot open {}", path.display())))?;
         let name = path.display().to_string();
-        let format: Option<String> = conn
-            .query_row("SELECT value FROM meta WHERE key = 'format'", [], |r| {
+        let read_format = |conn: &Connection| -> rusqlite::Result<Option<String>> {
+            conn.query_row("SELECT value FROM meta WHERE key = 'format'", [], |r| {
                 r.get(0)
             })
             .optional()
-            .map_err(|e| {
-                StoreError::refused(format!("{name} is not a jexpr state database ({e})"))
-            })?;
+        };
+        let mut conn =
+            Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .map_err(err(&format!("cannot open {}", path.display())))?;
+        let format = match read_format(&conn) {
+            // A state in WAL mode in a directory this user cannot write (a
+            // copy kept for support, a read-only mount): SQLite cannot make
+            // its shared-memory file, so it is read as immutable (nothing may
+            // write it meanwhile, which read-only files guarantee).
+            Err(e)
+                if matches!(
+                    e.sqlite_error_code(),
+                    Some(rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen)
+                ) =>
+            {
+                conn = Connection::open_with_flags(
+                    immutable_uri(path),
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                        | rusqlite::OpenFlags::SQLITE_OPEN_URI,
+                )
+                .map_err(err(&format!("cannot open {}", path.display())))?;
+                read_format(&conn)
+            }
+            other => other,
+        }
+        .map_err(|e| unreadable(&name, &e))?;
         match format {
             Some(f) if f == FORMAT.to_string() => {}
             Some(f) => {
@@ -302,6 +323,20 @@ fn lock(path: &Path) -> Result<std::fs::File, StoreError> {
             path.display()
         ))),
     }
+}
+
+/// The URI that opens `path` read-only as an immutable file.
+fn immutable_uri(path: &Path) -> String {
+    let mut uri = String::from("file:");
+    for b in path.to_string_lossy().bytes() {
+        match b {
+            b'?' | b'#' | b'%' => uri.push_str(&format!("%{b:02X}")),
+            _ if b.is_ascii() => uri.push(char::from(b)),
+            _ => uri.push_str(&format!("%{b:02X}")),
+        }
+    }
+    uri.push_str("?immutable=1");
+    uri
 }
 
 /// A state SQLite cannot read: not a database at all, or not readable here.
