@@ -456,6 +456,24 @@ fn a_read_only_state_is_read_and_a_run_says_why_not() {
         eprintln!("skipped: needs root and runuser to act as another user");
         return;
     }
+    // The binary must be reachable by that user (a checkout under /root is not).
+    let reachable = Command::new(runuser)
+        .args([
+            "-u",
+            "nobody",
+            "--",
+            env!("CARGO_BIN_EXE_jexpr"),
+            "--version",
+        ])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !reachable {
+        eprintln!(
+            "skipped: user nobody cannot run {}",
+            env!("CARGO_BIN_EXE_jexpr")
+        );
+        return;
+    }
     let dir = workdir("read-only", 3);
     let mut args = RUN.to_vec();
     args.extend(["--state", "run.db"]);
