@@ -462,6 +462,23 @@ fn state_inspect_shows_where_the_run_is() {
     // Text for people; a missing file is a usage error.
     let out = inspect(&[]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("instances by node:"));
+    // Issue 22: `--profile` shows only that profile, its data with it (as
+    // the profiles file gives it: loyalty tier gold).
+    assert_eq!(
+        v["profile"]["dataSources"]["ExperiencePlatform"]["Profile"]["loyalty"]["tier"],
+        "gold"
+    );
+    let out = inspect(&["--profile", "user0049@example.com"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("profile user0049@example.com:\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  data ExperiencePlatform: {\"Profile\""),
+        "{text}"
+    );
+    assert!(!text.contains("instances by node:"), "{text}");
     let out = jexpr(&[
         "state".into(),
         "inspect".into(),

@@ -42,10 +42,14 @@ fn sqlite(_: &str, _: Option<&str>, _: usize) -> Result<Json, StoreError> {
     Err(super::without("SQLite", "sqlite"))
 }
 
-/// The overview as text.
+/// The overview as text; with one profile asked for, only that profile.
 pub fn render(v: &Json) -> String {
     use std::fmt::Write;
     let mut out = String::new();
+    if let Some(profile) = v.get("profile") {
+        render_profile(&mut out, profile);
+        return out;
+    }
     if let Some(parts) = v["partitions"].as_array() {
         render_partitions(&mut out, parts, v["runners"].as_array());
     } else {
@@ -95,11 +99,28 @@ pub fn render(v: &Json) -> String {
             }
         }
     }
-    match v.get("profile") {
-        None => {}
-        Some(Json::Null) => out.push_str("\nprofile: not in this state\n"),
-        Some(p) => {
-            let _ = writeln!(out, "\nprofile {}:", p["profileId"].as_str().unwrap_or(""));
+    out
+}
+
+/// One profile's state as text: audiences, data, instances, history.
+fn render_profile(out: &mut String, profile: &Json) {
+    use std::fmt::Write;
+    match profile {
+        Json::Null => out.push_str("profile: not in this state\n"),
+        p => {
+            let _ = writeln!(out, "profile {}:", p["profileId"].as_str().unwrap_or(""));
+            if let Some(audiences) = p["audiences"].as_object().filter(|a| !a.is_empty()) {
+                let shown: Vec<String> = audiences
+                    .iter()
+                    .map(|(name, status)| format!("{name} {}", status.as_str().unwrap_or("")))
+                    .collect();
+                let _ = writeln!(out, "  audiences: {}", shown.join(", "));
+            }
+            if let Some(data) = p["dataSources"].as_object().filter(|d| !d.is_empty()) {
+                for (source, groups) in data {
+                    let _ = writeln!(out, "  data {source}: {groups}");
+                }
+            }
             for i in p["instances"].as_array().into_iter().flatten() {
                 let waiting = match i.get("waiting") {
                     Some(w) if !w.is_null() => format!(
@@ -139,7 +160,6 @@ pub fn render(v: &Json) -> String {
             }
         }
     }
-    out
 }
 
 /// The partitions of a shared state as a table, and the processes seen.

@@ -33,5 +33,11 @@ pub fn profile_detail(id: &str, state: Option<crate::state::ProfileState>) -> Js
         .iter()
         .map(|(j, h)| json!({"journey": j, "entries": h.entries, "lastEntry": jexpr::time::format_instant(&h.last_entry)}))
         .collect();
-    json!({"profileId": id, "instances": instances, "history": history, "audiences": state.profile.audiences.to_json()})
+    json!({
+        "profileId": id,
+        "instances": instances,
+        "history": history,
+        "audiences": state.profile.audiences.to_json(),
+        "dataSources": Json::Object((*state.profile.data_sources).clone()),
+    })
 }
