@@ -666,3 +666,35 @@ fn context_errors_name_the_place_and_suggest() {
         assert!(err.contains(path.to_str().expect("p")), "{err}");
     }
 }
+
+/// Issue 22: `eval --context` accepts a line of a journey run's profiles
+/// file, so an author can ask why a condition on that profile is false.
+#[test]
+fn a_profiles_line_is_a_context() {
+    let dir = std::env::temp_dir().join(format!("jexpr-profile-context-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let line = r#"{"profileId": "p1", "dataSources": {"Crm": {"Profile": {"tier": "gold"}}}, "audiences": {"vip": "realized"}}"#;
+    let path = dir.join("p1.json");
+    std::fs::write(&path, line).expect("write");
+    let context = path.to_string_lossy().into_owned();
+    let out = jexpr(&[
+        "eval",
+        "--context",
+        &context,
+        r#"#{Crm.Profile.tier} == "gold" and inAudience("vip")"#,
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "true");
+    // Fetches are for journeys; said so, not read as nothing.
+    let with_fetches = r#"{"profileId": "p1", "fetches": []}"#;
+    std::fs::write(&path, with_fetches).expect("write");
+    let out = jexpr(&["eval", "--context", &context, "1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`fetches` are read by journeys"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -95,13 +95,25 @@ pub fn load_context(input: &Input) -> Result<Option<serde_json::Value>, String> 
     let text = jexpr_journey::read_limited(path).map_err(|e| format!("--context: {e}"))?;
     let value: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| format!("invalid context {}: not valid JSON: {e}", path.display()))?;
-    if !value.is_object() {
+    let serde_json::Value::Object(mut map) = value else {
         return Err(format!(
             "invalid context {}: a context is a JSON object (LANGUAGE.md section 9)",
             path.display()
         ));
+    };
+    // A line of a journey run's profiles file (`profileId`, `dataSources`,
+    // `audiences`) is a context of that profile's data: the quickest way to
+    // ask why a condition on it is false.
+    if map.contains_key("profileId") {
+        if map.contains_key("fetches") {
+            return Err(format!(
+                "invalid context {}: a profiles line's `fetches` are read by journeys, not by eval; give their data under `dataSources`",
+                path.display()
+            ));
+        }
+        map.remove("profileId");
     }
-    Ok(Some(value))
+    Ok(Some(serde_json::Value::Object(map)))
 }
 
 /// `eval --events`: the expression over each line's event. Types come from
