@@ -42,10 +42,15 @@ pub enum Line {
 }
 
 impl Line {
-    /// The line's time, unless it is invalid.
-    pub fn time(&self) -> Option<DateTime<Utc>> {
+    /// The line's time and whose it is, unless it is invalid.
+    pub fn time_and_profile(&self) -> Option<(DateTime<Utc>, &str)> {
         match self {
-            Line::Event { time, .. } | Line::ProfileUpdate { time, .. } => Some(*time),
+            Line::Event {
+                time, profile_id, ..
+            }
+            | Line::ProfileUpdate {
+                time, profile_id, ..
+            } => Some((*time, profile_id)),
             Line::Invalid(_) => None,
         }
     }

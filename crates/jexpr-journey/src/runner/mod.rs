@@ -297,9 +297,9 @@ impl<'a, S: Store> Runner<'a, S> {
 
     fn line(&mut self, n: u64, bytes: &[u8]) -> Result<(), RunError> {
         let line = self.decoder.decode(bytes);
-        let time = match (&line, line.time()) {
-            (Line::Invalid(message), _) => return self.input_error(n, message),
-            (_, Some(time)) => time,
+        let (time, partition) = match (&line, line.time_and_profile()) {
+            (_, Some((time, id))) => (time, partition_of(id, self.summary.partitions)),
+            (Line::Invalid(message), None) => return self.input_error(n, message),
             (_, None) => return self.input_error(n, "not a valid events line"),
         };
         if let Some(clock) = self.clock.filter(|clock| time < *clock) {
@@ -312,6 +312,9 @@ impl<'a, S: Store> Runner<'a, S> {
         }
         self.fire_due(time)?;
         self.clock = Some(time);
+        if !self.coordinator.is_active(partition) {
+            return Ok(());
+        }
         match line {
             Line::Event {
                 name,
@@ -319,10 +322,6 @@ impl<'a, S: Store> Runner<'a, S> {
                 payload,
                 ..
             } => {
-                let partition = partition_of(&profile_id, self.summary.partitions);
-                if !self.coordinator.is_active(partition) {
-                    return Ok(());
-                }
                 let state = self.state(&profile_id)?;
                 let input = Input::Event {
                     name: &name,
@@ -337,10 +336,6 @@ impl<'a, S: Store> Runner<'a, S> {
                 audiences,
                 ..
             } => {
-                let partition = partition_of(&profile_id, self.summary.partitions);
-                if !self.coordinator.is_active(partition) {
-                    return Ok(());
-                }
                 let mut state = self.state(&profile_id)?;
                 if let Some(m) = data_sources {
                     state.profile.data_sources = m.into();
