@@ -162,12 +162,26 @@ impl Record {
         }
     }
 
-    /// `enter`: the profile entered at the start `node` as `instance`.
-    pub fn enter(a: &About<'_>, node: &str, entry: Entry<'_>, instance: &str) -> Record {
-        Record::about("enter", a)
+    /// `enter`: the profile entered at the start `node` as `instance`. The
+    /// journey's `name`, when it has one, is written here (once per
+    /// instance, not on every record: a reader of the trace finds it at the
+    /// instance's start).
+    pub fn enter(
+        a: &About<'_>,
+        node: &str,
+        entry: Entry<'_>,
+        instance: &str,
+        name: &str,
+    ) -> Record {
+        let r = Record::about("enter", a)
             .with("node", node)
             .entry(entry)
-            .with("instance", instance)
+            .with("instance", instance);
+        if name.is_empty() {
+            r
+        } else {
+            r.with("name", name)
+        }
     }
 
     /// `reject`: an entry node refused the profile.

@@ -76,6 +76,8 @@ pub(super) fn admit(
         &j.start,
         how,
         &inst.id,
+        // A journey without a name is named by its id: no need to repeat it.
+        if j.name == j.id { "" } else { &j.name },
     ));
     let next = match j.nodes.get(&j.start) {
         Some(Node::Event { next, .. } | Node::Audience { next, .. }) => next.clone(),
