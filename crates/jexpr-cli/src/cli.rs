@@ -165,6 +165,40 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// What happened, per journey version and per node: entered, rejected,
+    /// paths taken, events and timeouts, actions, errors, waiting.
+    ///
+    /// Per node, entered = ways out + errors + waiting (docs/report.md).
+    ///
+    /// Examples:
+    ///   jexpr report --trace trace.jsonl
+    ///   jexpr report --state run.db --journey welcome --by-day
+    ///   jexpr report --state postgres://localhost/jexpr --format json
+    ///
+    /// Exit codes: 0 shown, 2 unreadable trace or state.
+    #[command(verbatim_doc_comment)]
+    Report {
+        /// A trace file written by `jexpr run --trace`.
+        #[arg(
+            long,
+            value_name = "FILE",
+            required_unless_present = "state",
+            conflicts_with = "state"
+        )]
+        trace: Option<PathBuf>,
+        /// The state given to `jexpr run --state` (its trace).
+        #[arg(long, value_name = "FILE|URL")]
+        state: Option<String>,
+        /// Only this journey (all its versions).
+        #[arg(long, value_name = "ID")]
+        journey: Option<String>,
+        /// Also give every figure per UTC day.
+        #[arg(long)]
+        by_day: bool,
+        /// A table (text) or the JSON object of the journey report.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
     /// Run state: `state inspect`.
     State {
         #[command(subcommand)]

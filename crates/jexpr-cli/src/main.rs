@@ -12,7 +12,7 @@ mod repl;
 use clap::Parser;
 use cli::{Cli, Command, JourneyCommand, StateCommand, EXIT_USAGE};
 use commands::expression::{check, eval, eval_events, fmt};
-use commands::{functions::functions, journey, repl::repl};
+use commands::{functions::functions, journey, repl::repl, report};
 use serde_json::json;
 use std::io::Write;
 use std::process::ExitCode;
@@ -100,6 +100,20 @@ fn main() -> ExitCode {
             fail_on_error,
             format,
         }),
+        Command::Report {
+            trace,
+            state,
+            journey,
+            by_day,
+            format,
+        } => {
+            let source = match (&trace, &state) {
+                (Some(file), _) => report::TraceSource::File(file),
+                (None, Some(store)) => report::TraceSource::State(store),
+                (None, None) => return error::usage_error("give --trace FILE or --state STORE"),
+            };
+            report::report(&source, journey.as_deref(), by_day, format)
+        }
         Command::Trace {
             state,
             profile,

@@ -5,3 +5,4 @@ pub mod expression;
 pub mod functions;
 pub mod journey;
 pub mod repl;
+pub mod report;
