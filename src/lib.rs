@@ -74,6 +74,7 @@ mod catalog;
 mod checker;
 mod compiler;
 pub mod diagnostic;
+pub mod explain;
 mod program;
 mod span;
 mod suggest;
