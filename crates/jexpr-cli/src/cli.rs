@@ -265,6 +265,11 @@ pub enum Command {
         /// pipelines; the run itself completes either way.
         #[arg(long)]
         fail_on_error: bool,
+        /// Say why: `path` records of conditions get `why` (each path
+        /// tried, the value of every part of its condition), and an entry
+        /// `when` that is false writes a `skip` record (docs/trace.md).
+        #[arg(long)]
+        explain: bool,
         /// Summary and errors as text (stderr) or JSON.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,

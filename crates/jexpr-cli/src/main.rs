@@ -84,6 +84,7 @@ fn main() -> ExitCode {
             process_name,
             partitions,
             fail_on_error,
+            explain,
             format,
         } => journey::run(journey::RunArgs {
             journeys: &journeys,
@@ -98,6 +99,7 @@ fn main() -> ExitCode {
             process_name: process_name.as_deref(),
             partitions,
             fail_on_error,
+            explain,
             format,
         }),
         Command::Report {

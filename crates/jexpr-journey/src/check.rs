@@ -21,12 +21,20 @@ pub struct CompiledJourney {
     /// Whether some node is a `jump` (found once here: a walk asks at every
     /// step, and scanning the nodes each time was quadratic in a long chain).
     has_jump: bool,
+    /// The catalog it was compiled against (shared by every journey of one
+    /// check): `--explain` compiles sub-expressions against it.
+    catalog: Arc<jexpr::Catalog>,
 }
 
 impl CompiledJourney {
     /// Whether the journey has a `jump` node.
     pub fn has_jump(&self) -> bool {
         self.has_jump
+    }
+
+    /// The catalog the journey was checked against.
+    pub fn catalog(&self) -> &jexpr::Catalog {
+        &self.catalog
     }
 
     /// The program of the expression at `pointer`.
@@ -81,6 +89,7 @@ pub fn check(
         *starts.entry(j.id.as_str()).or_insert(true) &= by_event;
     }
     let mut compiled = Vec::new();
+    let shared = Arc::new(catalog.core.clone());
     for j in &journeys {
         let before = problems.len();
         structure(j, catalog, &starts, &mut problems);
@@ -93,6 +102,7 @@ pub fn check(
                 has_jump: j.nodes.values().any(|n| matches!(n, Node::Jump { .. })),
                 journey: j.clone(),
                 programs,
+                catalog: shared.clone(),
             });
         }
     }

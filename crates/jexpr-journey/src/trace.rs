@@ -203,6 +203,21 @@ impl Record {
             .with("path", label)
     }
 
+    /// `path` (or a `noPath` `exit`) with `why` (`run --explain`): every
+    /// path tried, in order, with its condition's tree of values.
+    pub fn explained(self, why: Json) -> Record {
+        self.with("why", why)
+    }
+
+    /// `skip` (`run --explain`): the entry node's `when` was false for
+    /// this event, so the profile did not enter; `why` is its tree.
+    pub fn skip(a: &About<'_>, node: &str, event: &str, why: Json) -> Record {
+        Record::about("skip", a)
+            .with("node", node)
+            .with("event", event)
+            .with("why", why)
+    }
+
     /// `wait`: the instance waits at `node` until `until`; a reaction also
     /// names the events it waits for.
     pub fn wait(

@@ -120,6 +120,7 @@ pub struct RunArgs<'a> {
     pub process_name: Option<&'a str>,
     pub partitions: Option<u32>,
     pub fail_on_error: bool,
+    pub explain: bool,
     pub format: Format,
 }
 
@@ -200,7 +201,7 @@ pub fn run(a: RunArgs<'_>) -> ExitCode {
         Ok(f) => f.map(BufReader::new),
         Err(e) => return usage(a.format, &format!("cannot read the profiles file: {e}")),
     };
-    let journeys = Journeys::new(compiled);
+    let journeys = Journeys::new(compiled).explaining(a.explain);
     let run = Run {
         journeys,
         catalog: &catalog,

@@ -13,11 +13,18 @@ pub(super) fn run(
     otherwise: Option<&str>,
     on_error: Option<&str>,
 ) -> Flow {
+    // With --explain: each path tried and why it was (not) taken.
+    let mut why = Vec::new();
     for p in paths {
-        match walk.eval(inst, &p.when, None, |v| v.truthy()) {
+        let holds = walk.eval(inst, &p.when, None, |v| v.truthy());
+        if walk.journeys.explains() && holds.is_ok() {
+            let tree = walk.explain(inst, &p.when, None);
+            why.push(serde_json::json!({"path": p.label, "when": tree}));
+        }
+        match holds {
             Ok(true) => {
                 let r = Record::path(&walk.about(), node, Branch::Condition, &p.label);
-                walk.records.push(r);
+                walk.records.push(explained(r, why));
                 return Flow::Goto(p.next.clone());
             }
             Ok(false) => {}
@@ -36,9 +43,23 @@ pub(super) fn run(
     match otherwise {
         Some(next) => {
             let r = Record::path(&walk.about(), node, Branch::Condition, "otherwise");
-            walk.records.push(r);
+            walk.records.push(explained(r, why));
             Flow::Goto(next.to_string())
         }
-        None => Flow::Exit(ExitReason::NoPath),
+        None => {
+            if !why.is_empty() {
+                walk.why_no_path = Some(serde_json::Value::Array(why));
+            }
+            Flow::Exit(ExitReason::NoPath)
+        }
+    }
+}
+
+/// `r` with its `why`, when there is one (the journeys explain).
+fn explained(r: Record, why: Vec<serde_json::Value>) -> Record {
+    if why.is_empty() {
+        r
+    } else {
+        r.explained(serde_json::Value::Array(why))
     }
 }

@@ -53,9 +53,48 @@ pub(super) fn eval<T>(
             span: Span::new(0, e.source.len()),
         });
     };
+    let wanted: Vec<&str> = program.journey_properties().collect();
+    with_context(walk, inst, &wanted, extra, |ctx| {
+        let value = program.eval(ctx)?;
+        Ok(read(&value))
+    })
+}
+
+/// The explain tree of `e` in the context `eval` would give it, as JSON.
+pub(super) fn explain(
+    walk: &Walk<'_>,
+    inst: &Instance,
+    e: &ExprSrc,
+    extra: Option<(&str, &Json)>,
+) -> Json {
+    let wanted: Vec<&str> = walk
+        .cj
+        .program(e)
+        .map(|p| p.journey_properties().collect())
+        .unwrap_or_default();
+    with_context(
+        walk,
+        inst,
+        &wanted,
+        extra,
+        |ctx| match jexpr::explain::explain(&e.source, walk.cj.catalog(), ctx) {
+            Ok(tree) => tree.to_json(),
+            Err(d) => json!({"text": e.source, "error": d.first().message}),
+        },
+    )
+}
+
+/// Builds the context of one evaluation for `inst` and hands it to `f`;
+/// `wanted` are the `@{journey.…}` properties the expression reads.
+fn with_context<R>(
+    walk: &Walk<'_>,
+    inst: &Instance,
+    wanted: &[&str],
+    extra: Option<(&str, &Json)>,
+    f: impl FnOnce(&Context<'_>) -> R,
+) -> R {
     let j = &walk.cj.journey;
     let last = inst.last_error.as_ref();
-    let wanted: Vec<&str> = program.journey_properties().collect();
     let props: Vec<(&str, Json)> = if wanted.is_empty() {
         Vec::new()
     } else {
@@ -107,6 +146,5 @@ pub(super) fn eval<T>(
         ctx = ctx.journey(name, value);
     }
     let ctx = ctx.build();
-    let value = program.eval(&ctx)?;
-    Ok(read(&value))
+    f(&ctx)
 }

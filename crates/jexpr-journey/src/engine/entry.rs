@@ -122,7 +122,14 @@ pub(super) fn by_event(
         let mut walk = Walk::new(journeys, cj, state, &profile, now, records, jumps);
         match walk.eval(&probe, when, Some((name, payload)), |v| v.truthy()) {
             Ok(true) => {}
-            Ok(false) => return,
+            Ok(false) => {
+                if journeys.explains() {
+                    let why = walk.explain(&probe, when, Some((name, payload)));
+                    let r = Record::skip(&walk.about(), &j.start, name, why);
+                    walk.records.push(r);
+                }
+                return;
+            }
             Err(e) => {
                 let mut p = probe;
                 let _ = walk.fail(&mut p, &j.start, &e.message, Some((when, e.span)), None);

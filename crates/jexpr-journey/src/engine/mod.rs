@@ -44,6 +44,9 @@ pub struct Journeys {
     /// but the entry conditions, which read the arriving payload): only
     /// these payloads are remembered by an instance.
     remembered: std::collections::BTreeSet<String>,
+    /// `run --explain`: `path` records say why, false entry conditions
+    /// write `skip` records.
+    explain: bool,
 }
 
 impl Journeys {
@@ -68,7 +71,25 @@ impl Journeys {
                 }
             }
         }
-        Journeys { by_id, remembered }
+        Journeys {
+            by_id,
+            remembered,
+            explain: false,
+        }
+    }
+
+    /// The same journeys, explaining their decisions (SERVICE.md section
+    /// 6): each `path` record of a condition gets `why` (every path tried,
+    /// its condition's tree of values) and an entry `when` that is false
+    /// writes a `skip` record. Slower: only for runs a person reads.
+    pub fn explaining(mut self, on: bool) -> Journeys {
+        self.explain = on;
+        self
+    }
+
+    /// Whether decisions are explained.
+    pub fn explains(&self) -> bool {
+        self.explain
     }
 
     /// Whether an instance keeps the payload of event `name` (a later
@@ -250,6 +271,9 @@ pub(crate) struct Walk<'a> {
     pub now: DateTime<Utc>,
     pub records: &'a mut Vec<Record>,
     pub jumps: &'a mut Jumps,
+    /// With `--explain`: why a condition matched no path, for the `exit`
+    /// record that follows.
+    pub why_no_path: Option<Json>,
 }
 
 impl<'a> Walk<'a> {
@@ -272,6 +296,7 @@ impl<'a> Walk<'a> {
             now,
             records,
             jumps,
+            why_no_path: None,
         }
     }
 
@@ -297,7 +322,10 @@ impl<'a> Walk<'a> {
                     return true;
                 }
                 Flow::Exit(reason) => {
-                    let r = Record::exit(&self.about(), &inst.node, reason);
+                    let mut r = Record::exit(&self.about(), &inst.node, reason);
+                    if let Some(why) = self.why_no_path.take() {
+                        r = r.explained(why);
+                    }
                     self.records.push(r);
                     inst.waiting = None;
                     return false;
@@ -422,5 +450,11 @@ impl<'a> Walk<'a> {
         read: impl FnOnce(&jexpr::Value<'_>) -> T,
     ) -> Result<T, jexpr::EvalError> {
         context::eval(self, inst, e, extra, read)
+    }
+
+    /// The `eval --explain` tree of `e` for `inst`, as JSON (only asked for
+    /// when the journeys explain).
+    pub fn explain(&self, inst: &Instance, e: &ExprSrc, extra: Option<(&str, &Json)>) -> Json {
+        context::explain(self, inst, e, extra)
     }
 }

@@ -1,5 +1,6 @@
 //! Runs scenario files: sections `--- catalog`, `--- journey` (repeatable),
-//! `--- profiles`, `--- events`, `--- until` in one text file.
+//! `--- profiles`, `--- events`, `--- until`, `--- options` (words:
+//! `explain`) in one text file.
 
 use jexpr_journey::engine::Journeys;
 use jexpr_journey::runner::Runner;
@@ -13,6 +14,8 @@ pub struct Scenario {
     pub profiles: String,
     pub events: String,
     pub until: Option<String>,
+    /// `run --explain`.
+    pub explain: bool,
 }
 
 #[allow(dead_code)] // used by the scenario test, not the property test
@@ -23,6 +26,7 @@ pub fn parse(text: &str) -> Scenario {
         profiles: String::new(),
         events: String::new(),
         until: None,
+        explain: false,
     };
     let mut section = String::new();
     let mut body = String::new();
@@ -34,6 +38,7 @@ pub fn parse(text: &str) -> Scenario {
             "profiles" => s.profiles = b,
             "events" => s.events = b,
             "until" => s.until = Some(b.trim().to_string()),
+            "options" => s.explain = b.split_whitespace().any(|w| w == "explain"),
             _ => {}
         }
     };
@@ -99,7 +104,7 @@ fn run_on(s: &Scenario, sqlite: Option<(std::path::PathBuf, usize)>) -> String {
     let mut profiles = s.profiles.as_bytes();
     let summary = match sqlite {
         None => Runner::new(
-            Journeys::new(compiled),
+            Journeys::new(compiled).explaining(s.explain),
             &catalog,
             MemoryStore::default(),
             &mut out,
@@ -109,10 +114,15 @@ fn run_on(s: &Scenario, sqlite: Option<(std::path::PathBuf, usize)>) -> String {
         Some((path, batch)) => {
             let sources: Vec<(String, i64, String)> = Vec::new();
             let store = SqliteStore::open(&path, &Fingerprint::new(&sources, None)).expect("state");
-            Runner::new(Journeys::new(compiled), &catalog, store, &mut out)
-                .batch(batch)
-                .run(Some(&mut profiles), s.events.as_bytes(), until)
-                .expect("run")
+            Runner::new(
+                Journeys::new(compiled).explaining(s.explain),
+                &catalog,
+                store,
+                &mut out,
+            )
+            .batch(batch)
+            .run(Some(&mut profiles), s.events.as_bytes(), until)
+            .expect("run")
         }
     };
     let mut text = String::from_utf8(out).expect("utf-8 trace");
