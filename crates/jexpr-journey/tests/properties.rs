@@ -33,6 +33,7 @@ fn scenario(events: String) -> common::Scenario {
         profiles: String::new(),
         events,
         until: Some("2024-05-02T00:00:00Z".into()),
+        explain: false,
     }
 }
 
