@@ -144,26 +144,49 @@ pub enum Command {
         #[arg(long)]
         no_history: bool,
     },
-    /// Export the trace kept in a state (SQLite file or PostgreSQL).
+    /// Export the trace kept in a state, or read any trace as a timeline
+    /// per profile (`--format text`).
     ///
-    /// Ordered by time, then profile id, each profile's records in step order.
+    /// JSON Lines: ordered by time, then profile id, each profile's records
+    /// in step order. Text: per profile, each step on a line with its local
+    /// time (in each journey's zone when its file is given, else --tz), the
+    /// journey, node, path, action and its parameters, and the why of a run
+    /// with --explain (docs/trace.md).
     ///
     /// Examples:
     ///   jexpr trace --state postgres://localhost/jexpr --output trace.jsonl
-    ///   jexpr trace --state run.db --profile user0042@example.com
+    ///   jexpr trace --state run.db --profile user0042@example.com --format text
+    ///   jexpr trace examples/journeys/*.journey.json --trace trace.jsonl --format text
     ///
-    /// Exit codes: 0 exported, 2 not a readable jexpr state.
+    /// Exit codes: 0 written, 2 not a readable trace or jexpr state.
     #[command(verbatim_doc_comment)]
     Trace {
+        /// Journey files, for their time zones (text only).
+        #[arg(value_name = "JOURNEY.json")]
+        journeys: Vec<PathBuf>,
         /// The state given to `jexpr run --state`.
-        #[arg(long, value_name = "FILE|URL")]
-        state: String,
+        #[arg(
+            long,
+            value_name = "FILE|URL",
+            required_unless_present = "trace",
+            conflicts_with = "trace"
+        )]
+        state: Option<String>,
+        /// A trace file written by `jexpr run --trace`.
+        #[arg(long, value_name = "FILE")]
+        trace: Option<PathBuf>,
         /// Only this profile's records.
         #[arg(long, value_name = "ID")]
         profile: Option<String>,
         /// Write here instead of standard output.
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// JSON Lines, or a timeline a person reads.
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: TraceFormat,
+        /// Show times in this zone (for journeys whose file is not given).
+        #[arg(long, value_name = "ZONE")]
+        tz: Option<String>,
     },
     /// What happened, per journey version and per node: entered, rejected,
     /// paths taken, events and timeouts, actions, errors, waiting.
@@ -343,6 +366,15 @@ pub struct Input {
     /// The expression (`-` reads it from standard input).
     #[arg(value_name = "EXPR", allow_hyphen_values = false)]
     pub expr: Option<String>,
+}
+
+/// How `jexpr trace` writes records.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TraceFormat {
+    /// JSON Lines, as `run --trace` writes them.
+    Jsonl,
+    /// A timeline per profile.
+    Text,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -117,10 +117,28 @@ fn main() -> ExitCode {
             report::report(&source, journey.as_deref(), by_day, format)
         }
         Command::Trace {
+            journeys,
             state,
+            trace,
             profile,
             output,
-        } => journey::export_trace(&state, profile.as_deref(), output.as_deref()),
+            format,
+            tz,
+        } => {
+            let source = match (&trace, &state) {
+                (Some(file), _) => report::TraceSource::File(file),
+                (None, Some(store)) => report::TraceSource::State(store),
+                (None, None) => return error::usage_error("give --state STORE or --trace FILE"),
+            };
+            commands::trace::trace(commands::trace::TraceArgs {
+                source,
+                journeys: &journeys,
+                profile: profile.as_deref(),
+                output: output.as_deref(),
+                format,
+                tz: tz.as_deref(),
+            })
+        }
     }
 }
 

@@ -258,3 +258,66 @@ fn an_unreadable_trace_says_where() {
     let out = jexpr(&["report"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn the_text_trace_is_a_timeline_with_the_why() {
+    let dir = std::env::temp_dir().join(format!("jexpr-report-timeline-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let trace = dir.join("trace.jsonl").display().to_string();
+    let out = jexpr(&[
+        "run",
+        "examples/journeys/cart.journey.json",
+        "examples/journeys/welcome.journey.json",
+        "examples/journeys/winback.journey.json",
+        "--catalog",
+        "examples/journeys/catalog.json",
+        "--profiles",
+        "examples/journeys/profiles.jsonl",
+        "--events",
+        "examples/journeys/events.jsonl",
+        "--until",
+        "2024-06-15T00:00:00Z",
+        "--explain",
+        "--trace",
+        &trace,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = jexpr(&[
+        "trace",
+        "examples/journeys/cart.journey.json",
+        "examples/journeys/welcome.journey.json",
+        "examples/journeys/winback.journey.json",
+        "--trace",
+        &trace,
+        "--profile",
+        "user0282@example.com",
+        "--format",
+        "text",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
+    // JSON Lines of one profile are the trace's own lines, unchanged.
+    let out = jexpr(&[
+        "trace",
+        "--trace",
+        &trace,
+        "--profile",
+        "user0282@example.com",
+    ]);
+    let expected: String = std::fs::read_to_string(&trace)
+        .expect("trace")
+        .lines()
+        .filter(|l| l.contains(r#""profileId":"user0282@example.com""#))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
+}

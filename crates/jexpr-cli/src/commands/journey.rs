@@ -136,7 +136,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
 
 /// Refuses an output path that is one of the inputs: opening it for
 /// writing would destroy what the run reads.
-fn output_is_an_input(output: &Path, inputs: &[(&str, &Path)]) -> Option<String> {
+pub(crate) fn output_is_an_input(output: &Path, inputs: &[(&str, &Path)]) -> Option<String> {
     inputs
         .iter()
         .find(|(_, input)| same_file(output, input))
@@ -391,38 +391,6 @@ fn ranges(list: &[u32]) -> String {
         i += 1;
     }
     out.join(", ")
-}
-
-pub fn export_trace(state: &str, profile: Option<&str>, output: Option<&Path>) -> ExitCode {
-    if let Some(message) =
-        output.and_then(|o| output_is_an_input(o, &[("the state", Path::new(state))]))
-    {
-        return usage(Format::Text, &message);
-    }
-    let lines = match export::export(state, profile) {
-        Ok(l) => l,
-        Err(e) => return usage(Format::Text, &e.to_string()),
-    };
-    let written = match output {
-        Some(path) => std::fs::File::create(path).and_then(|f| {
-            let mut w = std::io::BufWriter::new(f);
-            for l in &lines {
-                writeln!(w, "{l}")?;
-            }
-            w.flush()
-        }),
-        None => {
-            let mut w = std::io::BufWriter::new(std::io::stdout().lock());
-            lines
-                .iter()
-                .try_for_each(|l| writeln!(w, "{l}"))
-                .and_then(|_| w.flush())
-        }
-    };
-    match written {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => usage(Format::Text, &format!("cannot write the trace: {e}")),
-    }
 }
 
 pub fn inspect(state: &str, profile: Option<&str>, next: usize, format: Format) -> ExitCode {

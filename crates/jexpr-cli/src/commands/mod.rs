@@ -6,3 +6,4 @@ pub mod functions;
 pub mod journey;
 pub mod repl;
 pub mod report;
+pub mod trace;

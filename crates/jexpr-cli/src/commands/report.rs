@@ -18,11 +18,12 @@ pub enum TraceSource<'a> {
     State(&'a str),
 }
 
-/// Reads every record of `source` in trace order, handing each to `each`.
+/// Reads every record of `source` in trace order (of one profile if
+/// given), handing each to `each` with its line as written.
 pub fn read_trace(
     source: &TraceSource<'_>,
     profile: Option<&str>,
-    mut each: impl FnMut(&Json) -> Result<(), String>,
+    mut each: impl FnMut(&Json, &str) -> Result<(), String>,
 ) -> Result<(), CliError> {
     let parse = |line: &str, at: &dyn Fn() -> String| -> Result<Option<Json>, CliError> {
         if line.trim().is_empty() {
@@ -44,7 +45,7 @@ pub fn read_trace(
                 let at = || format!("{} line {}", path.display(), i + 1);
                 let line = line.map_err(|e| CliError::usage(format!("{}: {e}", at())))?;
                 if let Some(v) = parse(&line, &at)? {
-                    each(&v).map_err(|m| CliError::usage(format!("{}: {m}", at())))?;
+                    each(&v, &line).map_err(|m| CliError::usage(format!("{}: {m}", at())))?;
                 }
             }
         }
@@ -54,7 +55,7 @@ pub fn read_trace(
             for (i, line) in lines.iter().enumerate() {
                 let at = || format!("{store}: trace record {}", i + 1);
                 if let Some(v) = parse(line, &at)? {
-                    each(&v).map_err(|m| CliError::usage(format!("{}: {m}", at())))?;
+                    each(&v, line).map_err(|m| CliError::usage(format!("{}: {m}", at())))?;
                 }
             }
         }
@@ -70,7 +71,7 @@ pub fn report(
     format: Format,
 ) -> ExitCode {
     let mut builder = ReportBuilder::new(journey);
-    if let Err(e) = read_trace(source, None, |v| builder.add(v).map_err(|e| e.0)) {
+    if let Err(e) = read_trace(source, None, |v, _| builder.add(v).map_err(|e| e.0)) {
         return e.report(format);
     }
     let report = builder.finish();
