@@ -479,6 +479,22 @@ fn state_inspect_shows_where_the_run_is() {
         "{text}"
     );
     assert!(!text.contains("instances by node:"), "{text}");
+    // Issue 22: the next audience read is listed under next due: winback
+    // reads at 2024-05-02T08:00Z every P7D and the clock stopped on
+    // 2024-05-10, so the next read is 2024-05-16T08:00Z; the list stays in
+    // due order.
+    let out = inspect(&["--format", "json", "--next", "1000"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let due = v["nextDue"].as_array().expect("nextDue");
+    let reads: Vec<&serde_json::Value> = due.iter().filter(|d| d["audienceRead"] == true).collect();
+    assert_eq!(reads.len(), 1, "{due:?}");
+    assert_eq!(reads[0]["journey"], "winback");
+    assert_eq!(reads[0]["due"], "2024-05-16T08:00:00.000Z");
+    let times: Vec<&str> = due.iter().filter_map(|d| d["due"].as_str()).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    let out = inspect(&["--next", "1000"]);
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("2024-05-16T08:00:00.000Z  winback v1 reads its audience"));
     let out = jexpr(&[
         "state".into(),
         "inspect".into(),

@@ -87,6 +87,16 @@ pub fn render(v: &Json) -> String {
         if !rows.is_empty() {
             let _ = writeln!(out, "\nnext due:");
             for r in rows {
+                if r.get("audienceRead").is_some() {
+                    let _ = writeln!(
+                        out,
+                        "  {}  {} v{} reads its audience",
+                        r["due"].as_str().unwrap_or(""),
+                        r["journey"].as_str().unwrap_or(""),
+                        r["version"],
+                    );
+                    continue;
+                }
                 let _ = writeln!(
                     out,
                     "  {}  {} v{} {} at {}",

@@ -82,11 +82,38 @@ fn overview(conn: &rusqlite::Connection, next: usize) -> Result<Overview, StoreE
         .map_err(err)?;
     for row in rows {
         let (at, journey, version, profile, node) = row.map_err(err)?;
-        let at = codec::instant(at)
+        let shown = codec::instant(at)
             .map(|t| jexpr::time::format_instant(&t))
             .map_err(StoreError::damaged)?;
-        due.push(json!({"due": at, "journey": journey, "version": version, "profileId": profile, "node": node}));
+        due.push((at, json!({"due": shown, "journey": journey, "version": version, "profileId": profile, "node": node})));
     }
+    // Audience reads are due too: the next one says when a batch of
+    // profiles will enter.
+    let mut stmt = conn
+        .prepare("SELECT due, journey, version FROM audience_reads ORDER BY due, journey, version LIMIT ?1")
+        .map_err(err)?;
+    let rows = stmt
+        .query_map(params![next as i64], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })
+        .map_err(err)?;
+    for row in rows {
+        let (at, journey, version) = row.map_err(err)?;
+        let shown = codec::instant(at)
+            .map(|t| jexpr::time::format_instant(&t))
+            .map_err(StoreError::damaged)?;
+        // Reads sort before instances due at the same instant, as they fire.
+        due.push((
+            at,
+            json!({"due": shown, "journey": journey, "version": version, "audienceRead": true}),
+        ));
+    }
+    due.sort_by_key(|(at, v)| (*at, v.get("audienceRead").is_none()));
+    let due: Vec<Json> = due.into_iter().take(next).map(|(_, v)| v).collect();
     let profiles: i64 = conn
         .query_row("SELECT COUNT(*) FROM profiles", [], |r| r.get(0))
         .map_err(err)?;
