@@ -328,6 +328,17 @@ pub enum StateCommand {
 
 #[derive(Subcommand)]
 pub enum JourneyCommand {
+    /// Print the JSON Schema (2020-12) of journey files, for editors.
+    ///
+    /// Save it and point your editor at it (VS Code: "json.schemas" with
+    /// "fileMatch": ["*.journey.json"]) to complete keys and node types and
+    /// mark wrong shapes as you type; `journey check` still checks the
+    /// expressions, references and the graph (docs/journeys.md).
+    ///
+    /// Example:
+    ///   jexpr journey schema > journey.schema.json
+    #[command(verbatim_doc_comment)]
+    Schema,
     /// Validate journey files before publishing them (JOURNEYS.md section 6).
     ///
     /// Examples:

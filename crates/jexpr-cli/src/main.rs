@@ -55,6 +55,12 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Journey {
+            command: JourneyCommand::Schema,
+        } => {
+            outln!("{}", jexpr_journey::JOURNEY_SCHEMA.trim_end());
+            ExitCode::SUCCESS
+        }
+        Command::Journey {
             command:
                 JourneyCommand::Check {
                     journeys,

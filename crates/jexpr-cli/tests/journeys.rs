@@ -280,3 +280,15 @@ fn until_is_remembered_by_a_state_file() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn journey_schema_prints_the_json_schema() {
+    let out = jexpr(&["journey", "schema"]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["$schema"], "https://json-schema.org/draft/2020-12/schema");
+    assert_eq!(
+        v,
+        serde_json::from_str::<serde_json::Value>(jexpr_journey::JOURNEY_SCHEMA).expect("schema")
+    );
+}

@@ -28,6 +28,10 @@ pub use check::{check, CompiledJourney};
 pub use engine::{EVAL_FUEL, JUMP_LIMIT, STEP_LIMIT};
 pub use problem::{Problem, Report, Severity};
 
+/// The JSON Schema (2020-12) of journey files, for editors: `jexpr journey
+/// schema` prints it. Kept in step with the reader by the crate's tests.
+pub const JOURNEY_SCHEMA: &str = include_str!("journey.schema.json");
+
 /// Files larger than this are refused (a journey or catalog is a few KB).
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 

@@ -253,22 +253,7 @@ pub fn read(file: &str, doc: &Json, problems: &mut Vec<Problem>) -> Option<Journ
     let before = problems.len();
     let mut r = Reader { file, problems };
     let root = r.object(doc, "")?;
-    r.keys(
-        root,
-        "",
-        &[
-            "id",
-            "version",
-            "name",
-            "timeZone",
-            "publishedAt",
-            "reentrance",
-            "seed",
-            "start",
-            "nodes",
-        ],
-        "a journey",
-    );
+    r.keys(root, "", keys::JOURNEY, "a journey");
     let id = r.string(root, "", "id", true).unwrap_or_default();
     if root.contains_key("id")
         && (id.is_empty()
@@ -327,7 +312,7 @@ pub fn read(file: &str, doc: &Json, problems: &mut Vec<Problem>) -> Option<Journ
     };
     let reentrance = root.get("reentrance").and_then(|v| {
         let o = r.object(v, "/reentrance")?;
-        r.keys(o, "/reentrance", &["allowed", "waitPeriod"], "`reentrance`");
+        r.keys(o, "/reentrance", keys::REENTRANCE, "`reentrance`");
         let allowed = match o.get("allowed") {
             Some(Json::Bool(b)) => *b,
             Some(other) => {
@@ -572,17 +557,10 @@ impl Reader<'_> {
                 return None;
             }
         };
-        let allowed: &[&str] = match ty {
-            "event" => &["type", "event", "when", "next"],
-            "audience" => &["type", "audience", "at", "every", "next"],
-            "condition" => &["type", "paths", "otherwise", "onError"],
-            "split" => &["type", "paths"],
-            "wait" => &["type", "duration", "until", "next", "onError"],
-            "reaction" => &["type", "events", "timeout", "onTimeout"],
-            "action" => &["type", "action", "params", "next", "onError"],
-            "jump" => &["type", "journey", "next", "onError"],
-            "end" => &["type"],
-            other => {
+        let allowed: &[&str] = match keys::node(ty) {
+            Some(allowed) => allowed,
+            None => {
+                let other = ty;
                 let hint = jexpr::authoring::closest(other, TYPES.iter().copied())
                     .map(|s| format!("did you mean `{s}`?"))
                     .unwrap_or_else(|| format!("a node's type is one of {}", list(TYPES)));
@@ -642,7 +620,7 @@ impl Reader<'_> {
                     let Some(po) = self.object(p, &pp) else {
                         continue;
                     };
-                    self.keys(po, &pp, &["label", "when", "next"], "a condition path");
+                    self.keys(po, &pp, keys::CONDITION_PATH, "a condition path");
                     let label = self
                         .string(po, &pp, "label", false)
                         .unwrap_or_else(|| (i + 1).to_string());
@@ -666,7 +644,7 @@ impl Reader<'_> {
                     let Some(po) = self.object(p, &pp) else {
                         continue;
                     };
-                    self.keys(po, &pp, &["label", "percent", "next"], "a split path");
+                    self.keys(po, &pp, keys::SPLIT_PATH, "a split path");
                     let label = self
                         .string(po, &pp, "label", false)
                         .unwrap_or_else(|| (i + 1).to_string());
@@ -739,7 +717,7 @@ impl Reader<'_> {
                     let Some(eo) = self.object(e, &ep) else {
                         continue;
                     };
-                    self.keys(eo, &ep, &["event", "when", "next"], "a reaction event");
+                    self.keys(eo, &ep, keys::REACTION_EVENT, "a reaction event");
                     events.push(ReactionEvent {
                         event: self.string(eo, &ep, "event", true).unwrap_or_default(),
                         when: self.expr(eo, &ep, "when", false),
@@ -839,17 +817,60 @@ fn blocking(problems: &[Problem]) -> bool {
         .any(|p| p.code == "J002" || p.code == "J004")
 }
 
-const TYPES: &[&str] = &[
-    "event",
-    "audience",
-    "condition",
-    "split",
-    "wait",
-    "reaction",
-    "action",
-    "jump",
-    "end",
-];
+const TYPES: &[&str] = keys::NODE_TYPES;
+
+/// The keys the reader accepts, object by object: the one list the reader,
+/// the JSON Schema's test and the docs' test agree on.
+pub mod keys {
+    /// A journey file's top level.
+    pub const JOURNEY: &[&str] = &[
+        "id",
+        "version",
+        "name",
+        "timeZone",
+        "publishedAt",
+        "reentrance",
+        "seed",
+        "start",
+        "nodes",
+    ];
+    /// `reentrance`.
+    pub const REENTRANCE: &[&str] = &["allowed", "waitPeriod"];
+    /// A condition's path.
+    pub const CONDITION_PATH: &[&str] = &["label", "when", "next"];
+    /// A split's path.
+    pub const SPLIT_PATH: &[&str] = &["label", "percent", "next"];
+    /// One event a reaction waits for.
+    pub const REACTION_EVENT: &[&str] = &["event", "when", "next"];
+    /// Node types.
+    pub const NODE_TYPES: &[&str] = &[
+        "event",
+        "audience",
+        "condition",
+        "split",
+        "wait",
+        "reaction",
+        "action",
+        "jump",
+        "end",
+    ];
+
+    /// The keys of a node of type `ty`, if it is a type.
+    pub fn node(ty: &str) -> Option<&'static [&'static str]> {
+        Some(match ty {
+            "event" => &["type", "event", "when", "next"],
+            "audience" => &["type", "audience", "at", "every", "next"],
+            "condition" => &["type", "paths", "otherwise", "onError"],
+            "split" => &["type", "paths"],
+            "wait" => &["type", "duration", "until", "next", "onError"],
+            "reaction" => &["type", "events", "timeout", "onTimeout"],
+            "action" => &["type", "action", "params", "next", "onError"],
+            "jump" => &["type", "journey", "next", "onError"],
+            "end" => &["type"],
+            _ => return None,
+        })
+    }
+}
 
 fn list(items: &[&str]) -> String {
     items
