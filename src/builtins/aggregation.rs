@@ -155,33 +155,33 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
             sig(&[p(Num), p(Num)], Decimal, avg_pair),
         ],
     )
-    .doc("decimal `avg([10,3,8])` → 7.0; `avg(10.2, 3)` → 6.6"),
+    .doc("The mean of a list's non-null numbers, or of two numbers, as a decimal: `avg([10,3,8])` → 7.0; `avg(10.2, 3)` → 6.6"),
     pure("count", Aggregation, &[sig(&[p(AnyList)], Integer, count)])
-    .doc("`true` `true` `3` integer, non-null elements `count([10,2,10,null])` → 3"),
+    .doc("How many elements of the list are not null: `count([10,2,10,null])` → 3; `count([])` → 0"),
     pure(
         "countOnlyNull",
         Aggregation,
         &[sig(&[p(AnyList)], Integer, count_only_null)],
     )
-    .doc("integer `countOnlyNull([10,2,10,null])` → 1"),
+    .doc("How many elements of the list are null: `countOnlyNull([10,2,10,null])` → 1"),
     pure(
         "countWithNull",
         Aggregation,
         &[sig(&[p(AnyList)], Integer, count_with_null)],
     )
-    .doc("integer `countWithNull([10,2,10,null])` → 4"),
+    .doc("How many elements the list has, nulls included: `countWithNull([10,2,10,null])` → 4"),
     pure(
         "distinctCount",
         Aggregation,
         &[sig(&[p(AnyList)], Integer, distinct_count)],
     )
-    .doc("integer `distinctCount([10,2,10,null])` → 2"),
+    .doc("How many different non-null values the list has: `distinctCount([10,2,10,null])` → 2"),
     pure(
         "distinctCountWithNull",
         Aggregation,
         &[sig(&[p(AnyList)], Integer, distinct_count_with_null)],
     )
-    .doc("integer `distinctCountWithNull([10,2,10,null])` → 3"),
+    .doc("How many different values the list has, null counting as one: `distinctCountWithNull([10,2,10,null])` → 3"),
     pure(
         "max",
         Aggregation,
@@ -190,7 +190,7 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
             sig(&[p(Ordered), p(Ordered)], T, max_pair),
         ],
     )
-    .doc("element type `max([10,3,8])` → 10; `max([10,null,8])` → 10; `min([10,3,8])` → 3; `min([10,null,8])` → 8"),
+    .doc("The greatest non-null element of a list, or the greater of two values (numbers, durations, dates or times): `max([10,3,8])` → 10; `max([10,null,8])` → 10; `max(2, 7)` → 7"),
     pure(
         "min",
         Aggregation,
@@ -199,7 +199,7 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
             sig(&[p(Ordered), p(Ordered)], T, min_pair),
         ],
     )
-    .doc("element type `max([10,3,8])` → 10; `max([10,null,8])` → 10; `min([10,3,8])` → 3; `min([10,null,8])` → 8"),
+    .doc("The least non-null element of a list, or the lesser of two values (numbers, durations, dates or times): `min([10,3,8])` → 3; `min([10,null,8])` → 8; `min(2, 7)` → 2"),
     pure(
         "sum",
         Aggregation,
@@ -210,5 +210,5 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
             sig(&[p(Decimal), p(Decimal)], Decimal, sum_dec_pair),
         ],
     )
-    .doc("| `sum([10,3,8])` → 21; `sum([10.5,null,8.1])` → 18.6"),
+    .doc("The sum of a list's non-null numbers, or of two numbers: `sum([10,3,8])` → 21; `sum([10.5,null,8.1])` → 18.6; `sum(2, 3)` → 5"),
 ];

@@ -178,7 +178,7 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
             sig(&[p(DateTime)], Integer, int_of_date_time),
         ],
     )
-    .doc("string parsed (surrounding spaces not allowed; bad text → evaluation error), decimal truncated toward zero (`1.5` → 1, `-1.5` → -1), boolean 1/0, dateTime → epoch milliseconds. `toInteger(\"4\")` → 4"),
+    .doc("string parsed (surrounding spaces not allowed; bad text → evaluation error), decimal truncated toward zero (`toInteger(1.5)` → 1, `toInteger(-1.5)` → -1), boolean 1/0, dateTime → epoch milliseconds. `toInteger(\"4\")` → 4"),
     pure(
         "toDecimal",
         Conversion,

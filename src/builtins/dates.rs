@@ -216,7 +216,7 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
         "currentTimeInMillis",
         &[sig(&[], Integer, current_time_in_millis)],
     )
-    .doc("integer epoch ms"),
+    .doc("The clock's time as milliseconds since 1970-01-01T00:00:00Z (an integer)"),
     clock(
         "nowWithDelta",
         &[
@@ -241,42 +241,42 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
         "inLastDays",
         &[sig(&[p(DateTime), p(Integer)], Boolean, in_last_days)],
     )
-    .doc("true iff `now − n units ≤ t ≤ now`"),
+    .doc("Whether the dateTime lies within the last n days: now − n days ≤ t ≤ now"),
     clock(
         "inLastHours",
         &[sig(&[p(DateTime), p(Integer)], Boolean, in_last_hours)],
     )
-    .doc("true iff `now − n units ≤ t ≤ now`"),
+    .doc("Whether the dateTime lies within the last n hours: now − n hours ≤ t ≤ now"),
     clock(
         "inLastMonths",
         &[sig(&[p(DateTime), p(Integer)], Boolean, in_last_months)],
     )
-    .doc("true iff `now − n units ≤ t ≤ now`"),
+    .doc("Whether the dateTime lies within the last n months (calendar months, as nowWithDelta): now − n months ≤ t ≤ now"),
     clock(
         "inLastYears",
         &[sig(&[p(DateTime), p(Integer)], Boolean, in_last_years)],
     )
-    .doc("true iff `now − n units ≤ t ≤ now`"),
+    .doc("Whether the dateTime lies within the last n years: now − n years ≤ t ≤ now"),
     clock(
         "inNextDays",
         &[sig(&[p(DateTime), p(Integer)], Boolean, in_next_days)],
     )
-    .doc("true iff `now ≤ t ≤ now + n units`"),
+    .doc("Whether the dateTime lies within the next n days: now ≤ t ≤ now + n days"),
     clock(
         "inNextHours",
         &[sig(&[p(DateTime), p(Integer)], Boolean, in_next_hours)],
     )
-    .doc("true iff `now ≤ t ≤ now + n units`"),
+    .doc("Whether the dateTime lies within the next n hours: now ≤ t ≤ now + n hours"),
     clock(
         "inNextMonths",
         &[sig(&[p(DateTime), p(Integer)], Boolean, in_next_months)],
     )
-    .doc("true iff `now ≤ t ≤ now + n units`"),
+    .doc("Whether the dateTime lies within the next n months (calendar months): now ≤ t ≤ now + n months"),
     clock(
         "inNextYears",
         &[sig(&[p(DateTime), p(Integer)], Boolean, in_next_years)],
     )
-    .doc("true iff `now ≤ t ≤ now + n units`"),
+    .doc("Whether the dateTime lies within the next n years: now ≤ t ≤ now + n years"),
     calendar(
         "setHours",
         &[

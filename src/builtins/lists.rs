@@ -265,7 +265,7 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
         overloads: &[sig(&[p(T), p(ListT)], Boolean, is_in)],
         nulls: Nulls::Handle,
         pure: true,
-        doc: "boolean: `in(4,[4,5,3,4])` → true; `in(8,[4,5,3,4])` → false; `in(null, l)` → false",
+        doc: "boolean: `in(4,[4,5,3,4])` → true; `in(8,[4,5,3,4])` → false; `in(null, [1, 2])` → false",
     },
     Builtin {
         name: "intersect",
@@ -306,7 +306,7 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
             filter,
         )],
     )
-    .doc("objects whose `key` field is in `values`"),
+    .doc("The objects of a list whose field named by the second argument has one of the values of the third: `filter(list, \"sku\", [\"A\", \"B\"])` keeps the objects whose `sku` is A or B"),
     pure(
         "getListItem",
         Lists,
@@ -333,7 +333,7 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
             serialize_list,
         )],
     )
-    .doc("`serializeList([\"Hello\",\"World\"], \" \", false)` → `\"Hello World\"`; with `\",\", true` → `\"\\\"Hello\\\",\\\"World\\\"\"`"),
+    .doc("`serializeList([\"Hello\",\"World\"], \" \", false)` → `\"Hello World\"`; `serializeList([\"Hello\",\"World\"], \",\", true)` → `\"\\\"Hello\\\",\\\"World\\\"\"`"),
     pure(
         "sort",
         Lists,

@@ -278,13 +278,13 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
         Strings,
         &[sig(&[p(String), p(String)], Boolean, equal_ignore_case)],
     )
-    .doc("`equalIgnoreCase(\"rowing is great\", \"rowing is GREAT\")` → true"),
+    .doc("Whether two strings are equal, ignoring case: `equalIgnoreCase(\"rowing is great\", \"rowing is GREAT\")` → true"),
     pure(
         "notEqualIgnoreCase",
         Strings,
         &[sig(&[p(String), p(String)], Boolean, not_equal_ignore_case)],
     )
-    .doc("`equalIgnoreCase(\"rowing is great\", \"rowing is GREAT\")` → true"),
+    .doc("Whether two strings differ, ignoring case: `notEqualIgnoreCase(\"rowing is great\", \"rowing is GREAT\")` → false"),
     pure(
         "indexOf",
         Strings,
@@ -304,11 +304,11 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
     pure("length", Strings, &[sig(&[p(String)], Integer, length)])
     .doc("`length(\"Hello World\")` → 11"),
     pure("lower", Strings, &[sig(&[p(String)], String, to_lower)])
-    .doc("`lower(\"A\")` → \"a\"; `upper(\"b\")` → \"B\"; `trim(\" Hello \")` → \"Hello\""),
+    .doc("The string in lower case: `lower(\"A\")` → \"a\""),
     pure("upper", Strings, &[sig(&[p(String)], String, to_upper)])
-    .doc("`lower(\"A\")` → \"a\"; `upper(\"b\")` → \"B\"; `trim(\" Hello \")` → \"Hello\""),
+    .doc("The string in upper case: `upper(\"b\")` → \"B\""),
     pure("trim", Strings, &[sig(&[p(String)], String, trim)])
-    .doc("`lower(\"A\")` → \"a\"; `upper(\"b\")` → \"B\"; `trim(\" Hello \")` → \"Hello\""),
+    .doc("The string without leading and trailing white space: `trim(\" Hello \")` → \"Hello\""),
     pure(
         "matchRegExp",
         Strings,
