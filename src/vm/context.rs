@@ -317,7 +317,7 @@ impl<'a> Context<'a> {
     pub fn from_json(doc: &'a Json) -> Result<Context<'a>, ContextError> {
         let root = doc
             .as_object()
-            .ok_or("a context is a JSON object (LANGUAGE.md section 9)")?;
+            .ok_or("a context is a JSON object (docs/language.md, Tools)")?;
         let mut ctx = Context::default();
         // Messages name the place like catalog errors: a JSON pointer.
         const KEYS: [&str; 8] = [

@@ -52,8 +52,8 @@ pub enum Command {
         /// The journey's time zone, overriding the context's `timeZone`.
         #[arg(long, value_name = "ZONE")]
         tz: Option<String>,
-        /// Evaluate once per line of this events file (JOURNEYS.md section
-        /// 3: `{"time", "event", "payload"}`), with that event and `now` at
+        /// Evaluate once per line of this events file (docs/input.md:
+        /// `{"time", "event", "payload"}`), with that event and `now` at
         /// its time; prints `LINE: value` per line (JSON: one object per line).
         #[arg(long, value_name = "FILE.jsonl")]
         events: Option<PathBuf>,
@@ -131,10 +131,10 @@ pub enum Command {
     /// Exit codes: 0 on :quit or end of input, 2 unreadable catalog or context.
     #[command(verbatim_doc_comment)]
     Repl {
-        /// Catalog of events, data sources and audiences (LANGUAGE.md section 8).
+        /// Catalog of events, data sources and audiences (docs/catalog.md).
         #[arg(long, value_name = "FILE")]
         catalog: Option<PathBuf>,
-        /// Evaluation context with sample events and data (LANGUAGE.md section 9).
+        /// Evaluation context with sample events and data (docs/language.md).
         #[arg(long, value_name = "FILE")]
         context: Option<PathBuf>,
         /// History file (default: jexpr/history in the user's data directory).
@@ -339,7 +339,7 @@ pub enum JourneyCommand {
     ///   jexpr journey schema > journey.schema.json
     #[command(verbatim_doc_comment)]
     Schema,
-    /// Validate journey files before publishing them (JOURNEYS.md section 6).
+    /// Validate journey files before publishing them (docs/journeys.md).
     ///
     /// Examples:
     ///   jexpr journey check welcome.json --catalog catalog.json
@@ -362,10 +362,10 @@ pub enum JourneyCommand {
 
 #[derive(clap::Args)]
 pub struct Input {
-    /// Catalog of events, data sources and audiences (LANGUAGE.md section 8).
+    /// Catalog of events, data sources and audiences (docs/catalog.md).
     #[arg(long, value_name = "FILE")]
     pub catalog: Option<PathBuf>,
-    /// Evaluation context (LANGUAGE.md section 9).
+    /// Evaluation context (docs/language.md).
     #[arg(long, value_name = "FILE")]
     pub context: Option<PathBuf>,
     /// Output format.

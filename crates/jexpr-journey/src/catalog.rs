@@ -121,7 +121,7 @@ impl JourneyCatalog {
                                         }
                                         None => problems.push(
                                             Problem::error("J005", &name, &pptr, format!("unknown type {ty}"))
-                                                .with_help("use a type name of LANGUAGE.md section 3, e.g. `string`, `integer`, `listString`"),
+                                                .with_help("use a type name (docs/catalog.md), e.g. `string`, `integer`, `listString`"),
                                         ),
                                     }
                                 }

@@ -222,7 +222,7 @@ fn structure(
                         p = p.with_help(format!("did you mean `{s}`?"));
                     } else if catalog.actions.is_empty() {
                         p = p.with_help(
-                            "declare actions in the catalog's `actions` (JOURNEYS.md section 2)",
+                            "declare actions in the catalog's `actions` (docs/catalog.md)",
                         );
                     }
                     problems.push(p);

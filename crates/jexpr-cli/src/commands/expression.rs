@@ -97,7 +97,7 @@ pub fn load_context(input: &Input) -> Result<Option<serde_json::Value>, String> 
         .map_err(|e| format!("invalid context {}: not valid JSON: {e}", path.display()))?;
     let serde_json::Value::Object(mut map) = value else {
         return Err(format!(
-            "invalid context {}: a context is a JSON object (LANGUAGE.md section 9)",
+            "invalid context {}: a context is a JSON object (docs/language.md, Tools)",
             path.display()
         ));
     };

@@ -16,7 +16,7 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     (
         ":context",
         "FILE",
-        "load an evaluation context (LANGUAGE.md section 9)",
+        "load an evaluation context (docs/language.md)",
     ),
     (":catalog", "FILE", "load a catalog of schemas (section 8)"),
     (":event", "NAME FILE", "load one sample event payload"),
