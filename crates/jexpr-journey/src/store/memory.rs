@@ -42,6 +42,7 @@ pub struct MemoryStore {
     handed: HashMap<String, Indexed>,
     cursor: Cursor,
     initialized: bool,
+    event_ids: std::collections::HashSet<String>,
 }
 
 impl MemoryStore {
@@ -156,6 +157,7 @@ impl StateStore for MemoryStore {
             }))
     }
     fn commit(&mut self, commit: Commit) -> Result<(), StoreError> {
+        self.event_ids.extend(commit.event_ids);
         for k in &commit.reads_done {
             let d = self.due(k);
             self.timers.remove(&d);
@@ -194,6 +196,9 @@ impl StateStore for MemoryStore {
     }
     fn flush(&mut self) -> Result<(), StoreError> {
         Ok(())
+    }
+    fn event_seen(&mut self, id: &str) -> Result<bool, StoreError> {
+        Ok(self.event_ids.contains(id))
     }
 }
 

@@ -78,6 +78,9 @@ pub struct Commit {
     pub trace: Vec<String>,
     /// This commit sets the run up (profiles file, first audience reads).
     pub initialize: bool,
+    /// Ids of the events this commit accepted (`serve`): a later event
+    /// with one of them is a duplicate, not handled again.
+    pub event_ids: Vec<String>,
 }
 
 /// What kind of failure a [`StoreError`] is: what the operator can do
@@ -182,6 +185,9 @@ pub trait StateStore {
     fn cursor(&mut self) -> Result<Cursor, StoreError>;
     /// Makes every commit so far durable, together.
     fn flush(&mut self) -> Result<(), StoreError>;
+    /// Whether an event with this id was accepted by a commit (flushed or
+    /// not): a client's retry is then a duplicate.
+    fn event_seen(&mut self, id: &str) -> Result<bool, StoreError>;
 }
 
 /// The trace records of flushed commits, in order: what a trace file is

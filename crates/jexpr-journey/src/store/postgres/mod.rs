@@ -939,6 +939,11 @@ impl StateStore for PostgresStore {
         if commit.initialize {
             return self.initialize(commit);
         }
+        if !commit.event_ids.is_empty() {
+            return Err(StoreError::refused(
+                "a PostgreSQL state does not keep accepted event ids yet: `serve` runs on a SQLite state",
+            ));
+        }
         let partition = commit.partition;
         let Some(held) = self.held.get_mut(&partition) else {
             return Err(StoreError::internal(format!(
@@ -997,6 +1002,11 @@ impl StateStore for PostgresStore {
     fn flush(&mut self) -> Result<(), StoreError> {
         let result = self.try_flush();
         self.after_failure(result)
+    }
+    fn event_seen(&mut self, _: &str) -> Result<bool, StoreError> {
+        Err(StoreError::refused(
+            "a PostgreSQL state does not keep accepted event ids yet: `serve` runs on a SQLite state",
+        ))
     }
 }
 

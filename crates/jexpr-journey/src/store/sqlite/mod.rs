@@ -217,6 +217,12 @@ impl SqliteStore {
             "CREATE INDEX IF NOT EXISTS audience_members_profile ON audience_members(profile)",
         )
         .map_err(err("cannot index audience members"))?;
+        // Ids of events `serve` accepted (a table added in the same format:
+        // a state without it has accepted none).
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS event_ids(id TEXT PRIMARY KEY) WITHOUT ROWID",
+        )
+        .map_err(err("cannot create the event id table"))?;
         let mut store = SqliteStore::over(conn, Some(lock));
         store.trace_bytes = store
             .conn
@@ -546,6 +552,11 @@ impl StateStore for SqliteStore {
     fn commit(&mut self, commit: Commit) -> Result<(), StoreError> {
         self.begin()?;
         let c = &self.conn;
+        for id in &commit.event_ids {
+            c.prepare_cached("INSERT OR IGNORE INTO event_ids VALUES (?1)")
+                .and_then(|mut s| s.execute(params![id]))
+                .map_err(err("event ids"))?;
+        }
         for k in &commit.reads_done {
             c.prepare_cached(
                 "DELETE FROM audience_reads WHERE due = ?1 AND journey = ?2 AND version = ?3",
@@ -674,6 +685,12 @@ impl StateStore for SqliteStore {
             self.written.clear();
         }
         Ok(())
+    }
+    fn event_seen(&mut self, id: &str) -> Result<bool, StoreError> {
+        self.conn
+            .prepare_cached("SELECT 1 FROM event_ids WHERE id = ?1")
+            .and_then(|mut s| s.exists(params![id]))
+            .map_err(err("event ids"))
     }
 }
 
