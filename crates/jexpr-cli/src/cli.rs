@@ -222,6 +222,50 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
+    /// Serve journeys for real: events over HTTP, on the wall clock, with the
+    /// state in a SQLite file (docs/serve.md).
+    ///
+    /// POST /events takes events as they happen (202 once durable; an `id`
+    /// makes a retry harmless); GET /healthz, /metrics, /journeys,
+    /// /journeys/ID/report, /profiles/ID, /trace?profile=ID. SIGTERM or
+    /// Ctrl-C stops taking events, finishes what is in flight and exits 0.
+    ///
+    /// Examples:
+    ///   jexpr serve examples/journeys/*.journey.json --catalog examples/journeys/catalog.json \
+    ///     --profiles examples/journeys/profiles.jsonl --state serve.db
+    ///   curl -X POST localhost:8080/events -d '{"event": "Subscribed", "payload": {"email": "a@b.c", "consent": true}}'
+    ///
+    /// Exit codes: 0 stopped, 1 invalid journey, 2 usage or state failure.
+    #[command(verbatim_doc_comment)]
+    Serve {
+        /// Journey files (several journeys, and several versions of one).
+        #[arg(value_name = "JOURNEY.json", required = true)]
+        journeys: Vec<PathBuf>,
+        /// Catalog with events (and their `profileId`), data sources, audiences and actions.
+        #[arg(long, value_name = "FILE", required = true)]
+        catalog: PathBuf,
+        /// Profiles with their data and audiences (JSON Lines), read into a new state.
+        #[arg(long, value_name = "PROFILES.jsonl")]
+        profiles: Option<PathBuf>,
+        /// The state: a SQLite file (created if missing; a server restarted
+        /// on it goes on where it stopped).
+        #[arg(long, value_name = "FILE")]
+        state: String,
+        /// Address to listen on.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// A file holding the token every request but /healthz must send as
+        /// `Authorization: Bearer <token>`.
+        #[arg(long, value_name = "FILE")]
+        token_file: Option<PathBuf>,
+        /// Deliver nothing: actions are recorded with status `dryRun`.
+        #[arg(long)]
+        dry_run: bool,
+        /// Test mode: no wait or reaction timeout lasts longer than this
+        /// ISO-8601 duration (e.g. PT1M).
+        #[arg(long, value_name = "DURATION")]
+        wait_override: Option<String>,
+    },
     /// Run state: `state inspect`.
     State {
         #[command(subcommand)]

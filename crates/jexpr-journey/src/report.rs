@@ -124,6 +124,7 @@ pub struct JourneyReport {
 }
 
 /// Where one instance is, as far as the trace has told.
+#[derive(Clone)]
 struct Position {
     version: i64,
     node: String,
@@ -131,7 +132,7 @@ struct Position {
 }
 
 /// Folds trace records into reports, one record at a time.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct ReportBuilder {
     journeys: BTreeMap<(String, i64), JourneyReport>,
     /// (journey, profile) → where its instance is.
@@ -286,6 +287,11 @@ impl ReportBuilder {
                 set_waiting(figures, &self.waiting, journey, *version);
             }
         }
+    }
+
+    /// The reports so far, the builder going on (a live server's report).
+    pub fn snapshot(&self) -> Report {
+        self.clone().finish()
     }
 
     /// The reports, one per journey version in id then version order.

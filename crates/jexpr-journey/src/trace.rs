@@ -253,6 +253,11 @@ impl Record {
             .with("params", params)
     }
 
+    /// An `action` record with its delivery `status` (`dryRun`, `http_200`, …).
+    pub fn with_status(self, status: &str) -> Record {
+        self.with("status", status)
+    }
+
     /// `jump`: a jump to journey `to`, or one skipped since the profile is
     /// in it already.
     pub fn jump(a: &About<'_>, node: &str, to: &str, skipped: bool) -> Record {

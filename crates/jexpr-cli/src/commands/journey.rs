@@ -25,9 +25,9 @@ fn load_catalog(catalog: Option<&Path>) -> Result<JourneyCatalog, Report> {
 /// Checks the journeys; prints the report. `Err` is the exit code to return.
 /// What `checked` gives a run: the compiled journeys, the catalog, and the
 /// state fingerprint of the files they came from.
-type Checked = (Vec<CompiledJourney>, JourneyCatalog, Fingerprint);
+pub(crate) type Checked = (Vec<CompiledJourney>, JourneyCatalog, Fingerprint);
 
-fn checked(
+pub(crate) fn checked(
     files: &[PathBuf],
     catalog: Option<&Path>,
     format: Format,

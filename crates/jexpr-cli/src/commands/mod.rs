@@ -6,4 +6,5 @@ pub mod functions;
 pub mod journey;
 pub mod repl;
 pub mod report;
+pub mod serve;
 pub mod trace;

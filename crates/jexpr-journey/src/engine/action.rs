@@ -34,7 +34,10 @@ pub(super) fn run(
             }
         }
     }
-    let r = Record::action(&walk.about(), node, action, Json::Object(values));
+    let mut r = Record::action(&walk.about(), node, action, Json::Object(values));
+    if walk.journeys.dry_run {
+        r = r.with_status("dryRun");
+    }
     walk.records.push(r);
     Flow::Goto(next.to_string())
 }

@@ -47,6 +47,11 @@ pub struct Journeys {
     /// `run --explain`: `path` records say why, false entry conditions
     /// write `skip` records.
     explain: bool,
+    /// `serve --wait-override`: no wait or reaction timeout lasts longer
+    /// than this (milliseconds).
+    wait_cap: Option<i64>,
+    /// `serve --dry-run`: actions are recorded with status `dryRun`.
+    dry_run: bool,
 }
 
 impl Journeys {
@@ -75,6 +80,30 @@ impl Journeys {
             by_id,
             remembered,
             explain: false,
+            wait_cap: None,
+            dry_run: false,
+        }
+    }
+
+    /// The same journeys in test mode (`serve --wait-override`): every wait
+    /// and reaction timeout longer than `cap` milliseconds lasts `cap`.
+    pub fn with_wait_cap(mut self, cap: Option<i64>) -> Journeys {
+        self.wait_cap = cap;
+        self
+    }
+
+    /// The same journeys delivering nothing (`serve --dry-run`): `action`
+    /// records carry `"status": "dryRun"`.
+    pub fn dry_run(mut self, on: bool) -> Journeys {
+        self.dry_run = on;
+        self
+    }
+
+    /// When a pause of `wanted` from `now` ends, under the wait cap.
+    pub(crate) fn pause_end(&self, now: DateTime<Utc>, wanted: DateTime<Utc>) -> DateTime<Utc> {
+        match self.wait_cap.and_then(|cap| crate::state::later(now, cap)) {
+            Some(capped) => wanted.min(capped),
+            None => wanted,
         }
     }
 

@@ -23,6 +23,7 @@ pub(super) fn run(
             None,
         );
     };
+    let due = walk.journeys.pause_end(walk.now, due);
     let names: Vec<&str> = events.iter().map(|e| e.event.as_str()).collect();
     let r = Record::wait(&walk.about(), node, &due, Some(&names));
     walk.records.push(r);

@@ -104,6 +104,7 @@ pub(super) fn run(
             )
         }
     };
+    let due = walk.journeys.pause_end(now, due);
     let r = Record::wait(&walk.about(), node, &due, None);
     walk.records.push(r);
     if due <= now {

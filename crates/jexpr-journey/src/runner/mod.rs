@@ -6,10 +6,12 @@
 mod coordinator;
 mod envelope;
 pub mod input;
+mod live;
 mod source;
 mod summary;
 mod trace_file;
 
+pub use live::Offered;
 pub use summary::{RunError, Summary};
 pub use trace_file::open_trace;
 
@@ -50,6 +52,8 @@ pub struct Runner<'a, S: Store> {
     before: Cursor,
     /// Whether the state is freed when the run ends (see [`Runner::exiting`]).
     free_at_end: bool,
+    /// Ids of the event being handled (`serve`), committed with it.
+    pending_ids: Vec<String>,
 }
 
 /// How a pass over the events file ended.
@@ -81,6 +85,7 @@ impl<'a, S: Store> Runner<'a, S> {
             coordinator: Coordinator::new(),
             before: Cursor::default(),
             free_at_end: true,
+            pending_ids: Vec::new(),
         }
     }
 
@@ -452,11 +457,17 @@ impl<'a, S: Store> Runner<'a, S> {
             input_errors: self.summary.input_errors,
             ..self.cursor.clone()
         });
+        let event_ids = if line_end {
+            std::mem::take(&mut self.pending_ids)
+        } else {
+            Vec::new()
+        };
         self.apply(Commit {
             partition,
             profiles,
             cursor,
             trace,
+            event_ids,
             ..Default::default()
         })
     }

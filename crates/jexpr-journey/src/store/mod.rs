@@ -12,7 +12,7 @@ pub mod inspect;
 mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;
-mod profile_view;
+pub mod profile_view;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 

@@ -4,7 +4,8 @@
 use crate::codec;
 use serde_json::{json, Value as Json};
 
-#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+/// The profile `id` as JSON (`null` when it is not known): instances,
+/// entry history, audiences and data sources.
 pub fn profile_detail(id: &str, state: Option<crate::state::ProfileState>) -> Json {
     let Some(state) = state else {
         return Json::Null;

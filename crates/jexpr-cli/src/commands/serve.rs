@@ -1,0 +1,85 @@
+//! `jexpr serve`: checks the journeys as `run` does, then hands them to the
+//! server (crate `jexpr-serve`).
+
+use crate::cli::{Format, EXIT_USAGE};
+use crate::error::usage_error;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+pub struct ServeArgs<'a> {
+    pub journeys: &'a [PathBuf],
+    pub catalog: &'a Path,
+    pub profiles: Option<&'a Path>,
+    pub state: &'a str,
+    pub listen: &'a str,
+    pub token_file: Option<&'a Path>,
+    pub dry_run: bool,
+    pub wait_override: Option<&'a str>,
+}
+
+pub fn serve(a: ServeArgs<'_>) -> ExitCode {
+    if jexpr_journey::store::export::is_postgres(a.state) {
+        return usage_error("serve keeps its state in a SQLite file for now: give --state FILE (several processes on PostgreSQL are not there yet)");
+    }
+    if a.state.is_empty() {
+        return usage_error("--state is empty: give a SQLite file");
+    }
+    let listen = match a.listen.parse() {
+        Ok(addr) => addr,
+        Err(e) => return usage_error(&format!("--listen {}: {e} (e.g. 127.0.0.1:8080)", a.listen)),
+    };
+    let wait_override = match a.wait_override.map(|d| (d, jexpr::time::parse_duration(d))) {
+        None => None,
+        Some((_, Some(ms))) if ms > 0 => Some(ms),
+        Some((d, _)) => {
+            return usage_error(&format!(
+                "--wait-override {d}: give a positive ISO-8601 duration such as PT1M"
+            ))
+        }
+    };
+    let token = match a.token_file.map(std::fs::read_to_string).transpose() {
+        Ok(t) => t.map(|t| t.trim().to_string()),
+        Err(e) => return usage_error(&format!("cannot read the token file: {e}")),
+    };
+    if token.as_deref() == Some("") {
+        return usage_error("the token file is empty");
+    }
+    let (journeys, catalog, fingerprint) =
+        match super::journey::checked(a.journeys, Some(a.catalog), Format::Text, true) {
+            Ok(c) => c,
+            Err(code) => return code,
+        };
+    let catalog_json = match jexpr_journey::read_limited(a.catalog)
+        .map_err(|e| e.to_string())
+        .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+    {
+        Ok(v) => v,
+        Err(e) => return usage_error(&format!("cannot read the catalog: {e}")),
+    };
+    let profiles = match a.profiles.map(std::fs::read).transpose() {
+        Ok(p) => p,
+        Err(e) => return usage_error(&format!("cannot read the profiles file: {e}")),
+    };
+    let options = jexpr_serve::Options {
+        journeys,
+        catalog,
+        catalog_json,
+        profiles,
+        state: PathBuf::from(a.state),
+        fingerprint,
+        listen,
+        token,
+        dry_run: a.dry_run,
+        wait_override,
+    };
+    let served = jexpr_serve::serve(options, |addr| {
+        errln!("listening on http://{addr} (state {})", a.state);
+    });
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            errln!("error: {e}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}

@@ -1,0 +1,349 @@
+//! The HTTP API of SERVICE.md section 1: routes, authentication, limits and
+//! graceful shutdown. Handlers only read requests and ask the engine.
+
+use crate::engine::Command;
+use crate::events;
+use crate::metrics::Metrics;
+use axum::body::Body;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use jexpr_journey::engine::Journeys;
+use jexpr_journey::runner::input::Decoder;
+use jexpr_journey::JourneyCatalog;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+
+/// What every handler shares.
+pub struct AppState {
+    decoder: Decoder<'static>,
+    journeys: Journeys,
+    event_ids: BTreeMap<String, String>,
+    commands: Sender<Command>,
+    metrics: Arc<Metrics>,
+    healthy: Arc<AtomicBool>,
+    draining: AtomicBool,
+    token: Option<String>,
+}
+
+impl AppState {
+    pub fn new(
+        journeys: Journeys,
+        catalog: &'static JourneyCatalog,
+        event_ids: BTreeMap<String, String>,
+        commands: Sender<Command>,
+        metrics: Arc<Metrics>,
+        healthy: Arc<AtomicBool>,
+        token: Option<String>,
+    ) -> Arc<AppState> {
+        Arc::new(AppState {
+            decoder: Decoder::new(&journeys, catalog),
+            journeys,
+            event_ids,
+            commands,
+            metrics,
+            healthy,
+            draining: AtomicBool::new(false),
+            token,
+        })
+    }
+
+    /// Sends `command` built around a reply channel and waits for the answer.
+    async fn ask<T>(
+        &self,
+        command: impl FnOnce(oneshot::Sender<T>) -> Command,
+    ) -> Result<T, Response> {
+        let (tx, rx) = oneshot::channel();
+        if self.commands.send(command(tx)).is_err() {
+            return Err(unavailable("the engine has stopped"));
+        }
+        rx.await.map_err(|_| unavailable("the engine has stopped"))
+    }
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(json!({ "error": message.into() }))).into_response()
+}
+
+fn unavailable(message: &str) -> Response {
+    error(StatusCode::SERVICE_UNAVAILABLE, message)
+}
+
+/// The routes.
+pub fn router(state: Arc<AppState>) -> Router {
+    let api = Router::new()
+        .route("/events", post(post_events))
+        .route("/metrics", get(metrics))
+        .route("/journeys", get(journeys).post(publish))
+        .route("/journeys/{id}/report", get(report))
+        .route("/profiles/{id}", get(profile))
+        .route("/trace", get(trace))
+        .layer(middleware::from_fn_with_state(state.clone(), authenticate));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .merge(api)
+        .fallback(|| async { error(StatusCode::NOT_FOUND, "no such path: see docs/serve.md") })
+        .with_state(state)
+}
+
+/// Equal without saying where they differ (the time taken does not depend
+/// on the first difference).
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
+}
+
+async fn authenticate(State(s): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    if let Some(token) = &s.token {
+        let given = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !same(given.as_bytes(), token.as_bytes()) {
+            return error(
+                StatusCode::UNAUTHORIZED,
+                "missing or wrong token: send `Authorization: Bearer <token>`",
+            );
+        }
+    }
+    next.run(request).await
+}
+
+async fn healthz(State(s): State<Arc<AppState>>) -> Response {
+    let alive = s.healthy.load(Ordering::SeqCst)
+        && tokio::time::timeout(
+            Duration::from_secs(2),
+            s.ask(|reply| Command::Ping { reply }),
+        )
+        .await
+        .is_ok_and(|r| r.unwrap_or(false));
+    if alive {
+        (StatusCode::OK, Json(json!({"ok": true}))).into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"ok": false}))).into_response()
+    }
+}
+
+async fn post_events(State(s): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
+    let started = Instant::now();
+    if s.draining.load(Ordering::SeqCst) {
+        return unavailable("the server is stopping");
+    }
+    let bytes = match axum::body::to_bytes(body, events::MAX_BODY).await {
+        Ok(b) => b,
+        Err(_) => {
+            return error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "the body is larger than {} MiB: send fewer events per request",
+                    events::MAX_BODY >> 20
+                ),
+            )
+        }
+    };
+    let ndjson = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/x-ndjson"));
+    let pending = match events::read(&bytes, ndjson, &s.decoder, &s.event_ids) {
+        Ok(p) => p,
+        Err(refused) => {
+            s.metrics.rejected(1);
+            let status = StatusCode::from_u16(refused.status).unwrap_or(StatusCode::BAD_REQUEST);
+            return (status, Json(refused.body)).into_response();
+        }
+    };
+    let answer = s
+        .ask(|reply| Command::Accept {
+            events: pending,
+            reply,
+        })
+        .await;
+    match answer {
+        Ok(Ok((accepted, duplicates))) => {
+            s.metrics.accepted(accepted, duplicates);
+            s.metrics.ingest(started.elapsed().as_secs_f64());
+            (
+                StatusCode::ACCEPTED,
+                Json(json!({"accepted": accepted, "duplicates": duplicates})),
+            )
+                .into_response()
+        }
+        Ok(Err(e)) => unavailable(&e),
+        Err(response) => response,
+    }
+}
+
+async fn metrics(State(s): State<Arc<AppState>>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        s.metrics.encode(),
+    )
+        .into_response()
+}
+
+async fn journeys(State(s): State<Arc<AppState>>) -> Response {
+    let report = match s.ask(|reply| Command::Report { reply }).await {
+        Ok(r) => r,
+        Err(response) => return response,
+    };
+    let now = crate::engine::wall_now();
+    let list: Vec<Value> = s
+        .journeys
+        .all()
+        .map(|cj| {
+            let j = &cj.journey;
+            let live = s
+                .journeys
+                .live(&j.id, now)
+                .is_some_and(|l| l.journey.version == j.version);
+            let figures = report
+                .journeys
+                .iter()
+                .find(|r| r.journey == j.id && r.version == j.version);
+            let summary = figures.map_or(
+                json!({"entered": 0, "waiting": 0, "errors": 0, "exited": {}}),
+                |r| {
+                    json!({"entered": r.total.entered, "waiting": r.total.waiting,
+                           "errors": r.total.errors, "exited": r.total.exited})
+                },
+            );
+            json!({"journey": j.id, "version": j.version, "name": j.name, "live": live, "report": summary})
+        })
+        .collect();
+    Json(json!({ "journeys": list })).into_response()
+}
+
+async fn publish() -> Response {
+    error(
+        StatusCode::NOT_IMPLEMENTED,
+        "publishing while serving is not there yet: stop the server and start it with the new journey file",
+    )
+}
+
+async fn report(
+    State(s): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Response {
+    if s.journeys.all().all(|cj| cj.journey.id != id) {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("no journey `{id}` is served"),
+        );
+    }
+    let version = match q.get("version").map(|v| v.parse::<i64>()) {
+        None => None,
+        Some(Ok(v)) => Some(v),
+        Some(Err(_)) => return error(StatusCode::BAD_REQUEST, "`version` is a number"),
+    };
+    let mut report = match s.ask(|reply| Command::Report { reply }).await {
+        Ok(r) => r,
+        Err(response) => return response,
+    };
+    report
+        .journeys
+        .retain(|r| r.journey == id && version.is_none_or(|v| r.version == v));
+    Json(report.to_json(false)).into_response()
+}
+
+async fn profile(State(s): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
+    match s
+        .ask(|reply| Command::Profile {
+            id: id.clone(),
+            reply,
+        })
+        .await
+    {
+        Ok(Ok(Value::Null)) => error(StatusCode::NOT_FOUND, format!("no profile `{id}`")),
+        Ok(Ok(v)) => Json(v).into_response(),
+        Ok(Err(e)) => unavailable(&e),
+        Err(response) => response,
+    }
+}
+
+async fn trace(
+    State(s): State<Arc<AppState>>,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Response {
+    let Some(profile) = q.get("profile").cloned() else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "give the profile: /trace?profile=ID",
+        );
+    };
+    match s.ask(|reply| Command::Trace { profile, reply }).await {
+        Ok(Ok(lines)) => {
+            let records: Vec<Value> = lines
+                .iter()
+                .filter_map(|l| serde_json::from_str(l).ok())
+                .collect();
+            Json(json!({ "records": records })).into_response()
+        }
+        Ok(Err(e)) => unavailable(&e),
+        Err(response) => response,
+    }
+}
+
+/// SIGTERM or SIGINT.
+async fn stop_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = terminate => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}
+
+/// Serves until a stop signal, then stops taking events (503), lets the
+/// requests in flight finish, and returns within 10 s.
+pub async fn listen(
+    state: Arc<AppState>,
+    addr: SocketAddr,
+    ready: impl FnOnce(SocketAddr),
+) -> Result<(), crate::ServeError> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| crate::ServeError(format!("cannot listen on {addr}: {e}")))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| crate::ServeError(e.to_string()))?;
+    let app = router(state.clone());
+    let stopping = Arc::new(tokio::sync::Notify::new());
+    let notified = stopping.clone();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move { notified.notified().await })
+            .await
+    });
+    ready(local);
+    stop_signal().await;
+    tracing::info!("stopping: finishing the requests in flight");
+    state.draining.store(true, Ordering::SeqCst);
+    stopping.notify_one();
+    tokio::select! {
+        _ = server => {}
+        _ = tokio::time::sleep(Duration::from_secs(10)) => {}
+        _ = stop_signal() => {}
+    }
+    Ok(())
+}

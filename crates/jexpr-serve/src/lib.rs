@@ -1,0 +1,119 @@
+//! `jexpr serve`: journeys on the wall clock. Events arrive over HTTP, are
+//! handled by the same engine and runner as `jexpr run`, and are answered
+//! `202` only once durable in the state; timers fire on the wall clock.
+//!
+//! ```text
+//! HTTP (axum, many tasks) --commands--> engine thread (owns Runner + store) --> state
+//!                         <--answers---       sleeps until the next due time or command
+//! ```
+//!
+//! I/O lives here and in the runner's store; the engine stays pure.
+
+mod engine;
+mod events;
+mod http;
+mod metrics;
+
+use jexpr_journey::engine::Journeys;
+use jexpr_journey::store::{Fingerprint, SqliteStore};
+use jexpr_journey::{CompiledJourney, JourneyCatalog};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+/// What `jexpr serve` was asked (the journeys already checked).
+pub struct Options {
+    /// The checked journeys.
+    pub journeys: Vec<CompiledJourney>,
+    /// The catalog they were checked against, and its JSON (for `eventID`).
+    pub catalog: JourneyCatalog,
+    pub catalog_json: serde_json::Value,
+    /// The profiles file's bytes, for a new state.
+    pub profiles: Option<Vec<u8>>,
+    /// The SQLite state file.
+    pub state: PathBuf,
+    /// The state's fingerprint (journeys and catalog).
+    pub fingerprint: Fingerprint,
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// The bearer token every request but `/healthz` must carry.
+    pub token: Option<String>,
+    /// Actions are recorded with status `dryRun`.
+    pub dry_run: bool,
+    /// No wait or reaction timeout lasts longer (milliseconds).
+    pub wait_override: Option<i64>,
+}
+
+/// Why the server could not start or stopped.
+#[derive(Debug)]
+pub struct ServeError(pub String);
+
+impl std::fmt::Display for ServeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Opens the state, starts the engine, listens, and serves until SIGTERM
+/// or SIGINT (then drains and stops within 10 s). `ready` is called with the
+/// address listened on once requests are taken.
+pub fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> Result<(), ServeError> {
+    let store = SqliteStore::open(&options.state, &options.fingerprint)
+        .map_err(|e| ServeError(e.to_string()))?;
+    // Lives as long as the process: the request decoder borrows it.
+    let catalog: &'static JourneyCatalog = Box::leak(Box::new(options.catalog));
+    let journeys = Journeys::new(options.journeys)
+        .with_wait_cap(options.wait_override)
+        .dry_run(options.dry_run);
+    let metrics = Arc::new(metrics::Metrics::new());
+    let healthy = Arc::new(AtomicBool::new(true));
+    let (commands, engine) = engine::start(engine::Setup {
+        journeys: journeys.clone(),
+        catalog,
+        store,
+        profiles: options.profiles,
+        metrics: metrics.clone(),
+        healthy: healthy.clone(),
+    })
+    .map_err(ServeError)?;
+    let event_ids = event_ids(&options.catalog_json);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| ServeError(format!("cannot start the runtime: {e}")))?;
+    let state = http::AppState::new(
+        journeys,
+        catalog,
+        event_ids,
+        commands.clone(),
+        metrics,
+        healthy,
+        options.token,
+    );
+    let served = runtime.block_on(http::listen(state, options.listen, ready));
+    // The engine finishes what it was sent and flushes.
+    let _ = commands.send(engine::Command::Stop);
+    drop(commands);
+    let _ = engine.join();
+    served
+}
+
+/// `events.<E>.eventID` of the catalog: envelope event id → event name.
+fn event_ids(catalog: &serde_json::Value) -> BTreeMap<String, String> {
+    catalog
+        .get("events")
+        .and_then(serde_json::Value::as_object)
+        .map(|events| {
+            events
+                .iter()
+                .filter_map(|(name, decl)| {
+                    decl.get("eventID")
+                        .and_then(serde_json::Value::as_str)
+                        .map(|id| (id.to_string(), name.clone()))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
