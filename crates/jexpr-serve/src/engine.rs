@@ -218,12 +218,23 @@ fn pause_until<S: Store>(runner: &mut Runner<'_, S>) -> Result<Duration, String>
     })
 }
 
+/// Fault injection for the crash tests: `JEXPR_FAULT_ABORT_AFTER_FLUSH=N`
+/// makes the process abort right after the Nth flush that accepted events,
+/// before any answer is sent — the window where a client must retry and its
+/// retry must be recognised as a duplicate.
+fn abort_after_flush() -> Option<u64> {
+    std::env::var("JEXPR_FAULT_ABORT_AFTER_FLUSH")
+        .ok()
+        .and_then(|n| n.parse().ok())
+}
+
 fn serve_commands<S: Store>(
     runner: &mut Runner<'_, S>,
     rx: &Receiver<Command>,
     seen: &Rc<RefCell<Seen>>,
     metrics: &Metrics,
 ) -> Result<(), String> {
+    let mut abort_after = abort_after_flush();
     loop {
         let wait = pause_until(runner)?;
         let mut commands = Vec::new();
@@ -246,9 +257,11 @@ fn serve_commands<S: Store>(
         runner.advance(now).map_err(|e| e.to_string())?;
         let mut answers: Vec<Box<dyn FnOnce()>> = Vec::new();
         let mut stop = false;
+        let mut accepted_any = false;
         for c in commands {
             match c {
                 Command::Accept { events, reply } => {
+                    accepted_any = true;
                     let counts = accept(runner, events, now)?;
                     answers.push(Box::new(move || {
                         let _ = reply.send(Ok(counts));
@@ -281,6 +294,12 @@ fn serve_commands<S: Store>(
             }
         }
         runner.flush().map_err(|e| e.to_string())?;
+        if let Some(n) = abort_after.as_mut().filter(|_| accepted_any) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                std::process::abort();
+            }
+        }
         if let Ok(n) = runner.store().waiting() {
             metrics.set_waiting(n);
         }

@@ -61,6 +61,7 @@ impl std::fmt::Display for ServeError {
 /// address listened on once requests are taken.
 pub fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> Result<(), ServeError> {
     let store = SqliteStore::open(&options.state, &options.fingerprint)
+        .and_then(SqliteStore::sync_every_flush)
         .map_err(|e| ServeError(e.to_string()))?;
     // Lives as long as the process: the request decoder borrows it.
     let catalog: &'static JourneyCatalog = Box::leak(Box::new(options.catalog));

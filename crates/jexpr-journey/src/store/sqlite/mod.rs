@@ -236,6 +236,18 @@ impl SqliteStore {
         Ok(store)
     }
 
+    /// Every flush reaches the disk before it returns (SQLite's
+    /// `synchronous = FULL`), for a server that acknowledges what a flush
+    /// made durable: an operating-system crash or power loss then keeps
+    /// what was acknowledged. (A replay keeps `NORMAL`: a kill loses nothing
+    /// either way, and a lost tail is simply redone.)
+    pub fn sync_every_flush(self) -> Result<SqliteStore, StoreError> {
+        self.conn
+            .pragma_update(None, "synchronous", "FULL")
+            .map_err(err("pragma"))?;
+        Ok(self)
+    }
+
     /// Lowers the most bytes SQLite takes in one value to `bytes` (and the
     /// outbox rows to half of it): for tests of states whose trace passes
     /// SQLite's limit, which is a gigabyte by default.

@@ -1,0 +1,449 @@
+//! `jexpr serve` (SERVICE.md section 1) over real sockets: the binary is
+//! started on a free port and spoken to with a real HTTP client; killed with
+//! SIGKILL under load, restarted, and checked for exactly-once handling.
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const CATALOG: &str = r#"{
+  "events": {
+    "Ping": {"fields": {"who": "string", "n": "integer"}, "profileId": "@{Ping.who}",
+             "eventID": "ping-event-id"},
+    "Pong": {"fields": {"who": "string"}, "profileId": "@{Pong.who}"}
+  },
+  "actions": {"note": {"params": {"n": "integer"}}}
+}"#;
+
+/// Each Ping enters, notes its number, waits an hour (or the override) and ends.
+const JOURNEY: &str = r#"{"id": "ping", "version": 1, "name": "Ping", "start": "s",
+  "reentrance": {"allowed": true},
+  "nodes": {
+    "s": {"type": "event", "event": "Ping", "next": "note"},
+    "note": {"type": "action", "action": "note", "params": {"n": "@{Ping.n}"}, "next": "w"},
+    "w": {"type": "wait", "duration": "PT1H", "next": "e"},
+    "e": {"type": "end"}}}"#;
+
+fn dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("jexpr-serve-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("dir");
+    std::fs::write(d.join("catalog.json"), CATALOG).expect("catalog");
+    std::fs::write(d.join("ping.json"), JOURNEY).expect("journey");
+    d
+}
+
+/// A running server and the address it listens on.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(dir: &Path, extra: &[&str]) -> Server {
+        Server::start_with(dir, extra, None)
+    }
+
+    /// With `abort_after`, the server aborts right after that many flushes
+    /// of accepted events, before answering them.
+    fn start_with(dir: &Path, extra: &[&str], abort_after: Option<u32>) -> Server {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_jexpr"));
+        if let Some(n) = abort_after {
+            command.env("JEXPR_FAULT_ABORT_AFTER_FLUSH", n.to_string());
+        }
+        let mut child = command
+            .current_dir(dir)
+            .args([
+                "serve",
+                "ping.json",
+                "--catalog",
+                "catalog.json",
+                "--state",
+                "serve.db",
+            ])
+            .args(["--listen", "127.0.0.1:0"])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start jexpr serve");
+        let stderr = child.stderr.take().expect("stderr");
+        let mut lines = BufReader::new(stderr).lines();
+        let mut base = None;
+        for line in lines.by_ref() {
+            let line = line.expect("stderr line");
+            if let Some(rest) = line.strip_prefix("listening on ") {
+                base = rest.split_whitespace().next().map(str::to_string);
+                break;
+            }
+        }
+        // Keep draining stderr so the server never blocks on it.
+        std::thread::spawn(move || for _ in lines {});
+        Server {
+            child,
+            base: base.expect("the server said where it listens"),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client")
+}
+
+fn post(s: &Server, body: &Value) -> (u16, Value) {
+    let r = client()
+        .post(s.url("/events"))
+        .json(body)
+        .send()
+        .expect("post");
+    let status = r.status().as_u16();
+    (status, r.json().unwrap_or(Value::Null))
+}
+
+fn get(s: &Server, path: &str) -> (u16, Value) {
+    let r = client().get(s.url(path)).send().expect("get");
+    let status = r.status().as_u16();
+    (status, r.json().unwrap_or(Value::Null))
+}
+
+fn ping(who: &str, n: i64) -> Value {
+    json!({"event": "Ping", "payload": {"who": who, "n": n}})
+}
+
+#[test]
+fn the_api_answers_as_service_md_says() {
+    let d = dir("api");
+    let s = Server::start(&d, &[]);
+    assert_eq!(get(&s, "/healthz"), (200, json!({"ok": true})));
+    // One object, an array, NDJSON.
+    assert_eq!(
+        post(&s, &ping("a", 1)),
+        (202, json!({"accepted": 1, "duplicates": 0}))
+    );
+    assert_eq!(
+        post(&s, &json!([ping("b", 2), ping("c", 3)])),
+        (202, json!({"accepted": 2, "duplicates": 0}))
+    );
+    let ndjson = format!("{}\n\n{}\n", ping("d", 4), ping("e", 5));
+    let r = client()
+        .post(s.url("/events"))
+        .header("Content-Type", "application/x-ndjson")
+        .body(ndjson)
+        .send()
+        .expect("post");
+    assert_eq!(r.status().as_u16(), 202);
+    assert_eq!(r.json::<Value>().expect("json")["accepted"], 2);
+    // Ids: a retry is a duplicate, within a batch too.
+    let with_id = json!({"event": "Ping", "payload": {"who": "f", "n": 6}, "id": "evt-6"});
+    assert_eq!(
+        post(&s, &with_id),
+        (202, json!({"accepted": 1, "duplicates": 0}))
+    );
+    assert_eq!(
+        post(&s, &json!([with_id, with_id])),
+        (202, json!({"accepted": 0, "duplicates": 2}))
+    );
+    // A streaming-ingestion envelope: the event by its eventID, the id by _id.
+    let envelope = json!({"header": {"schemaRef": {}}, "body": {"xdmEntity": {
+        "_id": "xdm-1", "who": "g", "n": 7,
+        "_experience": {"campaign": {"orchestration": {"eventID": "ping-event-id"}}}}}});
+    assert_eq!(
+        post(&s, &envelope),
+        (202, json!({"accepted": 1, "duplicates": 0}))
+    );
+    assert_eq!(
+        post(&s, &envelope),
+        (202, json!({"accepted": 0, "duplicates": 1}))
+    );
+    // All or nothing: one bad event refuses the batch, each error by index.
+    let (status, body) = post(
+        &s,
+        &json!([ping("h", 8), {"event": "Pnig", "payload": {"who": "h"}},
+                {"event": "Ping", "time": "2024-01-01T00:00:00Z", "payload": {"who": "h"}},
+                {"event": "Ping", "payload": {"n": 1}}, 7, {"event": "Ping", "payload": []}]),
+    );
+    assert_eq!(status, 400, "{body}");
+    let errors = body["errors"].as_array().expect("errors");
+    let indexes: Vec<i64> = errors.iter().filter_map(|e| e["index"].as_i64()).collect();
+    assert_eq!(indexes, [1, 2, 3, 4, 5], "{body}");
+    assert!(errors[0]["message"]
+        .as_str()
+        .expect("m")
+        .contains("did you mean `Ping`?"));
+    assert!(errors[1]["message"]
+        .as_str()
+        .expect("m")
+        .contains("leave `time` out"));
+    assert_eq!(
+        get(&s, "/profiles/h").0,
+        404,
+        "nothing of the refused batch was accepted"
+    );
+    // Limits.
+    let many: Vec<Value> = (0..1001).map(|i| ping("m", i)).collect();
+    assert_eq!(post(&s, &Value::Array(many)).0, 413);
+    let big = json!({"event": "Ping", "payload": {"who": "x".repeat(1 << 20)}});
+    assert_eq!(post(&s, &big).0, 413);
+    // Reading.
+    let (status, profile) = get(&s, "/profiles/a");
+    assert_eq!(status, 200);
+    assert_eq!(profile["instances"][0]["node"], "w");
+    let (status, trace) = get(&s, "/trace?profile=a");
+    assert_eq!(status, 200);
+    let kinds: Vec<&str> = trace["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .filter_map(|r| r["kind"].as_str())
+        .collect();
+    assert_eq!(kinds, ["enter", "action", "wait"]);
+    assert_eq!(get(&s, "/trace").0, 400);
+    let (_, journeys) = get(&s, "/journeys");
+    assert_eq!(journeys["journeys"][0]["journey"], "ping");
+    assert_eq!(journeys["journeys"][0]["live"], true);
+    // a to g: seven events accepted.
+    assert_eq!(journeys["journeys"][0]["report"]["entered"], 7);
+    assert_eq!(journeys["journeys"][0]["report"]["waiting"], 7);
+    let (status, report) = get(&s, "/journeys/ping/report");
+    assert_eq!(status, 200);
+    assert_eq!(
+        report["journeys"][0]["nodes"]["note"]["status"]["recorded"],
+        7
+    );
+    assert_eq!(get(&s, "/journeys/nope/report").0, 404);
+    let metrics = client()
+        .get(s.url("/metrics"))
+        .send()
+        .expect("metrics")
+        .text()
+        .expect("text");
+    assert!(
+        metrics.contains("jexpr_events_accepted_total 7"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("jexpr_events_duplicate_total 3"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("jexpr_instances_waiting 7"), "{metrics}");
+    assert!(
+        metrics.contains(r#"jexpr_actions_total{action="note",status="recorded"} 7"#),
+        "{metrics}"
+    );
+    assert_eq!(get(&s, "/nowhere").0, 404);
+    s.kill();
+}
+
+#[test]
+fn a_token_guards_everything_but_healthz() {
+    let d = dir("token");
+    std::fs::write(d.join("token"), "s3cret\n").expect("token");
+    let s = Server::start(&d, &["--token-file", "token"]);
+    assert_eq!(get(&s, "/healthz").0, 200);
+    assert_eq!(post(&s, &ping("a", 1)).0, 401);
+    assert_eq!(get(&s, "/metrics").0, 401);
+    let r = client()
+        .post(s.url("/events"))
+        .bearer_auth("wrong")
+        .json(&ping("a", 1))
+        .send()
+        .expect("post");
+    assert_eq!(r.status().as_u16(), 401);
+    let r = client()
+        .post(s.url("/events"))
+        .bearer_auth("s3cret")
+        .json(&ping("a", 1))
+        .send()
+        .expect("post");
+    assert_eq!(r.status().as_u16(), 202);
+}
+
+#[test]
+fn waits_fire_on_the_wall_clock_and_sigterm_stops_cleanly() {
+    let d = dir("clock");
+    let s = Server::start(&d, &["--wait-override", "PT1S", "--dry-run"]);
+    assert_eq!(post(&s, &ping("a", 1)).0, 202);
+    let started = Instant::now();
+    let ended = loop {
+        let (_, trace) = get(&s, "/trace?profile=a");
+        let records = trace["records"].as_array().cloned().unwrap_or_default();
+        if records.iter().any(|r| r["kind"] == "exit") {
+            break records;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the wait never fired: {records:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    // The one-hour wait lasted the override, and the action was not delivered.
+    let action = ended
+        .iter()
+        .find(|r| r["kind"] == "action")
+        .expect("action");
+    assert_eq!(action["status"], "dryRun");
+    let wait = ended.iter().find(|r| r["kind"] == "wait").expect("wait");
+    let resume = ended
+        .iter()
+        .find(|r| r["kind"] == "resume")
+        .expect("resume");
+    let ms = |r: &Value| {
+        jexpr::time::parse_instant(r["time"].as_str().unwrap_or(""))
+            .expect("time")
+            .timestamp_millis()
+    };
+    assert_eq!(ms(resume) - ms(wait), 1000);
+    let mut s = s;
+    let pid = s.child.id() as i32;
+    // SAFETY: sending a signal to our own child process.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let status = wait_for_exit(&mut s.child, Duration::from_secs(12));
+    assert_eq!(status.and_then(|s| s.code()), Some(0));
+}
+
+fn wait_for_exit(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
+}
+
+/// A client posts numbered events in batches, each with an id, retrying
+/// every batch until it is acknowledged; the server dies several times
+/// meanwhile — SIGKILL at random moments, and aborts right after a flush
+/// before answering (the window where only the id saves the retry from being
+/// handled twice) — and is restarted. At the end every event was handled
+/// exactly once: one `enter` and one `note` action carrying its number.
+#[test]
+fn kill_9_under_load_loses_and_repeats_nothing() {
+    let d = dir("kill");
+    const EVENTS: i64 = 3000;
+    const BATCH: i64 = 20;
+    // Every other start aborts after a few acknowledged-to-be flushes.
+    let aborts = [Some(3), None, Some(5), None, Some(2), None, Some(7)];
+    let mut starts = 0;
+    let mut server = Some(Server::start_with(&d, &[], aborts[0]));
+    let mut next = 0;
+    let mut kills = 0;
+    let mut posted_since_start = 0;
+    let quick = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(3))
+        .build()
+        .expect("client");
+    while next < EVENTS {
+        let s = server.as_ref().expect("server");
+        let batch: Vec<Value> = (next..(next + BATCH).min(EVENTS))
+            .map(|i| json!({"event": "Ping", "payload": {"who": format!("p{i}"), "n": i}, "id": format!("e{i}")}))
+            .collect();
+        // Kill in the middle of the traffic: from another thread, while the
+        // request may be in flight.
+        let killer = (posted_since_start == 17).then(|| {
+            let pid = s.child.id() as i32;
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(3));
+                // SAFETY: our own child process.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            })
+        });
+        let answer = quick.post(s.url("/events")).json(&batch).send();
+        if let Some(k) = killer {
+            let _ = k.join();
+        }
+        match answer {
+            Ok(r) if r.status().as_u16() == 202 => {
+                next += BATCH;
+                posted_since_start += 1;
+            }
+            _ => {
+                // Not acknowledged: restart if it died, and send it again.
+                let mut dead = server.take().expect("server");
+                let _ = dead.child.kill();
+                let _ = dead.child.wait();
+                kills += 1;
+                posted_since_start = 0;
+                starts += 1;
+                server = Some(Server::start_with(
+                    &d,
+                    &[],
+                    aborts.get(starts).copied().flatten(),
+                ));
+            }
+        }
+        if kills >= aborts.len() {
+            // Enough kills: finish without more.
+            posted_since_start = 1000;
+        }
+    }
+    assert!(kills >= 3, "only {kills} kills happened");
+    server.take().expect("server").kill();
+    let out = Command::new(env!("CARGO_BIN_EXE_jexpr"))
+        .current_dir(&d)
+        .args(["trace", "--state", "serve.db"])
+        .output()
+        .expect("export");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut enters = vec![0u32; EVENTS as usize];
+    let mut notes = vec![0u32; EVENTS as usize];
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let r: Value = serde_json::from_str(line).expect("record");
+        match r["kind"].as_str() {
+            // A second handling of an event would enter again or, the
+            // profile still waiting, be rejected: both count.
+            Some("enter" | "reject") => {
+                let who = r["profileId"].as_str().expect("who");
+                let i: usize = who[1..].parse().expect("number");
+                enters[i] += 1;
+            }
+            Some("action") => {
+                let i = r["params"]["n"].as_u64().expect("n") as usize;
+                notes[i] += 1;
+            }
+            _ => {}
+        }
+    }
+    let wrong: Vec<usize> = (0..EVENTS as usize)
+        .filter(|&i| enters[i] != 1 || notes[i] != 1)
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "events not handled exactly once: {:?}",
+        &wrong[..wrong.len().min(20)]
+    );
+    // No wait was lost: every profile still waits its hour.
+    let out = Command::new(env!("CARGO_BIN_EXE_jexpr"))
+        .current_dir(&d)
+        .args(["state", "inspect", "serve.db", "--format", "json"])
+        .output()
+        .expect("inspect");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["waiting"], EVENTS);
+}
