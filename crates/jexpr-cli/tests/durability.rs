@@ -689,3 +689,75 @@ fn assert_run_writes(args: &[String], trace: &Path, expected: &[u8], what: &str)
         "{what}: the trace differs from the uninterrupted memory run's"
     );
 }
+
+/// SERVICE.md section 1: `run` over an existing state accepts new journeys
+/// and new versions (published into the state), and refuses a changed
+/// version, saying which version number to publish it as.
+#[test]
+fn a_resumed_run_publishes_new_versions_and_refuses_changed_ones() {
+    let dir = temp_dir("publish");
+    let events = dir.join("events.jsonl");
+    let original = std::fs::read_to_string(Path::new(ROOT).join("examples/journeys/events.jsonl"))
+        .expect("events");
+    std::fs::write(&events, &original).expect("events");
+    let trace = dir.join("trace.jsonl");
+    let state = dir.join("state.db");
+    let mut args = run_args(&events, &trace, Some(&state), "1000");
+    let at = args.iter().position(|x| x == "--until").expect("until");
+    args.drain(at..at + 2);
+    let out = jexpr(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Version 2 goes live after the input so far; a newcomer after that enters it.
+    let v1 = std::fs::read_to_string(Path::new(ROOT).join(JOURNEYS[1])).expect("journey");
+    let v2 = v1
+        .replace("\"version\": 1", "\"version\": 2")
+        .replace("2024-05-01T00:00:00Z", "2024-05-11T00:00:00Z");
+    assert_ne!(v1, v2);
+    let v2_path = dir.join("welcome-v2.json");
+    std::fs::write(&v2_path, &v2).expect("v2");
+    std::fs::write(
+        &events,
+        format!("{original}{}\n", r#"{"time": "2024-05-12T09:00:00Z", "event": "Subscribed", "payload": {"email": "late@example.com", "consent": true, "country": "FR"}}"#),
+    )
+    .expect("events");
+    let mut with_v2 = args.clone();
+    with_v2.insert(1, v2_path.display().to_string());
+    let out = jexpr(&with_v2);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&trace).expect("trace");
+    let enter = text
+        .lines()
+        .find(|l| l.contains(r#""kind":"enter""#) && l.contains("late@example.com"))
+        .expect("the newcomer entered");
+    assert!(
+        enter.contains(r#""journey":"welcome","version":2"#),
+        "{enter}"
+    );
+    // Instances of version 1 finish on it: some resume after v2 went live.
+    assert!(
+        text.lines().any(
+            |l| l.contains(r#""kind":"resume","journey":"welcome","version":1"#)
+                && l.starts_with(r#"{"time":"2024-05-12"#)
+        ),
+        "no version 1 instance went on"
+    );
+    // Changing a published version is refused, with the number to use.
+    std::fs::write(&v2_path, v2.replace("\"seed\": 7", "\"seed\": 9")).expect("v2");
+    let out = jexpr(&with_v2);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr
+            .contains("journey `welcome` version 2 has changed (publish the change as version 3)"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

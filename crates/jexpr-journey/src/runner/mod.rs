@@ -112,6 +112,27 @@ impl<'a, S: Store> Runner<'a, S> {
     /// audience entry node. A resumed run was set up already.
     fn initialize(&mut self, profiles: Option<&mut dyn BufRead>) -> Result<(), RunError> {
         if self.store.initialized()? {
+            // Versions published into a resumed state start reading their
+            // audiences (from their `at`, as a new state's do).
+            let published = self.store.newly_published();
+            let reads: Vec<TimerKey> = self
+                .journeys
+                .all()
+                .filter(|cj| published.contains(&(cj.journey.id.clone(), cj.journey.version)))
+                .filter_map(|cj| match cj.journey.nodes.get(&cj.journey.start) {
+                    Some(Node::Audience { at, .. }) => {
+                        Some(read_key(*at, &cj.journey.id, cj.journey.version, 0))
+                    }
+                    _ => None,
+                })
+                .collect();
+            if !reads.is_empty() {
+                self.store.commit(Commit {
+                    reads_scheduled: reads,
+                    ..Default::default()
+                })?;
+                self.store.flush()?;
+            }
             return Ok(());
         }
         let profiles = match profiles {

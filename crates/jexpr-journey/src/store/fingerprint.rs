@@ -32,15 +32,39 @@ impl Fingerprint {
         Fingerprint { journeys: list }
     }
 
-    /// How `stored` (a state's fingerprint) differs from this one, if it does.
+    /// How `stored` (a state's fingerprint) differs from this one, if it
+    /// does (every difference refused: a state that takes no new versions).
     pub fn differences(&self, stored: &[(String, i64, String)]) -> Option<String> {
+        let c = self.compare(stored);
+        match (c.refused, c.added.is_empty()) {
+            (Some(r), _) => Some(r),
+            (None, true) => None,
+            (None, false) => Some(
+                c.added
+                    .iter()
+                    .map(|(id, v, _)| {
+                        format!("journey `{id}` version {v} was not part of this state")
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+        }
+    }
+
+    /// How this fingerprint compares with a state's: journey versions
+    /// given that the state does not have are *published* into it (a new
+    /// journey, or a new version of one); a version the state has must be
+    /// given unchanged (its instances run on it), and so must the catalog.
+    pub fn compare(&self, stored: &[(String, i64, String)]) -> Comparison {
         let mut stored = stored.to_vec();
         stored.sort();
         let mut given = self.journeys.clone();
         given.sort();
-        if stored == given {
-            return None;
-        }
+        let added: Vec<(String, i64, String)> = given
+            .iter()
+            .filter(|g| !stored.iter().any(|s| s.0 == g.0 && s.1 == g.1))
+            .cloned()
+            .collect();
         let describe = |(id, v, _): &(String, i64, String)| {
             if id == "(catalog)" {
                 "the catalog".to_string()
@@ -52,15 +76,38 @@ impl Fingerprint {
         for s in &stored {
             match given.iter().find(|g| g.0 == s.0 && g.1 == s.1) {
                 None => diffs.push(format!("{} is not given now", describe(s))),
-                Some(g) if g.2 != s.2 => diffs.push(format!("{} has changed", describe(s))),
+                Some(g) if g.2 != s.2 && s.0 == "(catalog)" => {
+                    diffs.push("the catalog has changed".to_string())
+                }
+                Some(g) if g.2 != s.2 => {
+                    let next = stored
+                        .iter()
+                        .chain(&given)
+                        .filter(|x| x.0 == s.0)
+                        .map(|x| x.1)
+                        .max()
+                        .unwrap_or(s.1)
+                        + 1;
+                    diffs.push(format!(
+                        "{} has changed (publish the change as version {next})",
+                        describe(s)
+                    ))
+                }
                 Some(_) => {}
             }
         }
-        for g in &given {
-            if !stored.iter().any(|s| s.0 == g.0 && s.1 == g.1) {
-                diffs.push(format!("{} was not part of this state", describe(g)));
-            }
+        Comparison {
+            refused: (!diffs.is_empty()).then(|| diffs.join("; ")),
+            added,
         }
-        Some(diffs.join("; "))
     }
+}
+
+/// What [`Fingerprint::compare`] found.
+#[derive(Debug, Default, PartialEq)]
+pub struct Comparison {
+    /// Why the state cannot be run with these journeys, if it cannot.
+    pub refused: Option<String>,
+    /// Journey versions to publish into the state.
+    pub added: Vec<(String, i64, String)>,
 }

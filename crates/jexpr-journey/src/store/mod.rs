@@ -185,6 +185,12 @@ pub trait StateStore {
     fn cursor(&mut self) -> Result<Cursor, StoreError>;
     /// Makes every commit so far durable, together.
     fn flush(&mut self) -> Result<(), StoreError>;
+    /// Journey versions published into the state when it was opened (new
+    /// journeys or versions given to a resumed run), each taken once: a
+    /// run schedules their first audience reads.
+    fn newly_published(&mut self) -> Vec<(String, i64)> {
+        Vec::new()
+    }
     /// Whether an event with this id was accepted by a commit (flushed or
     /// not): a client's retry is then a duplicate.
     fn event_seen(&mut self, id: &str) -> Result<bool, StoreError>;

@@ -58,6 +58,8 @@ pub struct SqliteStore {
     nothing_before: Option<i64>,
     /// The most bytes of trace one outbox row holds.
     row_bytes: usize,
+    /// Journey versions this open published into the state.
+    published: Vec<(String, i64)>,
     /// The database file, locked while this store may write: a second run
     /// on the same state is refused instead of interleaving its commits.
     /// Declared after `conn`, so it is closed after it.
@@ -96,6 +98,7 @@ impl SqliteStore {
             written: std::collections::HashMap::new(),
             nothing_before: None,
             row_bytes: super::OUTBOX_ROW_BYTES,
+            published: Vec::new(),
             _lock: lock,
         }
     }
@@ -170,6 +173,7 @@ impl SqliteStore {
             .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
             .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
             .map_err(|e| unreadable(&name, &e))?;
+        let mut published = Vec::new();
         if tables.is_empty() {
             conn.pragma_update(None, "journal_mode", "WAL")
                 .map_err(err("cannot use WAL mode"))?;
@@ -198,9 +202,21 @@ impl SqliteStore {
             }
             tx.commit().map_err(err("cannot create the state"))?;
         } else {
-            check(&conn, &name, &tables, fingerprint)?;
+            let added = check(&conn, &name, &tables, fingerprint)?;
             conn.pragma_update(None, "journal_mode", "WAL")
                 .map_err(err("cannot use WAL mode"))?;
+            // New journeys and new versions are published into the state.
+            let tx = conn.unchecked_transaction().map_err(err("cannot start"))?;
+            for (id, version, hash) in &added {
+                tx.execute(
+                    "INSERT INTO journeys VALUES (?1, ?2, ?3)",
+                    params![id, version, hash],
+                )
+                .map_err(err("journeys"))?;
+                published.push((id.clone(), *version));
+            }
+            tx.commit()
+                .map_err(err("cannot publish the new journeys"))?;
         }
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(err("pragma"))?;
@@ -224,6 +240,7 @@ impl SqliteStore {
         )
         .map_err(err("cannot create the event id table"))?;
         let mut store = SqliteStore::over(conn, Some(lock));
+        store.published = published;
         store.trace_bytes = store
             .conn
             .query_row(
@@ -403,7 +420,7 @@ fn check(
     name: &str,
     tables: &[String],
     fingerprint: &Fingerprint,
-) -> Result<(), StoreError> {
+) -> Result<Vec<(String, i64, String)>, StoreError> {
     if !tables.iter().any(|t| t == "meta") {
         return Err(StoreError::refused(format!(
             "{name} is not a jexpr state database (it has other tables); give a new file"
@@ -439,11 +456,12 @@ fn check(
                 .collect()
         })
         .map_err(|e| StoreError::damaged(format!("{name} is damaged: {e}")))?;
-    match fingerprint.differences(&stored) {
+    let comparison = fingerprint.compare(&stored);
+    match comparison.refused {
         Some(diffs) => Err(StoreError::refused(format!(
             "{name} belongs to other journeys: {diffs}; run with the journeys and catalog it was started with, or start a new state"
         ))),
-        None => Ok(()),
+        None => Ok(comparison.added),
     }
 }
 
@@ -697,6 +715,9 @@ impl StateStore for SqliteStore {
             self.written.clear();
         }
         Ok(())
+    }
+    fn newly_published(&mut self) -> Vec<(String, i64)> {
+        std::mem::take(&mut self.published)
     }
     fn event_seen(&mut self, id: &str) -> Result<bool, StoreError> {
         self.conn
