@@ -447,3 +447,66 @@ fn kill_9_under_load_loses_and_repeats_nothing() {
     let v: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["waiting"], EVENTS);
 }
+
+/// POST /journeys publishes a version while serving: checked (422), the
+/// same again (200), changed (409 with the next number); new events enter
+/// it, and a restart with only the old file serves it from the state.
+#[test]
+fn journeys_are_published_while_serving_and_kept_across_restarts() {
+    let d = dir("publish");
+    let s = Server::start(&d, &[]);
+    assert_eq!(post(&s, &ping("before", 1)).0, 202);
+    let v2 = JOURNEY.replace(r#""version": 1"#, r#""version": 2"#);
+    let publish = |s: &Server, text: &str| {
+        let r = client()
+            .post(s.url("/journeys"))
+            .body(text.to_string())
+            .send()
+            .expect("post");
+        let status = r.status().as_u16();
+        (status, r.json::<Value>().unwrap_or(Value::Null))
+    };
+    let (status, body) = publish(&s, &v2);
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["published"], true);
+    assert_eq!(publish(&s, &v2).0, 200);
+    let (status, body) = publish(&s, &v2.replace("PT1H", "PT2H"));
+    assert_eq!(status, 409, "{body}");
+    assert!(body["error"]
+        .as_str()
+        .expect("error")
+        .contains("publish the change as version 3"));
+    let (status, body) = publish(
+        &s,
+        &JOURNEY
+            .replace(r#""version": 1"#, r#""version": 3"#)
+            .replace(r#""event": "Ping""#, r#""event": "Pnig""#),
+    );
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .expect("m")
+            .contains("Pnig"),
+        "{body}"
+    );
+    assert_eq!(post(&s, &ping("after", 2)).0, 202);
+    let (_, trace) = get(&s, "/trace?profile=after");
+    assert_eq!(trace["records"][0]["version"], 2, "{trace}");
+    let (_, trace) = get(&s, "/trace?profile=before");
+    assert_eq!(trace["records"][0]["version"], 1);
+    // Killed, and started again with the version 1 file only.
+    s.kill();
+    let s = Server::start(&d, &[]);
+    let (_, journeys) = get(&s, "/journeys");
+    let versions: Vec<i64> = journeys["journeys"]
+        .as_array()
+        .expect("journeys")
+        .iter()
+        .filter_map(|j| j["version"].as_i64())
+        .collect();
+    assert_eq!(versions, [1, 2]);
+    assert_eq!(post(&s, &ping("later", 3)).0, 202);
+    let (_, trace) = get(&s, "/trace?profile=later");
+    assert_eq!(trace["records"][0]["version"], 2, "{trace}");
+}

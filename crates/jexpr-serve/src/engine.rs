@@ -50,6 +50,13 @@ pub enum Command {
     Report { reply: oneshot::Sender<Report> },
     /// Whether the state answers.
     Ping { reply: oneshot::Sender<bool> },
+    /// Publish a journey version (checked): durable when answered.
+    Publish {
+        journey: jexpr_journey::CompiledJourney,
+        text: String,
+        at: DateTime<Utc>,
+        reply: oneshot::Sender<Result<(), String>>,
+    },
     /// Finish what arrived, flush, and stop.
     Stop,
 }
@@ -199,6 +206,9 @@ fn refuse(c: Command, why: &str) {
         Command::Ping { reply } => {
             let _ = reply.send(false);
         }
+        Command::Publish { reply, .. } => {
+            let _ = reply.send(Err(why));
+        }
         Command::Report { .. } | Command::Stop => {}
     }
 }
@@ -228,8 +238,8 @@ fn abort_after_flush() -> Option<u64> {
         .and_then(|n| n.parse().ok())
 }
 
-fn serve_commands<S: Store>(
-    runner: &mut Runner<'_, S>,
+fn serve_commands(
+    runner: &mut Runner<'_, SqliteStore>,
     rx: &Receiver<Command>,
     seen: &Rc<RefCell<Seen>>,
     metrics: &Metrics,
@@ -288,6 +298,22 @@ fn serve_commands<S: Store>(
                 Command::Ping { reply } => {
                     answers.push(Box::new(move || {
                         let _ = reply.send(true);
+                    }));
+                }
+                Command::Publish {
+                    journey,
+                    text,
+                    at,
+                    reply,
+                } => {
+                    let (id, version) = (journey.journey.id.clone(), journey.journey.version);
+                    runner.publish(journey).map_err(|e| e.to_string())?;
+                    runner
+                        .store()
+                        .publish_journey(&id, version, &text, at)
+                        .map_err(|e| e.to_string())?;
+                    answers.push(Box::new(move || {
+                        let _ = reply.send(Ok(()));
                     }));
                 }
                 Command::Stop => stop = true,

@@ -13,7 +13,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use jexpr_journey::engine::Journeys;
 use jexpr_journey::runner::input::Decoder;
-use jexpr_journey::JourneyCatalog;
+use jexpr_journey::store::Fingerprint;
+use jexpr_journey::{CompiledJourney, JourneyCatalog};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -23,10 +24,20 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
+/// What publishing changes: the journeys served, the request decoder for
+/// them, and their sources (a new version is checked with all of them).
+struct Served {
+    journeys: Journeys,
+    decoder: Decoder<'static>,
+    sources: Vec<(String, String)>,
+}
+
 /// What every handler shares.
 pub struct AppState {
-    decoder: Decoder<'static>,
-    journeys: Journeys,
+    served: std::sync::RwLock<Served>,
+    catalog: &'static JourneyCatalog,
+    /// One publication at a time.
+    publishing: tokio::sync::Mutex<()>,
     event_ids: BTreeMap<String, String>,
     commands: Sender<Command>,
     metrics: Arc<Metrics>,
@@ -36,8 +47,10 @@ pub struct AppState {
 }
 
 impl AppState {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         journeys: Journeys,
+        sources: Vec<(String, String)>,
         catalog: &'static JourneyCatalog,
         event_ids: BTreeMap<String, String>,
         commands: Sender<Command>,
@@ -46,8 +59,13 @@ impl AppState {
         token: Option<String>,
     ) -> Arc<AppState> {
         Arc::new(AppState {
-            decoder: Decoder::new(&journeys, catalog),
-            journeys,
+            served: std::sync::RwLock::new(Served {
+                decoder: Decoder::new(&journeys, catalog),
+                journeys,
+                sources,
+            }),
+            catalog,
+            publishing: tokio::sync::Mutex::new(()),
             event_ids,
             commands,
             metrics,
@@ -155,7 +173,11 @@ async fn post_events(State(s): State<Arc<AppState>>, headers: HeaderMap, body: B
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|t| t.starts_with("application/x-ndjson"));
-    let pending = match events::read(&bytes, ndjson, &s.decoder, &s.event_ids) {
+    let read = match s.served.read() {
+        Ok(served) => events::read(&bytes, ndjson, &served.decoder, &s.event_ids),
+        Err(_) => return unavailable("the server is in an inconsistent state"),
+    };
+    let pending = match read {
         Ok(p) => p,
         Err(refused) => {
             s.metrics.rejected(1);
@@ -201,12 +223,15 @@ async fn journeys(State(s): State<Arc<AppState>>) -> Response {
         Err(response) => return response,
     };
     let now = crate::engine::wall_now();
-    let list: Vec<Value> = s
+    let Ok(served) = s.served.read() else {
+        return unavailable("the server is in an inconsistent state");
+    };
+    let list: Vec<Value> = served
         .journeys
         .all()
         .map(|cj| {
             let j = &cj.journey;
-            let live = s
+            let live = served
                 .journeys
                 .live(&j.id, now)
                 .is_some_and(|l| l.journey.version == j.version);
@@ -227,11 +252,119 @@ async fn journeys(State(s): State<Arc<AppState>>) -> Response {
     Json(json!({ "journeys": list })).into_response()
 }
 
-async fn publish() -> Response {
-    error(
-        StatusCode::NOT_IMPLEMENTED,
-        "publishing while serving is not there yet: stop the server and start it with the new journey file",
+/// A journey whose file gives no `publishedAt` goes live when published.
+pub fn live_from(cj: &mut CompiledJourney, at: chrono::DateTime<chrono::Utc>) {
+    if cj.journey.published_at == chrono::DateTime::<chrono::Utc>::MIN_UTC {
+        cj.journey.published_at = at;
+    }
+}
+
+/// `POST /journeys`: checks the version with every journey served, and
+/// publishes it (live at its `publishedAt`, default now).
+async fn publish(State(s): State<Arc<AppState>>, body: Body) -> Response {
+    let _one_at_a_time = s.publishing.lock().await;
+    let Ok(bytes) = axum::body::to_bytes(body, events::MAX_BODY).await else {
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "a journey file is at most 1 MiB",
+        );
+    };
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let doc: Value = match serde_json::from_str(&text) {
+        Ok(d) => d,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("not a JSON journey file: {e}"),
+            )
+        }
+    };
+    let (id, version) = match (
+        doc.get("id").and_then(Value::as_str),
+        doc.get("version").and_then(Value::as_i64),
+    ) {
+        (Some(id), Some(v)) => (id.to_string(), v),
+        _ => {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "a journey file has an `id` and a `version`",
+            )
+        }
+    };
+    let checked = {
+        let Ok(served) = s.served.read() else {
+            return unavailable("the server is in an inconsistent state");
+        };
+        let highest = served
+            .journeys
+            .all()
+            .filter(|cj| cj.journey.id == id)
+            .map(|cj| cj.journey.version)
+            .max();
+        let existing = served
+            .journeys
+            .all()
+            .find(|cj| cj.journey.id == id && cj.journey.version == version)
+            .and_then(|cj| served.sources.iter().find(|(f, _)| *f == cj.journey.file))
+            .map(|(_, t)| t.clone());
+        if let Some(existing) = existing {
+            if Fingerprint::hash(&existing) == Fingerprint::hash(&text) {
+                return (
+                    StatusCode::OK,
+                    Json(json!({"journey": id, "version": version, "published": false})),
+                )
+                    .into_response();
+            }
+            let next = highest.unwrap_or(version) + 1;
+            return error(
+                StatusCode::CONFLICT,
+                format!("journey `{id}` version {version} is published with other content: publish the change as version {next}"),
+            );
+        }
+        let mut sources = served.sources.clone();
+        let file = format!("(published {id} v{version})");
+        sources.push((file.clone(), text.clone()));
+        jexpr_journey::check(&sources, s.catalog)
+    };
+    let (report, compiled) = checked;
+    if report.has_errors() {
+        return (StatusCode::UNPROCESSABLE_ENTITY, Json(report.to_json())).into_response();
+    }
+    let Some(mut cj) = compiled
+        .into_iter()
+        .find(|cj| cj.journey.id == id && cj.journey.version == version)
+    else {
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the checked journey is missing",
+        );
+    };
+    let at = crate::engine::wall_now();
+    live_from(&mut cj, at);
+    let live = jexpr::time::format_instant(&cj.journey.published_at.max(at));
+    let answer = s
+        .ask(|reply| Command::Publish {
+            journey: cj.clone(),
+            text: text.clone(),
+            at,
+            reply,
+        })
+        .await;
+    match answer {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return unavailable(&e),
+        Err(response) => return response,
+    }
+    if let Ok(mut served) = s.served.write() {
+        served.sources.push((cj.journey.file.clone(), text));
+        served.journeys.add(cj);
+        served.decoder = served.decoder.for_journeys(&served.journeys);
+    }
+    (
+        StatusCode::CREATED,
+        Json(json!({"journey": id, "version": version, "published": true, "liveFrom": live})),
     )
+        .into_response()
 }
 
 async fn report(
@@ -239,7 +372,11 @@ async fn report(
     Path(id): Path<String>,
     Query(q): Query<BTreeMap<String, String>>,
 ) -> Response {
-    if s.journeys.all().all(|cj| cj.journey.id != id) {
+    let known = s
+        .served
+        .read()
+        .is_ok_and(|served| served.journeys.all().any(|cj| cj.journey.id == id));
+    if !known {
         return error(
             StatusCode::NOT_FOUND,
             format!("no journey `{id}` is served"),

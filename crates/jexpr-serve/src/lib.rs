@@ -23,19 +23,19 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-/// What `jexpr serve` was asked (the journeys already checked).
+/// What `jexpr serve` was asked.
 pub struct Options {
-    /// The checked journeys.
-    pub journeys: Vec<CompiledJourney>,
-    /// The catalog they were checked against, and its JSON (for `eventID`).
+    /// The journey files given: (file name, text).
+    pub sources: Vec<(String, String)>,
+    /// The catalog, its text (for the state's fingerprint) and its JSON
+    /// (for `eventID`).
     pub catalog: JourneyCatalog,
+    pub catalog_text: String,
     pub catalog_json: serde_json::Value,
     /// The profiles file's bytes, for a new state.
     pub profiles: Option<Vec<u8>>,
     /// The SQLite state file.
     pub state: PathBuf,
-    /// The state's fingerprint (journeys and catalog).
-    pub fingerprint: Fingerprint,
     /// Where to listen.
     pub listen: SocketAddr,
     /// The bearer token every request but `/healthz` must carry.
@@ -60,12 +60,14 @@ impl std::fmt::Display for ServeError {
 /// or SIGINT (then drains and stops within 10 s). `ready` is called with the
 /// address listened on once requests are taken.
 pub fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> Result<(), ServeError> {
-    let store = SqliteStore::open(&options.state, &options.fingerprint)
+    let (compiled, sources) = with_published(&options)?;
+    let fingerprint = fingerprint(&sources, &compiled, &options.catalog_text);
+    let store = SqliteStore::open(&options.state, &fingerprint)
         .and_then(SqliteStore::sync_every_flush)
         .map_err(|e| ServeError(e.to_string()))?;
     // Lives as long as the process: the request decoder borrows it.
     let catalog: &'static JourneyCatalog = Box::leak(Box::new(options.catalog));
-    let journeys = Journeys::new(options.journeys)
+    let journeys = Journeys::new(compiled)
         .with_wait_cap(options.wait_override)
         .dry_run(options.dry_run);
     let metrics = Arc::new(metrics::Metrics::new());
@@ -86,6 +88,7 @@ pub fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> Result<(), Ser
         .map_err(|e| ServeError(format!("cannot start the runtime: {e}")))?;
     let state = http::AppState::new(
         journeys,
+        sources,
         catalog,
         event_ids,
         commands.clone(),
@@ -99,6 +102,67 @@ pub fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> Result<(), Ser
     drop(commands);
     let _ = engine.join();
     served
+}
+
+/// The journeys given and those published into the state over HTTP before
+/// (which a restart serves too), checked together: the compiled journeys
+/// and every source (file name, text).
+fn with_published(
+    options: &Options,
+) -> Result<(Vec<CompiledJourney>, Vec<(String, String)>), ServeError> {
+    let (report, given) = jexpr_journey::check(&options.sources, &options.catalog);
+    if report.has_errors() {
+        return Err(ServeError(report.render()));
+    }
+    let mut sources = options.sources.clone();
+    let mut published_at = Vec::new();
+    let stored =
+        SqliteStore::published_journeys(&options.state).map_err(|e| ServeError(e.to_string()))?;
+    for (id, version, text, at) in stored {
+        let is_given = given
+            .iter()
+            .any(|cj| cj.journey.id == id && cj.journey.version == version);
+        if !is_given {
+            sources.push((format!("(published {id} v{version})"), text));
+            published_at.push((id, version, at));
+        }
+    }
+    let (report, mut compiled) = jexpr_journey::check(&sources, &options.catalog);
+    if report.has_errors() {
+        return Err(ServeError(format!(
+            "the journeys published into the state no longer check with these files:\n{}",
+            report.render()
+        )));
+    }
+    for cj in &mut compiled {
+        let stored_at = published_at
+            .iter()
+            .find(|(id, v, _)| *id == cj.journey.id && *v == cj.journey.version);
+        if let Some((_, _, at)) = stored_at {
+            http::live_from(cj, *at);
+        }
+    }
+    Ok((compiled, sources))
+}
+
+/// The state's fingerprint: each journey version's text and the catalog's.
+fn fingerprint(
+    sources: &[(String, String)],
+    compiled: &[CompiledJourney],
+    catalog_text: &str,
+) -> Fingerprint {
+    let versions: Vec<(String, i64, String)> = compiled
+        .iter()
+        .map(|cj| {
+            let text = sources
+                .iter()
+                .find(|(f, _)| *f == cj.journey.file)
+                .map(|(_, t)| t.clone())
+                .unwrap_or_default();
+            (cj.journey.id.clone(), cj.journey.version, text)
+        })
+        .collect();
+    Fingerprint::new(&versions, Some(catalog_text))
 }
 
 /// `events.<E>.eventID` of the catalog: envelope event id → event name.

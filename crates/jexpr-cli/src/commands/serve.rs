@@ -44,15 +44,26 @@ pub fn serve(a: ServeArgs<'_>) -> ExitCode {
     if token.as_deref() == Some("") {
         return usage_error("the token file is empty");
     }
-    let (journeys, catalog, fingerprint) =
+    // Checked here for the same report as `journey check`; the server
+    // checks them again with the versions published into the state.
+    let (_, catalog, _) =
         match super::journey::checked(a.journeys, Some(a.catalog), Format::Text, true) {
             Ok(c) => c,
             Err(code) => return code,
         };
-    let catalog_json = match jexpr_journey::read_limited(a.catalog)
+    let mut sources = Vec::new();
+    for path in a.journeys {
+        match jexpr_journey::read_limited(path) {
+            Ok(text) => sources.push((path.display().to_string(), text)),
+            Err(e) => return usage_error(&e.to_string()),
+        }
+    }
+    let (catalog_text, catalog_json) = match jexpr_journey::read_limited(a.catalog)
         .map_err(|e| e.to_string())
-        .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
-    {
+        .and_then(|t| {
+            let v = serde_json::from_str(&t).map_err(|e| e.to_string())?;
+            Ok((t, v))
+        }) {
         Ok(v) => v,
         Err(e) => return usage_error(&format!("cannot read the catalog: {e}")),
     };
@@ -61,12 +72,12 @@ pub fn serve(a: ServeArgs<'_>) -> ExitCode {
         Err(e) => return usage_error(&format!("cannot read the profiles file: {e}")),
     };
     let options = jexpr_serve::Options {
-        journeys,
+        sources,
         catalog,
+        catalog_text,
         catalog_json,
         profiles,
         state: PathBuf::from(a.state),
-        fingerprint,
         listen,
         token,
         dry_run: a.dry_run,

@@ -121,6 +121,20 @@ impl Journeys {
         self.explain
     }
 
+    /// Adds a journey version (published while running).
+    pub fn add(&mut self, cj: CompiledJourney) {
+        let entry_when = format!("/nodes/{}/when", cj.journey.start);
+        for (pointer, program) in &cj.programs {
+            if *pointer != entry_when {
+                self.remembered
+                    .extend(program.events_read().map(str::to_string));
+            }
+        }
+        let versions = self.by_id.entry(cj.journey.id.clone()).or_default();
+        versions.push(Arc::new(cj));
+        versions.sort_by_key(|cj| cj.journey.version);
+    }
+
     /// Whether an instance keeps the payload of event `name` (a later
     /// expression reads it).
     pub fn remembers(&self, name: &str) -> bool {

@@ -65,6 +65,11 @@ pub struct Decoder<'a> {
 }
 
 impl<'a> Decoder<'a> {
+    /// The same decoder for another set of journeys (one was published).
+    pub fn for_journeys(&self, journeys: &Journeys) -> Decoder<'a> {
+        Decoder::new(journeys, self.catalog)
+    }
+
     /// A decoder reading, of each event, what some expression reads.
     pub fn new(journeys: &Journeys, catalog: &'a JourneyCatalog) -> Decoder<'a> {
         let mut readers: BTreeMap<String, jexpr::EventReader> = catalog

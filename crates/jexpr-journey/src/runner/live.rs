@@ -41,6 +41,26 @@ impl<S: Store> Runner<'_, S> {
         Ok(())
     }
 
+    /// Adds a journey version published while running: later events see
+    /// it, and an audience start gets its first read.
+    pub fn publish(&mut self, cj: crate::check::CompiledJourney) -> Result<(), RunError> {
+        let read = match cj.journey.nodes.get(&cj.journey.start) {
+            Some(crate::model::Node::Audience { at, .. }) => {
+                Some(super::read_key(*at, &cj.journey.id, cj.journey.version, 0))
+            }
+            _ => None,
+        };
+        self.journeys.add(cj);
+        self.decoder = self.decoder.for_journeys(&self.journeys);
+        if let Some(read) = read {
+            self.store.commit(crate::store::Commit {
+                reads_scheduled: vec![read],
+                ..Default::default()
+            })?;
+        }
+        Ok(())
+    }
+
     /// The run's clock: the time of the last event or timer handled.
     pub fn clock(&self) -> Option<DateTime<Utc>> {
         self.clock

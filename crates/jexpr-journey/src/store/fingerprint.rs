@@ -17,12 +17,7 @@ impl Fingerprint {
     /// the catalog's text: a hash of each one's JSON, so formatting does not
     /// count but any change of content does.
     pub fn new(journeys: &[(String, i64, String)], catalog: Option<&str>) -> Fingerprint {
-        let hash = |text: &str| {
-            let canonical = serde_json::from_str::<Json>(text)
-                .map(|v| v.to_string())
-                .unwrap_or_else(|_| text.to_string());
-            format!("{:016x}", crate::fnv::hash(canonical.as_bytes()))
-        };
+        let hash = Fingerprint::hash;
         let mut list: Vec<(String, i64, String)> = journeys
             .iter()
             .map(|(id, v, text)| (id.clone(), *v, hash(text)))
@@ -30,6 +25,15 @@ impl Fingerprint {
         list.push(("(catalog)".into(), 0, catalog.map(hash).unwrap_or_default()));
         list.sort();
         Fingerprint { journeys: list }
+    }
+
+    /// The hash a fingerprint keeps of a file's text: of its JSON, so
+    /// formatting does not count but any change of content does.
+    pub fn hash(text: &str) -> String {
+        let canonical = serde_json::from_str::<Json>(text)
+            .map(|v| v.to_string())
+            .unwrap_or_else(|_| text.to_string());
+        format!("{:016x}", crate::fnv::hash(canonical.as_bytes()))
     }
 
     /// How `stored` (a state's fingerprint) differs from this one, if it

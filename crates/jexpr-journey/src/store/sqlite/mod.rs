@@ -236,9 +236,11 @@ impl SqliteStore {
         // Ids of events `serve` accepted (a table added in the same format:
         // a state without it has accepted none).
         conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS event_ids(id TEXT PRIMARY KEY) WITHOUT ROWID",
+            "CREATE TABLE IF NOT EXISTS event_ids(id TEXT PRIMARY KEY) WITHOUT ROWID;
+             CREATE TABLE IF NOT EXISTS published_journeys(id TEXT NOT NULL, version INTEGER NOT NULL,
+                 text TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY(id, version));",
         )
-        .map_err(err("cannot create the event id table"))?;
+        .map_err(err("cannot create the serve tables"))?;
         let mut store = SqliteStore::over(conn, Some(lock));
         store.published = published;
         store.trace_bytes = store
@@ -251,6 +253,68 @@ impl SqliteStore {
             .map_err(err("trace"))? as u64;
         store.cursor = store.read_cursor()?;
         Ok(store)
+    }
+
+    /// Publishes a journey version into the state while serving: its hash
+    /// (as the fingerprint keeps it) and its text, live from `at` unless
+    /// the text says otherwise. Durable with the next flush; the next start
+    /// of the server reads it back ([`SqliteStore::published_journeys`]).
+    pub fn publish_journey(
+        &mut self,
+        id: &str,
+        version: i64,
+        text: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.begin()?;
+        let hash = Fingerprint::hash(text);
+        self.conn
+            .execute(
+                "INSERT INTO journeys VALUES (?1, ?2, ?3)",
+                params![id, version, hash],
+            )
+            .map_err(err("journeys"))?;
+        self.conn
+            .execute(
+                "INSERT INTO published_journeys VALUES (?1, ?2, ?3, ?4)",
+                params![id, version, text, codec::millis(at)],
+            )
+            .map_err(err("published journeys"))?;
+        Ok(())
+    }
+
+    /// The journey versions published over HTTP into the state at `path`
+    /// (id, version, text, when): none if there is no state yet.
+    pub fn published_journeys(
+        path: &Path,
+    ) -> Result<Vec<(String, i64, String, DateTime<Utc>)>, StoreError> {
+        if !path.exists() {
+            return Ok(Vec::new());
+        }
+        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(err(&format!("cannot open {}", path.display())))?;
+        let has_table: bool = conn
+            .prepare(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'published_journeys'",
+            )
+            .and_then(|mut s| s.exists([]))
+            .map_err(err("published journeys"))?;
+        if !has_table {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<(String, i64, String, i64)> = conn
+            .prepare("SELECT id, version, text, at FROM published_journeys ORDER BY id, version")
+            .and_then(|mut s| {
+                s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                    .collect()
+            })
+            .map_err(err("published journeys"))?;
+        rows.into_iter()
+            .map(|(id, v, text, at)| {
+                let at = codec::instant(at).map_err(StoreError::damaged)?;
+                Ok((id, v, text, at))
+            })
+            .collect()
     }
 
     /// Every flush reaches the disk before it returns (SQLite's
