@@ -34,6 +34,9 @@ CREATE TABLE audience_reads(due INTEGER NOT NULL, journey TEXT NOT NULL, version
 CREATE TABLE trace(seq INTEGER PRIMARY KEY, offset INTEGER NOT NULL, records INTEGER NOT NULL, lines TEXT NOT NULL);
 ";
 
+/// A journey version published over HTTP: id, version, text, and when.
+pub type PublishedJourney = (String, i64, String, DateTime<Utc>);
+
 /// The SQLite store.
 pub struct SqliteStore {
     conn: Connection,
@@ -285,9 +288,7 @@ impl SqliteStore {
 
     /// The journey versions published over HTTP into the state at `path`
     /// (id, version, text, when): none if there is no state yet.
-    pub fn published_journeys(
-        path: &Path,
-    ) -> Result<Vec<(String, i64, String, DateTime<Utc>)>, StoreError> {
+    pub fn published_journeys(path: &Path) -> Result<Vec<PublishedJourney>, StoreError> {
         if !path.exists() {
             return Ok(Vec::new());
         }
