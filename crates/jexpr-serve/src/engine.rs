@@ -52,7 +52,7 @@ pub enum Command {
     Ping { reply: oneshot::Sender<bool> },
     /// Publish a journey version (checked): durable when answered.
     Publish {
-        journey: jexpr_journey::CompiledJourney,
+        journey: Box<jexpr_journey::CompiledJourney>,
         text: String,
         at: DateTime<Utc>,
         reply: oneshot::Sender<Result<(), String>>,
@@ -307,7 +307,7 @@ fn serve_commands(
                     reply,
                 } => {
                     let (id, version) = (journey.journey.id.clone(), journey.journey.version);
-                    runner.publish(journey).map_err(|e| e.to_string())?;
+                    runner.publish(*journey).map_err(|e| e.to_string())?;
                     runner
                         .store()
                         .publish_journey(&id, version, &text, at)

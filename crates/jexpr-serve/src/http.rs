@@ -344,7 +344,7 @@ async fn publish(State(s): State<Arc<AppState>>, body: Body) -> Response {
     let live = jexpr::time::format_instant(&cj.journey.published_at.max(at));
     let answer = s
         .ask(|reply| Command::Publish {
-            journey: cj.clone(),
+            journey: Box::new(cj.clone()),
             text: text.clone(),
             at,
             reply,
