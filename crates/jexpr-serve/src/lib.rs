@@ -107,9 +107,10 @@ pub fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> Result<(), Ser
 /// The journeys given and those published into the state over HTTP before
 /// (which a restart serves too), checked together: the compiled journeys
 /// and every source (file name, text).
-fn with_published(
-    options: &Options,
-) -> Result<(Vec<CompiledJourney>, Vec<(String, String)>), ServeError> {
+/// Journey sources: (file name, text).
+type Sources = Vec<(String, String)>;
+
+fn with_published(options: &Options) -> Result<(Vec<CompiledJourney>, Sources), ServeError> {
     let (report, given) = jexpr_journey::check(&options.sources, &options.catalog);
     if report.has_errors() {
         return Err(ServeError(report.render()));
