@@ -510,3 +510,50 @@ fn journeys_are_published_while_serving_and_kept_across_restarts() {
     let (_, trace) = get(&s, "/trace?profile=later");
     assert_eq!(trace["records"][0]["version"], 2, "{trace}");
 }
+
+/// On the wall clock, audience reads missed before the server started (or
+/// while it was down) are one read, not one per period: a daily read from
+/// 2024 enters its member once, and the next read is the next occurrence.
+#[test]
+fn missed_audience_reads_are_one_read() {
+    let d = dir("audience");
+    std::fs::write(
+        d.join("catalog.json"),
+        r#"{"events": {"Ping": {"fields": {"who": "string"}}}, "audiences": ["fans"],
+            "actions": {"note": {"params": {"n": "integer"}}}}"#,
+    )
+    .expect("catalog");
+    std::fs::write(
+        d.join("ping.json"),
+        r#"{"id": "daily", "version": 1, "start": "a", "reentrance": {"allowed": true},
+            "nodes": {"a": {"type": "audience", "audience": "fans", "at": "2024-01-01T06:00:00Z", "every": "P1D", "next": "e"},
+                      "e": {"type": "end"}}}"#,
+    )
+    .expect("journey");
+    std::fs::write(
+        d.join("profiles.jsonl"),
+        r#"{"profileId": "m", "audiences": {"fans": "realized"}}"#,
+    )
+    .expect("profiles");
+    let s = Server::start(&d, &["--profiles", "profiles.jsonl"]);
+    assert_eq!(get(&s, "/healthz").0, 200);
+    let (_, trace) = get(&s, "/trace?profile=m");
+    let enters = trace["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .filter(|r| r["kind"] == "enter")
+        .count();
+    assert_eq!(enters, 1, "{trace}");
+    s.kill();
+    let out = Command::new(env!("CARGO_BIN_EXE_jexpr"))
+        .current_dir(&d)
+        .args(["state", "inspect", "serve.db", "--format", "json"])
+        .output()
+        .expect("inspect");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let due = v["nextDue"][0]["due"].as_str().expect("a next read");
+    let due = jexpr::time::parse_instant(due).expect("instant");
+    let now = chrono::Utc::now();
+    assert!(due > now && due <= now + chrono::Duration::days(1), "{due}");
+}

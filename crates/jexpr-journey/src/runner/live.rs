@@ -78,6 +78,7 @@ impl<S: Store> Runner<'_, S> {
             return Ok(());
         }
         self.before = self.line_cursor();
+        self.wall_clock = Some(now);
         self.fire_due(now)?;
         self.clock = Some(now);
         Ok(())

@@ -54,6 +54,8 @@ pub struct Runner<'a, S: Store> {
     free_at_end: bool,
     /// Ids of the event being handled (`serve`), committed with it.
     pending_ids: Vec<String>,
+    /// `serve`: the wall clock's time while due timers are fired.
+    wall_clock: Option<DateTime<Utc>>,
 }
 
 /// How a pass over the events file ended.
@@ -86,6 +88,7 @@ impl<'a, S: Store> Runner<'a, S> {
             before: Cursor::default(),
             free_at_end: true,
             pending_ids: Vec::new(),
+            wall_clock: None,
         }
     }
 
@@ -431,7 +434,20 @@ impl<'a, S: Store> Runner<'a, S> {
             .live(&key.journey, now)
             .is_some_and(|l| l.journey.version == key.version);
         let mut next = Vec::new();
-        if let Some(due) = every.and_then(|every| crate::state::later(now, every)) {
+        let next_read = every.and_then(|every| {
+            let next = crate::state::later(now, every)?;
+            match self.wall_clock {
+                // On the wall clock, reads missed while the server was down
+                // (or before it started) are one read, not one per period:
+                // the next is the first occurrence after now.
+                Some(wall) if next <= wall && every > 0 => {
+                    let missed = (wall - now).num_milliseconds() / every + 1;
+                    crate::state::later(now, missed.checked_mul(every)?)
+                }
+                _ => Some(next),
+            }
+        });
+        if let Some(due) = next_read {
             next.push(read_key(due, &key.journey, key.version, key.partition));
         }
         // The read, its next occurrence and every member's entry are one
