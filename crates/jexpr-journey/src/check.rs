@@ -88,6 +88,18 @@ pub fn check(
         let by_event = matches!(j.nodes.get(&j.start), Some(Node::Event { .. }));
         *starts.entry(j.id.as_str()).or_insert(true) &= by_event;
     }
+    // Per journey id, the journeys that jump to it.
+    let mut jumped_from: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for j in &journeys {
+        for node in j.nodes.values() {
+            if let Node::Jump { journey, .. } = node {
+                let origins = jumped_from.entry(journey.as_str()).or_default();
+                if !origins.contains(&j.id.as_str()) {
+                    origins.push(j.id.as_str());
+                }
+            }
+        }
+    }
     let mut compiled = Vec::new();
     let shared = Arc::new(catalog.core.clone());
     for j in &journeys {
@@ -98,6 +110,10 @@ pub fn check(
             .iter()
             .any(|p| p.severity == crate::problem::Severity::Error);
         if !failed {
+            let entries = crate::received::Entries {
+                jumped_from: jumped_from.get(j.id.as_str()).cloned().unwrap_or_default(),
+            };
+            problems.extend(crate::received::null_reads(j, &programs, &entries));
             compiled.push(CompiledJourney {
                 has_jump: j.nodes.values().any(|n| matches!(n, Node::Jump { .. })),
                 journey: j.clone(),

@@ -17,6 +17,7 @@ mod fnv;
 mod json;
 pub mod model;
 pub mod problem;
+mod received;
 pub mod report;
 pub mod runner;
 pub mod state;
