@@ -292,3 +292,46 @@ fn journey_schema_prints_the_json_schema() {
         serde_json::from_str::<serde_json::Value>(jexpr_journey::JOURNEY_SCHEMA).expect("schema")
     );
 }
+
+/// Issue 26, item 4: without a catalog, one leading problem instead of one
+/// per unknown name; a run that reads profile data without --profiles warns.
+#[test]
+fn a_missing_catalog_or_profiles_file_is_said_once() {
+    let journey = "docs/first-journey/journey.json";
+    let out = jexpr(&["journey", "check", journey, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let codes: Vec<&str> = v["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["code"].as_str())
+        .collect();
+    assert_eq!(codes, ["J006"], "{v}");
+    let out = jexpr(&["journey", "check", journey]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("--context"), "{stderr}");
+    assert!(stderr.contains("no --catalog given"), "{stderr}");
+    let run = |profiles: bool| {
+        let mut args = vec![
+            "run",
+            journey,
+            "--catalog",
+            "docs/first-journey/catalog.json",
+            "--events",
+            "docs/first-journey/events.jsonl",
+        ];
+        if profiles {
+            args.extend(["--profiles", "docs/first-journey/profiles.jsonl"]);
+        }
+        let out = jexpr(&args);
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    assert!(
+        run(false).contains("warning: the journeys read profile data (#{Crm.Profile.tier}) but no --profiles was given"),
+        "{}",
+        run(false)
+    );
+    assert!(!run(true).contains("warning"));
+}

@@ -37,6 +37,34 @@ impl CompiledJourney {
         &self.catalog
     }
 
+    /// The first profile-data read (`#{…}`) of the journey's expressions,
+    /// as written: a run without profiles reads it as null.
+    pub fn first_profile_read(&self) -> Option<String> {
+        fn find(e: &jexpr::ast::Expr, src: &str, depth: usize) -> Option<String> {
+            use jexpr::ast::ExprKind;
+            if depth > jexpr::MAX_DEPTH {
+                return None;
+            }
+            let go = |x: &jexpr::ast::Expr| find(x, src, depth + 1);
+            match &e.kind {
+                ExprKind::Field(f) if f.origin == jexpr::ast::Origin::DataSource => {
+                    Some(e.span.text(src).to_string())
+                }
+                ExprKind::Field(f) => f.default.as_ref().and_then(go),
+                ExprKind::List(items) => items.iter().find_map(go),
+                ExprKind::Call(call) => call.args.iter().find_map(go),
+                ExprKind::Unary(_, x) | ExprKind::Test(_, x) => go(x),
+                ExprKind::Binary(_, l, r) => go(l).or_else(|| go(r)),
+                ExprKind::If(parts) => parts.iter().find_map(go),
+                _ => None,
+            }
+        }
+        self.programs.values().find_map(|p| {
+            let src = p.source();
+            jexpr::parse(src).ok().and_then(|ast| find(&ast, src, 0))
+        })
+    }
+
     /// The program of the expression at `pointer`.
     pub fn program(&self, e: &ExprSrc) -> Option<&Program> {
         self.programs.get(&e.pointer).map(|p| &**p)

@@ -54,6 +54,9 @@ pub(crate) fn checked(
         }
     }
     let (mut report, compiled) = jexpr_journey::check(&texts, &catalog);
+    if catalog_path.is_none() {
+        without_catalog(&mut report);
+    }
     if !not_text.is_empty() {
         not_text.append(&mut report.problems);
         report.problems = not_text;
@@ -82,6 +85,27 @@ pub(crate) fn checked(
     let catalog_text = catalog_path.and_then(|p| jexpr_journey::read_limited(p).ok());
     let fingerprint = Fingerprint::new(&sources, catalog_text.as_deref());
     Ok((compiled, catalog, fingerprint))
+}
+
+/// Without a catalog every event, action and field is unknown: one leading
+/// problem says so instead of one per name (the file and shape problems
+/// stay).
+fn without_catalog(report: &mut Report) {
+    let needs_catalog = |p: &jexpr_journey::Problem| {
+        matches!(p.code.as_str(), "J050" | "J052") || p.code.starts_with('E')
+    };
+    let Some(first) = report.problems.iter().find(|p| needs_catalog(p)) else {
+        return;
+    };
+    let lead = jexpr_journey::Problem::error(
+        "J006",
+        &first.file,
+        "",
+        "no --catalog given: the events, data sources and actions the journeys use are unknown",
+    )
+    .with_help("give the catalog the journeys were written for: --catalog FILE (docs/catalog.md)");
+    report.problems.retain(|p| !needs_catalog(p));
+    report.problems.insert(0, lead);
 }
 
 fn print_report(report: &Report, format: Format) {
@@ -184,6 +208,13 @@ pub fn run(a: RunArgs<'_>) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
+    if a.profiles.is_none() {
+        if let Some(read) = compiled.iter().find_map(|cj| cj.first_profile_read()) {
+            errln!(
+                "warning: the journeys read profile data ({read}) but no --profiles was given: every #{{…}} is null unless the events file has profile lines"
+            );
+        }
+    }
     let from_stdin = a.events == Path::new("-");
     if from_stdin && postgres {
         return usage(a.format, "with a PostgreSQL state every process reads the events file, and reads it again to take a partition over: give a file, not standard input");
