@@ -483,12 +483,24 @@ fn expressions(
                     Role::Param(t) => ty == t || (*t == Type::Decimal && *ty == Type::Integer),
                     Role::Any => true,
                 };
+            if let (true, Role::Until) = (ok, role) {
+                if let Some(days) = provably_beyond_limit(&e.source) {
+                    let d = Diagnostic::new(
+                        "J064",
+                        Span::new(0, e.source.len()),
+                        format!("this wait ends about {days} days from now; a wait lasts at most 90 days"),
+                    )
+                    .with_label("always too far")
+                    .with_help("wait at most 90 days (e.g. `nowWithDelta(90, \"days\")`), or split the wait in two");
+                    problems.push(Problem::expression(&j.file, &e.pointer, &e.source, d));
+                }
+            }
             if ok {
                 programs.insert(e.pointer.clone(), Arc::new(p));
             } else {
                 let (want, help) = match role {
                         Role::Condition => ("a `boolean`".to_string(), "a condition must be true or false: compare the value, e.g. `… == \"x\"` or `… is not null`".to_string()),
-                        Role::Until => ("a `dateTimeOnly` or `dateTime`".to_string(), "e.g. `setHours(toDateTimeOnly(nowWithDelta(1, \"days\")), 9)`".to_string()),
+                        Role::Until => ("a `dateTimeOnly` or `dateTime`".to_string(), "e.g. 9:00 the next day, local time: `toDateTimeOnly(toString(toDateOnly(nowWithDelta(1, \"days\")))) + toDuration(\"PT9H\")`".to_string()),
                         Role::Param(t) => (format!("{} `{t}`", article(&t.to_string())), format!("the catalog declares this parameter as `{t}`")),
                         Role::Any => (String::new(), String::new()),
                     };
@@ -528,6 +540,56 @@ fn expressions(
         }
     }
     programs
+}
+
+/// About how many days from now an `until` ends, when that is provably
+/// more than 90: `nowWithDelta(n, unit)` with constants, possibly under
+/// functions that move a time by less than a month (`setHours`,
+/// `toDateTimeOnly`, …). `None` when it cannot be told.
+fn provably_beyond_limit(src: &str) -> Option<i64> {
+    use jexpr::ast::{ExprKind, UnaryOp};
+    const DAY: i64 = 86_400_000;
+    let mut e = jexpr::parse(src).ok()?;
+    let mut slack = 0; // days the wrappers may move the time back
+    for _ in 0..16 {
+        let ExprKind::Call(call) = &e.kind else {
+            return None;
+        };
+        let arg = call.args.first()?.clone();
+        match call.name.text.as_str() {
+            "toDateTimeOnly" | "updateTimeZone" | "toDateTime" if call.args.len() <= 2 => {}
+            "setHours" => slack += 1,
+            "setDays" => slack += 31,
+            "nowWithDelta" => {
+                let n = match &arg.kind {
+                    ExprKind::Integer(n) => *n,
+                    ExprKind::Unary(UnaryOp::Neg, x) => match x.kind {
+                        ExprKind::Integer(n) => -n,
+                        _ => return None,
+                    },
+                    _ => return None,
+                };
+                let ExprKind::String(unit) = &call.args.get(1)?.kind else {
+                    return None;
+                };
+                let unit_ms: i64 = match unit.as_str() {
+                    "seconds" => 1000,
+                    "minutes" => 60_000,
+                    "hours" => 3_600_000,
+                    "days" => DAY,
+                    "months" => 28 * DAY,
+                    "years" => 365 * DAY,
+                    _ => return None,
+                };
+                let days = n.checked_mul(unit_ms)? / DAY;
+                // A day of daylight-saving slack as well.
+                return (days - slack - 1 > 90).then_some(days);
+            }
+            _ => return None,
+        }
+        e = arg;
+    }
+    None
 }
 
 #[derive(Clone, Copy)]

@@ -512,12 +512,26 @@ impl Reader<'_> {
     /// An ISO-8601 duration in ms; `bounded` also requires 0 < d ≤ 90 days.
     fn duration(&mut self, text: &str, ptr: &str, bounded: bool) -> Option<i64> {
         let Some(ms) = time::parse_duration(text) else {
-            self.error_help(
-                "J062",
-                ptr,
-                format!("`{text}` is not an ISO-8601 duration"),
-                "write e.g. `P3D`, `PT12H` or `PT30M`",
-            );
+            // `P3M`, `P1Y`, `P1W`: ISO-8601, but their length depends on
+            // the calendar (or is not one the language has).
+            let date_part = text
+                .trim_start_matches(['-', '+'])
+                .strip_prefix(['P', 'p'])
+                .map(|rest| rest.split(['T', 't']).next().unwrap_or(""))
+                .unwrap_or("");
+            let calendar = date_part.contains(['Y', 'y', 'M', 'm', 'W', 'w']);
+            let (message, help) = if calendar {
+                (
+                    format!("`{text}` counts months, years or weeks: a duration here is days, hours, minutes and seconds (months and years have no fixed length)"),
+                    "say it in days, e.g. `P90D` for about three months, or `P7D` for a week",
+                )
+            } else {
+                (
+                    format!("`{text}` is not an ISO-8601 duration"),
+                    "write e.g. `P3D`, `PT12H` or `PT30M`",
+                )
+            };
+            self.error_help("J062", ptr, message, help);
             return None;
         };
         if bounded && (ms <= 0 || ms > MAX_WAIT_MS) {
