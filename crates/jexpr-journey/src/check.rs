@@ -471,6 +471,12 @@ fn expressions(
     let mut compile = |e: &ExprSrc, role: Role<'_>| match compiler.compile(&e.source) {
         Err(ds) => {
             for d in ds {
+                let d = match role {
+                    Role::Param(_) | Role::Any if d.code == "E0109" => {
+                        d.with_help(literal_text_help(&e.source))
+                    }
+                    _ => d,
+                };
                 problems.push(Problem::expression(&j.file, &e.pointer, &e.source, d));
             }
         }
@@ -540,6 +546,15 @@ fn expressions(
         }
     }
     programs
+}
+
+/// The advice for a parameter written as plain text (`Happy birthday!`):
+/// a parameter is an expression, so literal text is a string literal, and
+/// in the journey file that literal sits inside a JSON string.
+fn literal_text_help(text: &str) -> String {
+    let literal = format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""));
+    let in_json = serde_json::to_string(&literal).unwrap_or_default();
+    format!("a parameter is an expression: to send this text as it is, write it as a string, which in the journey file reads {in_json}")
 }
 
 /// About how many days from now an `until` ends, when that is provably
