@@ -808,14 +808,17 @@ impl Reader<'_> {
         }
     }
 
+    /// Duplicate labels, each reported at the later path's label.
     fn labels<'l>(&mut self, labels: impl Iterator<Item = &'l str>, ptr: &str) {
-        let mut seen = std::collections::BTreeSet::new();
-        for l in labels {
-            if !seen.insert(l) {
-                self.error(
+        let mut seen: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+        for (i, l) in labels.enumerate() {
+            if let Some(first) = seen.insert(l, i) {
+                seen.insert(l, first);
+                self.error_help(
                     "J042",
-                    &format!("{ptr}/paths"),
-                    format!("two paths are labelled `{l}`"),
+                    &format!("{ptr}/paths/{i}/label"),
+                    format!("paths {first} and {i} are both labelled `{l}`"),
+                    "labels name the paths in traces and reports: give each its own",
                 );
             }
         }
