@@ -29,7 +29,7 @@ fn server() -> Option<String> {
     match std::env::var("JEXPR_TEST_POSTGRES") {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
-            eprintln!("skipped: set JEXPR_TEST_POSTGRES to a PostgreSQL URL to run the PostgreSQL tests (.ci/run does)");
+            skipped("set JEXPR_TEST_POSTGRES to a PostgreSQL URL to run the PostgreSQL tests (.ci/run does)");
             None
         }
     }
@@ -436,9 +436,7 @@ fn all_killed_then_restarted_lose_and_repeat_nothing() {
 fn a_server_that_goes_away_stops_the_run_and_a_restart_finishes_it() {
     let Some(base_url) = server() else { return };
     let Ok(pg_ctl) = std::env::var("JEXPR_TEST_PG_CTL") else {
-        eprintln!(
-            "skipped: set JEXPR_TEST_PG_CTL to the pg_ctl command (with -D) of the test server"
-        );
+        skipped("set JEXPR_TEST_PG_CTL to the pg_ctl command (with -D) of the test server");
         return;
     };
     let _guard = lock();
@@ -575,4 +573,12 @@ fn the_servers_own_message_is_shown() {
         "{stderr}"
     );
     assert!(!stderr.contains("db error\n"), "{stderr}");
+}
+
+/// Says a test was skipped where a person sees it: straight to standard
+/// error (the test harness captures `eprintln!` and shows it only when a
+/// test fails).
+fn skipped(why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "skipped: {why}");
 }

@@ -367,7 +367,7 @@ fn postgres_base() -> Option<String> {
     match std::env::var("JEXPR_TEST_POSTGRES") {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
-            eprintln!("skipped: set JEXPR_TEST_POSTGRES to a PostgreSQL URL to run the PostgreSQL conformance (.ci/run does)");
+            skipped("set JEXPR_TEST_POSTGRES to a PostgreSQL URL to run the PostgreSQL conformance (.ci/run does)");
             None
         }
     }
@@ -496,4 +496,12 @@ fn postgres_claim_fencing_and_loss() {
         .collect();
     assert!(!again.contains(&fenced), "{again:?}");
     assert!(b.profile(id).expect("read").is_some());
+}
+
+/// Says a test was skipped where a person sees it: straight to standard
+/// error (the test harness captures `eprintln!` and shows it only when a
+/// test fails).
+fn skipped(why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "skipped: {why}");
 }
