@@ -509,6 +509,9 @@ fn eval_events_gives_one_result_per_line() {
             r#"{"time": "2024-05-01T11:00:00Z", "event": "Order", "payload": {"total": 80.0}}"#,
             "\n\nnot json\n",
             r#"{"time": "2024-05-01T12:00:00Z", "event": "Order", "payload": {}}"#,
+            "\n",
+            // A profile update (issue 26): not an event, skipped.
+            r#"{"time": "2024-05-01T13:00:00Z", "profileId": "p", "audiences": {"gold": "realized"}}"#,
             "\n"
         ),
     )

@@ -143,6 +143,15 @@ pub fn eval_events(
         if line.trim().is_empty() {
             continue;
         }
+        // A profile-update line of a journey run's events file is no event:
+        // it has nothing to evaluate against.
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(line) {
+            if v.get("event").is_none()
+                && (v.get("profile").is_some() || v.get("audiences").is_some())
+            {
+                continue;
+            }
+        }
         let parsed = serde_json::from_str::<serde_json::Value>(line)
             .map_err(|e| format!("not valid JSON: {e}"))
             .and_then(
