@@ -384,3 +384,21 @@ fn inferred_catalog_types_missing_fields_as_null() {
         "unknown events are still errors"
     );
 }
+
+/// E0303 names the operands in the order they are written (issue 26).
+#[test]
+fn a_mixed_multiplication_names_its_operands_in_order() {
+    let catalog = jexpr::Catalog::no_data();
+    for (src, types) in [
+        ("3 * 4.0", "`integer` * `decimal`"),
+        ("4.0 * 3", "`decimal` * `integer`"),
+    ] {
+        let err = jexpr::Compiler::new(&catalog).compile(src).unwrap_err();
+        assert_eq!(err.first().code, "E0303");
+        assert!(
+            err.first().message.ends_with(types),
+            "{src}: {}",
+            err.first().message
+        );
+    }
+}

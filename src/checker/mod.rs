@@ -440,16 +440,17 @@ impl Checker<'_> {
                     }
                 };
                 let suggestion = format!("{} * {}", fix(l, self.src), fix(r, self.src));
+                // The operands as written, left then right.
+                let message = format!(
+                    "`*` needs operands of the same type: `{}` * `{}`",
+                    l.ty, r.ty
+                );
                 self.error(
-                    Diagnostic::new(
-                        "E0303",
-                        l.span.to(r.span),
-                        "`*` needs operands of the same type: `integer` * `decimal`",
-                    )
-                    .with_label("one integer, one decimal")
-                    .with_help(format!(
-                        "write `{suggestion}`, or convert with `toDecimal(…)`"
-                    )),
+                    Diagnostic::new("E0303", l.span.to(r.span), message)
+                        .with_label("one integer, one decimal")
+                        .with_help(format!(
+                            "write `{suggestion}`, or convert with `toDecimal(…)`"
+                        )),
                 );
                 Type::Decimal
             }
