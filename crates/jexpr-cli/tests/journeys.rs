@@ -99,7 +99,12 @@ fn a_broken_journey_is_exit_1_with_pointers_and_spans() {
         "examples/journeys/catalog.json",
     ]);
     let text = String::from_utf8_lossy(&out.stderr);
-    assert!(text.contains("broken.json#/nodes/s/when:1:14"), "{text}");
+    // The file's line and column (editors jump there), then the pointer
+    // and the place in the expression.
+    assert!(
+        text.contains("broken.json:2:81 #/nodes/s/when:1:14"),
+        "{text}"
+    );
     assert!(text.contains("did you mean `consent`?"), "{text}");
     // `run` refuses it too, with the same exit code.
     let out = jexpr(&[

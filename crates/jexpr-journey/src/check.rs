@@ -151,6 +151,11 @@ pub fn check(
         }
     }
     jump_cycles(&journeys, &mut problems);
+    for p in &mut problems {
+        if let Some((_, text)) = files.iter().find(|(f, _)| *f == p.file) {
+            p.locate_in(text);
+        }
+    }
     let report = Report { problems };
     if report.has_errors() {
         compiled.clear();

@@ -181,3 +181,176 @@ mod tests {
         assert!(matches!(parse("{} {}"), Err(JsonProblem::Syntax(_))));
     }
 }
+
+/// Where the value at `pointer` starts in `text` (a byte offset), found by
+/// walking the raw JSON: for line and column numbers an editor can jump to.
+pub fn locate(text: &str, pointer: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut at = skip_ws(bytes, 0);
+    if pointer.is_empty() {
+        return Some(at);
+    }
+    for token in pointer.strip_prefix('/')?.split('/') {
+        let token = token.replace("~1", "/").replace("~0", "~");
+        match bytes.get(at)? {
+            b'{' => {
+                at = skip_ws(bytes, at + 1);
+                loop {
+                    if *bytes.get(at)? != b'"' {
+                        return None;
+                    }
+                    let key_end = skip_string(bytes, at)?;
+                    let key: String = serde_json::from_str(text.get(at..key_end)?).ok()?;
+                    at = skip_ws(bytes, key_end);
+                    if *bytes.get(at)? != b':' {
+                        return None;
+                    }
+                    at = skip_ws(bytes, at + 1);
+                    if key == token {
+                        break;
+                    }
+                    at = skip_ws(bytes, skip_value(bytes, at, 0)?);
+                    match bytes.get(at)? {
+                        b',' => at = skip_ws(bytes, at + 1),
+                        _ => return None,
+                    }
+                }
+            }
+            b'[' => {
+                let index: usize = token.parse().ok()?;
+                at = skip_ws(bytes, at + 1);
+                for _ in 0..index {
+                    at = skip_ws(bytes, skip_value(bytes, at, 0)?);
+                    match bytes.get(at)? {
+                        b',' => at = skip_ws(bytes, at + 1),
+                        _ => return None,
+                    }
+                }
+            }
+            _ => return None,
+        }
+    }
+    Some(at)
+}
+
+/// The byte offset in `text` of the character `decoded` bytes into the
+/// JSON string that starts (with its quote) at `start`: escapes like `\"`
+/// are longer in the file than in the value.
+pub fn offset_in_string(text: &str, start: usize, decoded: usize) -> Option<usize> {
+    let raw = text.get(start + 1..)?;
+    let mut seen = 0;
+    let mut chars = raw.char_indices();
+    while let Some((i, c)) = chars.next() {
+        if seen >= decoded || c == '"' {
+            return Some(start + 1 + i);
+        }
+        if c == '\\' {
+            match chars.next()? {
+                (_, 'u') => {
+                    let hex: String = (0..4)
+                        .filter_map(|_| chars.next().map(|(_, h)| h))
+                        .collect();
+                    let code = u32::from_str_radix(&hex, 16).ok()?;
+                    seen += char::from_u32(code).map_or(3, char::len_utf8);
+                }
+                _ => seen += 1,
+            }
+        } else {
+            seen += c.len_utf8();
+        }
+    }
+    None
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    (line, column)
+}
+
+fn skip_ws(bytes: &[u8], mut at: usize) -> usize {
+    while bytes.get(at).is_some_and(|b| b.is_ascii_whitespace()) {
+        at += 1;
+    }
+    at
+}
+
+/// The end (after the closing quote) of the string starting at `at`.
+fn skip_string(bytes: &[u8], mut at: usize) -> Option<usize> {
+    at += 1;
+    loop {
+        match bytes.get(at)? {
+            b'\\' => at += 2,
+            b'"' => return Some(at + 1),
+            _ => at += 1,
+        }
+    }
+}
+
+/// The end of the value starting at `at` (bounded nesting).
+fn skip_value(bytes: &[u8], at: usize, depth: usize) -> Option<usize> {
+    if depth > 256 {
+        return None;
+    }
+    match bytes.get(at)? {
+        b'"' => skip_string(bytes, at),
+        open @ (b'{' | b'[') => {
+            let close = if *open == b'{' { b'}' } else { b']' };
+            let mut i = skip_ws(bytes, at + 1);
+            if *bytes.get(i)? == close {
+                return Some(i + 1);
+            }
+            loop {
+                if *open == b'{' {
+                    i = skip_ws(bytes, skip_string(bytes, i)?);
+                    if *bytes.get(i)? != b':' {
+                        return None;
+                    }
+                    i = skip_ws(bytes, i + 1);
+                }
+                i = skip_ws(bytes, skip_value(bytes, i, depth + 1)?);
+                match *bytes.get(i)? {
+                    b',' => i = skip_ws(bytes, i + 1),
+                    c if c == close => return Some(i + 1),
+                    _ => return None,
+                }
+            }
+        }
+        _ => {
+            let mut i = at;
+            while bytes
+                .get(i)
+                .is_some_and(|b| !matches!(b, b',' | b'}' | b']') && !b.is_ascii_whitespace())
+            {
+                i += 1;
+            }
+            Some(i)
+        }
+    }
+}
+
+#[cfg(test)]
+mod position_tests {
+    use super::*;
+
+    #[test]
+    fn a_pointer_finds_its_value_and_an_escaped_string_its_character() {
+        let text =
+            "{\n  \"a\": [1, {\"b~c\": 2, \"x/y\": \"say \\\"hi\\\" @{E.f}\"}],\n  \"n\": null\n}";
+        let at = locate(text, "/a/1/x~1y").expect("found");
+        assert_eq!(&text[at..at + 5], "\"say ");
+        assert_eq!(line_column(text, at), (2, 30));
+        // `@` is 9 characters into the value `say "hi" @{E.f}`, 11 in the file.
+        let inner = offset_in_string(text, at, 9).expect("inside");
+        assert_eq!(&text[inner..inner + 2], "@{");
+        assert_eq!(
+            locate(text, "/a/1/b~0c").map(|i| &text[i..i + 1]),
+            Some("2")
+        );
+        assert_eq!(locate(text, "/n").map(|i| &text[i..i + 4]), Some("null"));
+        assert_eq!(locate(text, "/missing"), None);
+        assert_eq!(locate(text, "/a/7"), None);
+    }
+}

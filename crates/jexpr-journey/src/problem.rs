@@ -33,6 +33,9 @@ pub struct Problem {
     pub help: Option<String>,
     /// For an expression: its source and the diagnostic inside it.
     pub expression: Option<(String, Diagnostic)>,
+    /// Line and column (1-based) in the file, where they could be found:
+    /// for an expression, of the diagnostic's first character.
+    pub location: Option<(usize, usize)>,
 }
 
 impl Problem {
@@ -46,6 +49,7 @@ impl Problem {
             message: message.into(),
             help: None,
             expression: None,
+            location: None,
         }
     }
 
@@ -73,13 +77,18 @@ impl Problem {
             message: d.message.clone(),
             help: None,
             expression: Some((source.to_string(), d)),
+            location: None,
         }
     }
 
     /// The problem as a user reads it: for an expression, the snippet with
     /// the underline, located by file and JSON pointer.
     pub fn render(&self) -> String {
-        let where_ = format!("{}#{}", self.file, self.pointer);
+        // `file:line:column` first, which terminals and editors jump to.
+        let where_ = match self.location {
+            Some((line, column)) => format!("{}:{line}:{column} #{}", self.file, self.pointer),
+            None => format!("{}#{}", self.file, self.pointer),
+        };
         if let Some((source, d)) = &self.expression {
             return jexpr::diagnostic::render(&where_, source, std::slice::from_ref(d));
         }
@@ -113,7 +122,25 @@ impl Problem {
         if let Some((_, d)) = &self.expression {
             v["span"] = json!([d.span.start, d.span.end]);
         }
+        if let Some((line, column)) = self.location {
+            v["line"] = json!(line);
+            v["column"] = json!(column);
+        }
         v
+    }
+
+    /// Finds the problem's line and column in `text`, its file's content.
+    pub fn locate_in(&mut self, text: &str) {
+        let Some(value) = crate::json::locate(text, &self.pointer) else {
+            return;
+        };
+        let at = match &self.expression {
+            Some((_, d)) if text.as_bytes().get(value) == Some(&b'"') => {
+                crate::json::offset_in_string(text, value, d.span.start as usize).unwrap_or(value)
+            }
+            _ => value,
+        };
+        self.location = Some(crate::json::line_column(text, at));
     }
 }
 
