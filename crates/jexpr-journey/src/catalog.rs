@@ -16,6 +16,9 @@ pub struct JourneyCatalog {
     pub profile_ids: BTreeMap<String, Arc<Program>>,
     /// Action name → parameter name → type.
     pub actions: BTreeMap<String, BTreeMap<String, Type>>,
+    /// Action name → its parameters declared `"required": true`: a `null`
+    /// there is an error at the node, never a delivery.
+    pub required: BTreeMap<String, std::collections::BTreeSet<String>>,
 }
 
 impl JourneyCatalog {
@@ -25,6 +28,7 @@ impl JourneyCatalog {
             core: Catalog::no_data(),
             profile_ids: BTreeMap::new(),
             actions: BTreeMap::new(),
+            required: BTreeMap::new(),
         }
     }
 
@@ -91,6 +95,7 @@ impl JourneyCatalog {
             }
         }
         let mut actions = BTreeMap::new();
+        let mut required: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
         if let Some(list) = doc.get("actions") {
             match list.as_object() {
                 None => problems.push(Problem::error(
@@ -115,6 +120,19 @@ impl JourneyCatalog {
                                 for (param, ty) in ps {
                                     let pptr =
                                         format!("{ptr}/params/{}", crate::model::escape(param));
+                                    // A type name, or {"type": name, "required": bool}.
+                                    let ty = match ty {
+                                        Json::Object(o) => {
+                                            if o.get("required") == Some(&Json::Bool(true)) {
+                                                required
+                                                    .entry(action.clone())
+                                                    .or_default()
+                                                    .insert(param.clone());
+                                            }
+                                            o.get("type").unwrap_or(&Json::Null)
+                                        }
+                                        other => other,
+                                    };
                                     match ty.as_str().and_then(Type::from_name) {
                                         Some(t) => {
                                             params.insert(param.clone(), t);
@@ -137,6 +155,7 @@ impl JourneyCatalog {
                 core,
                 profile_ids,
                 actions,
+                required,
             })
         } else {
             Err(problems)

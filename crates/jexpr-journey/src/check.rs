@@ -24,12 +24,21 @@ pub struct CompiledJourney {
     /// The catalog it was compiled against (shared by every journey of one
     /// check): `--explain` compiles sub-expressions against it.
     catalog: Arc<jexpr::Catalog>,
+    /// Action name → its required parameters (from the catalog).
+    required: Arc<BTreeMap<String, BTreeSet<String>>>,
 }
 
 impl CompiledJourney {
     /// Whether the journey has a `jump` node.
     pub fn has_jump(&self) -> bool {
         self.has_jump
+    }
+
+    /// Whether parameter `param` of action `action` must not be null.
+    pub fn required(&self, action: &str, param: &str) -> bool {
+        self.required
+            .get(action)
+            .is_some_and(|ps| ps.contains(param))
     }
 
     /// The catalog the journey was checked against.
@@ -130,6 +139,7 @@ pub fn check(
     }
     let mut compiled = Vec::new();
     let shared = Arc::new(catalog.core.clone());
+    let required = Arc::new(catalog.required.clone());
     for j in &journeys {
         let before = problems.len();
         structure(j, catalog, &starts, &mut problems);
@@ -147,6 +157,7 @@ pub fn check(
                 journey: j.clone(),
                 programs,
                 catalog: shared.clone(),
+                required: required.clone(),
             });
         }
     }

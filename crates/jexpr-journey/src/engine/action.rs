@@ -19,6 +19,20 @@ pub(super) fn run(
     let mut values = Map::new();
     for (name, e) in params {
         match walk.eval(inst, e, None, |v| v.to_json()) {
+            Ok(Json::Null) if walk.cj.required(action, name) => {
+                let message = format!(
+                    "parameter `{name}` of action `{action}` is required and evaluated to null: nothing was sent"
+                );
+                let span = jexpr::Span::new(0, e.source.len());
+                return walk.fail_kind(
+                    inst,
+                    node,
+                    &message,
+                    Some((e, span)),
+                    on_error,
+                    "requiredParameter",
+                );
+            }
             Ok(v) => {
                 values.insert(name.clone(), v);
             }
