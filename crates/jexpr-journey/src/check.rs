@@ -125,25 +125,37 @@ pub fn check(
         let by_event = matches!(j.nodes.get(&j.start), Some(Node::Event { .. }));
         *starts.entry(j.id.as_str()).or_insert(true) &= by_event;
     }
-    // Per journey id, the journeys that jump to it.
+    // Per journey id, the journeys that jump to it without mapping its
+    // start event (`params`): those entries carry no such event.
     let mut jumped_from: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for j in &journeys {
         for node in j.nodes.values() {
-            if let Node::Jump { journey, .. } = node {
+            if let Node::Jump {
+                journey, params, ..
+            } = node
+            {
                 let origins = jumped_from.entry(journey.as_str()).or_default();
-                if !origins.contains(&j.id.as_str()) {
+                if params.is_empty() && !origins.contains(&j.id.as_str()) {
                     origins.push(j.id.as_str());
                 }
             }
         }
     }
+    // Per journey id, the event its start node takes (what jump `params` map).
+    let start_events: BTreeMap<&str, &str> = journeys
+        .iter()
+        .filter_map(|j| match j.nodes.get(&j.start) {
+            Some(Node::Event { event, .. }) => Some((j.id.as_str(), event.as_str())),
+            _ => None,
+        })
+        .collect();
     let mut compiled = Vec::new();
     let shared = Arc::new(catalog.core.clone());
     let required = Arc::new(catalog.required.clone());
     for j in &journeys {
         let before = problems.len();
         structure(j, catalog, &starts, &mut problems);
-        let programs = expressions(j, catalog, &mut problems);
+        let programs = expressions(j, catalog, &start_events, &mut problems);
         let failed = problems[before..]
             .iter()
             .any(|p| p.severity == crate::problem::Severity::Error);
@@ -480,9 +492,47 @@ fn jump_cycles(journeys: &[Journey], problems: &mut Vec<Problem>) {
 fn expressions(
     j: &Journey,
     catalog: &JourneyCatalog,
+    start_events: &BTreeMap<&str, &str>,
     problems: &mut Vec<Problem>,
 ) -> BTreeMap<String, Arc<Program>> {
     let compiler = Compiler::new(&catalog.core);
+    // The type of field `field` of event `event`, as `@{event.field}` reads it.
+    let field_type = |event: &str, field: &str| -> Option<Type> {
+        let quoted = if field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            field.to_string()
+        } else {
+            format!("'{}'", field.replace('\'', ""))
+        };
+        compiler
+            .compile(&format!("@{{{event}.{quoted}}}"))
+            .ok()
+            .map(|p| p.ty().clone())
+    };
+    let mut jump_params: Vec<(&ExprSrc, Type)> = Vec::new();
+    for node in j.nodes.values() {
+        if let Node::Jump {
+            journey, params, ..
+        } = node
+        {
+            let Some(event) = start_events.get(journey.as_str()) else {
+                continue; // a jump to a journey not given: reported above
+            };
+            for (name, e) in params {
+                match field_type(event, name) {
+                    Some(t) => jump_params.push((e, t)),
+                    None => problems.push(
+                        Problem::error(
+                            "J071",
+                            &j.file,
+                            &e.pointer,
+                            format!("the start event `{event}` of journey `{journey}` has no field `{name}`"),
+                        )
+                        .with_help(format!("`params` of a jump give the fields of `{event}`, the event the target starts with")),
+                    ),
+                }
+            }
+        }
+    }
     let mut programs = BTreeMap::new();
     let mut compile = |e: &ExprSrc, role: Role<'_>| match compiler.compile(&e.source) {
         Err(ds) => {
@@ -560,6 +610,9 @@ fn expressions(
             }
             _ => {}
         }
+    }
+    for (e, t) in &jump_params {
+        compile(e, Role::Param(t));
     }
     programs
 }

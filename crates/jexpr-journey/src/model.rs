@@ -127,6 +127,10 @@ pub enum Node {
     Jump {
         /// Target journey id.
         journey: String,
+        /// Field → expression, evaluated in this journey: the payload of
+        /// the target's start event (as the reference maps the target's
+        /// first-event fields).
+        params: Vec<(String, ExprSrc)>,
         /// Next node.
         next: String,
         /// Taken when the target refuses the profile.
@@ -772,11 +776,24 @@ impl Reader<'_> {
                     on_error: on_error(self),
                 }
             }
-            "jump" => Node::Jump {
-                journey: self.string(o, ptr, "journey", true).unwrap_or_default(),
-                next: next(self),
-                on_error: on_error(self),
-            },
+            "jump" => {
+                let mut params = Vec::new();
+                if let Some(v) = o.get("params") {
+                    if let Some(po) = self.object(v, &format!("{ptr}/params")) {
+                        for name in po.keys() {
+                            if let Some(e) = self.expr(po, &format!("{ptr}/params"), name, true) {
+                                params.push((name.clone(), e));
+                            }
+                        }
+                    }
+                }
+                Node::Jump {
+                    journey: self.string(o, ptr, "journey", true).unwrap_or_default(),
+                    params,
+                    next: next(self),
+                    on_error: on_error(self),
+                }
+            }
             _ => Node::End,
         };
         (!blocking(&self.problems[before..])).then_some(node)
@@ -882,7 +899,7 @@ pub mod keys {
             "wait" => &["type", "duration", "until", "next", "onError"],
             "reaction" => &["type", "events", "timeout", "onTimeout"],
             "action" => &["type", "action", "params", "next", "onError"],
-            "jump" => &["type", "journey", "next", "onError"],
+            "jump" => &["type", "journey", "params", "next", "onError"],
             "end" => &["type"],
             _ => return None,
         })

@@ -261,7 +261,9 @@ pub fn null_reads(
                     .iter()
                     .filter_map(|e| e.when.as_ref().map(|w| (w, Some(e.event.as_str())))),
             ),
-            Node::Action { params, .. } => exprs.extend(params.iter().map(|(_, e)| (e, None))),
+            Node::Action { params, .. } | Node::Jump { params, .. } => {
+                exprs.extend(params.iter().map(|(_, e)| (e, None)))
+            }
             _ => {}
         }
         for (e, arriving) in exprs {

@@ -12,6 +12,7 @@ pub(super) fn run(
     inst: &mut Instance,
     node: &str,
     target: &str,
+    params: &[(String, crate::model::ExprSrc)],
     next: &str,
     on_error: Option<&str>,
 ) -> Flow {
@@ -34,6 +35,33 @@ pub(super) fn run(
         );
         return walk.fail(inst, node, &message, None, on_error);
     }
+    // The mapped start event, evaluated here, before anything is traced.
+    let mut events = inst.events.clone();
+    if !params.is_empty() {
+        let mut payload = serde_json::Map::new();
+        for (name, e) in params {
+            match walk.eval(inst, e, None, |v| v.to_json()) {
+                Ok(v) => {
+                    payload.insert(name.clone(), v);
+                }
+                Err(err) => {
+                    return walk.fail_kind(
+                        inst,
+                        node,
+                        &err.message,
+                        Some((e, err.span)),
+                        on_error,
+                        err.kind.name(),
+                    )
+                }
+            }
+        }
+        if let Some(crate::model::Node::Event { event, .. }) =
+            cj.journey.nodes.get(&cj.journey.start)
+        {
+            events.insert(event.clone(), serde_json::Value::Object(payload));
+        }
+    }
     walk.jumps.made += 1;
     let r = Record::jump(&walk.about(), node, target, false);
     walk.records.push(r);
@@ -42,7 +70,7 @@ pub(super) fn run(
     walk.jumps.pending.push(PendingJump {
         target: target.to_string(),
         from: walk.cj.journey.id.clone(),
-        events: inst.events.clone(),
+        events,
     });
     Flow::Goto(next.to_string())
 }

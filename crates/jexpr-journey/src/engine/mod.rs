@@ -431,9 +431,10 @@ impl<'a> Walk<'a> {
             } => action::run(self, inst, &id, action, params, next, on_error.as_deref()),
             Node::Jump {
                 journey,
+                params,
                 next,
                 on_error,
-            } => jump::run(self, inst, &id, journey, next, on_error.as_deref()),
+            } => jump::run(self, inst, &id, journey, params, next, on_error.as_deref()),
             Node::End => Flow::Exit(ExitReason::End),
             // Entry nodes are only ever the start; reaching one again ends the walk.
             Node::Event { next, .. } | Node::Audience { next, .. } => Flow::Goto(next.clone()),
