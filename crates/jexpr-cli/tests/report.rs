@@ -18,15 +18,9 @@ fn jexpr(args: &[&str]) -> Output {
         .expect("run jexpr")
 }
 
-/// Runs the examples once (with a SQLite state), returning the directory
-/// with `trace.jsonl` and `run.db`.
-fn example_run(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("jexpr-report-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let trace = dir.join("trace.jsonl");
-    let state = dir.join("run.db");
-    let out = jexpr(&[
+/// `jexpr run` of the examples until 2024-06-15, with `extra` arguments.
+fn run_examples(extra: &[&str]) -> Output {
+    let mut args = vec![
         "run",
         "examples/journeys/cart.journey.json",
         "examples/journeys/welcome.journey.json",
@@ -39,11 +33,20 @@ fn example_run(name: &str) -> PathBuf {
         "examples/journeys/events.jsonl",
         "--until",
         "2024-06-15T00:00:00Z",
-        "--trace",
-        &trace.display().to_string(),
-        "--state",
-        &state.display().to_string(),
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    jexpr(&args)
+}
+
+/// Runs the examples once (with a SQLite state), returning the directory
+/// with `trace.jsonl` and `run.db`.
+fn example_run(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("jexpr-report-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let trace = dir.join("trace.jsonl").display().to_string();
+    let state = dir.join("run.db").display().to_string();
+    let out = run_examples(&["--trace", &trace, "--state", &state]);
     assert!(
         out.status.success(),
         "{}",
@@ -265,23 +268,7 @@ fn the_text_trace_is_a_timeline_with_the_why() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
     let trace = dir.join("trace.jsonl").display().to_string();
-    let out = jexpr(&[
-        "run",
-        "examples/journeys/cart.journey.json",
-        "examples/journeys/welcome.journey.json",
-        "examples/journeys/winback.journey.json",
-        "--catalog",
-        "examples/journeys/catalog.json",
-        "--profiles",
-        "examples/journeys/profiles.jsonl",
-        "--events",
-        "examples/journeys/events.jsonl",
-        "--until",
-        "2024-06-15T00:00:00Z",
-        "--explain",
-        "--trace",
-        &trace,
-    ]);
+    let out = run_examples(&["--explain", "--trace", &trace]);
     assert!(
         out.status.success(),
         "{}",

@@ -80,6 +80,27 @@ impl CompiledJourney {
     }
 }
 
+/// The state fingerprint of checked journeys and the sources (file name,
+/// text) they were read from, with the catalog's text.
+pub fn fingerprint(
+    sources: &[(String, String)],
+    compiled: &[CompiledJourney],
+    catalog: Option<&str>,
+) -> crate::store::Fingerprint {
+    let versions: Vec<(String, i64, String)> = compiled
+        .iter()
+        .map(|cj| {
+            let text = sources
+                .iter()
+                .find(|(f, _)| *f == cj.journey.file)
+                .map(|(_, t)| t.clone())
+                .unwrap_or_default();
+            (cj.journey.id.clone(), cj.journey.version, text)
+        })
+        .collect();
+    crate::store::Fingerprint::new(&versions, catalog)
+}
+
 /// Checks journey files given as (file name, text); returns the report and,
 /// when it has no errors, the compiled journeys.
 pub fn check(

@@ -15,7 +15,7 @@ mod http;
 mod metrics;
 
 use jexpr_journey::engine::Journeys;
-use jexpr_journey::store::{Fingerprint, SqliteStore};
+use jexpr_journey::store::SqliteStore;
 use jexpr_journey::{CompiledJourney, JourneyCatalog};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -61,7 +61,8 @@ impl std::fmt::Display for ServeError {
 /// address listened on once requests are taken.
 pub fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> Result<(), ServeError> {
     let (compiled, sources) = with_published(&options)?;
-    let fingerprint = fingerprint(&sources, &compiled, &options.catalog_text);
+    let fingerprint =
+        jexpr_journey::check::fingerprint(&sources, &compiled, Some(&options.catalog_text));
     let store = SqliteStore::open(&options.state, &fingerprint)
         .and_then(SqliteStore::sync_every_flush)
         .map_err(|e| ServeError(e.to_string()))?;
@@ -144,26 +145,6 @@ fn with_published(options: &Options) -> Result<(Vec<CompiledJourney>, Sources), 
         }
     }
     Ok((compiled, sources))
-}
-
-/// The state's fingerprint: each journey version's text and the catalog's.
-fn fingerprint(
-    sources: &[(String, String)],
-    compiled: &[CompiledJourney],
-    catalog_text: &str,
-) -> Fingerprint {
-    let versions: Vec<(String, i64, String)> = compiled
-        .iter()
-        .map(|cj| {
-            let text = sources
-                .iter()
-                .find(|(f, _)| *f == cj.journey.file)
-                .map(|(_, t)| t.clone())
-                .unwrap_or_default();
-            (cj.journey.id.clone(), cj.journey.version, text)
-        })
-        .collect();
-    Fingerprint::new(&versions, Some(catalog_text))
 }
 
 /// `events.<E>.eventID` of the catalog: envelope event id → event name.

@@ -71,19 +71,8 @@ pub(crate) fn checked(
     if report.has_errors() {
         return Err(ExitCode::from(EXIT_COMPILE));
     }
-    let sources: Vec<(String, i64, String)> = compiled
-        .iter()
-        .map(|c| {
-            let text = texts
-                .iter()
-                .find(|(f, _)| *f == c.journey.file)
-                .map(|(_, t)| t.clone())
-                .unwrap_or_default();
-            (c.journey.id.clone(), c.journey.version, text)
-        })
-        .collect();
     let catalog_text = catalog_path.and_then(|p| jexpr_journey::read_limited(p).ok());
-    let fingerprint = Fingerprint::new(&sources, catalog_text.as_deref());
+    let fingerprint = jexpr_journey::check::fingerprint(&texts, &compiled, catalog_text.as_deref());
     Ok((compiled, catalog, fingerprint))
 }
 

@@ -38,24 +38,10 @@ pub(super) fn run(
     // The mapped start event, evaluated here, before anything is traced.
     let mut events = inst.events.clone();
     if !params.is_empty() {
-        let mut payload = serde_json::Map::new();
-        for (name, e) in params {
-            match walk.eval(inst, e, None, |v| v.to_json()) {
-                Ok(v) => {
-                    payload.insert(name.clone(), v);
-                }
-                Err(err) => {
-                    return walk.fail_kind(
-                        inst,
-                        node,
-                        &err.message,
-                        Some((e, err.span)),
-                        on_error,
-                        err.kind.name(),
-                    )
-                }
-            }
-        }
+        let payload = match walk.eval_params(inst, node, params, on_error, |_, _| None) {
+            Ok(payload) => payload,
+            Err(flow) => return flow,
+        };
         if let Some(crate::model::Node::Event { event, .. }) =
             cj.journey.nodes.get(&cj.journey.start)
         {

@@ -485,6 +485,36 @@ impl<'a> Walk<'a> {
         }
     }
 
+    /// Evaluates named expressions (an action's or a jump's `params`) into
+    /// a JSON object; `check` refuses a value (a required parameter that is
+    /// null) with a message and error code. On a failure the node's error
+    /// is recorded and the flow to take is returned.
+    pub fn eval_params(
+        &mut self,
+        inst: &mut Instance,
+        node: &str,
+        params: &[(String, ExprSrc)],
+        on_error: Option<&str>,
+        check: impl Fn(&str, &Json) -> Option<(String, &'static str)>,
+    ) -> Result<serde_json::Map<String, Json>, Flow> {
+        let mut values = serde_json::Map::new();
+        for (name, e) in params {
+            let failure = match self.eval(inst, e, None, |v| v.to_json()) {
+                Ok(v) => match check(name, &v) {
+                    None => {
+                        values.insert(name.clone(), v);
+                        continue;
+                    }
+                    Some((message, code)) => (message, jexpr::Span::new(0, e.source.len()), code),
+                },
+                Err(err) => (err.message, err.span, err.kind.name()),
+            };
+            let (message, span, code) = failure;
+            return Err(self.fail_kind(inst, node, &message, Some((e, span)), on_error, code));
+        }
+        Ok(values)
+    }
+
     /// Evaluates `e` for `inst`; with `extra`, one more event payload is visible.
     pub fn eval<T>(
         &self,
