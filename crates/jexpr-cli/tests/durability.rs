@@ -237,6 +237,9 @@ fn a_state_for_other_journeys_is_refused() {
         message.contains("journey `welcome` version 1 has changed"),
         "{message}"
     );
+    // A refusal is said as one (issue 26), not as a failure of the store.
+    assert!(message.contains("the state was refused: "), "{message}");
+    assert!(!message.contains("the store failed"), "{message}");
 }
 
 #[test]

@@ -81,7 +81,17 @@ pub enum RunError {
 impl std::fmt::Display for RunError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            RunError::Store(e) => write!(f, "the store failed: {e}"),
+            // Said as what happened: a refusal is no failure of the store.
+            RunError::Store(e) => match e.kind {
+                crate::store::StoreErrorKind::Refused => write!(f, "the state was refused: {e}"),
+                crate::store::StoreErrorKind::Damaged => write!(f, "the state is damaged: {e}"),
+                crate::store::StoreErrorKind::Io => f.write_str(&e.message),
+                crate::store::StoreErrorKind::LeaseLost => {
+                    write!(f, "this process lost its lease: {e}")
+                }
+                crate::store::StoreErrorKind::Backend => write!(f, "the database failed: {e}"),
+                crate::store::StoreErrorKind::Internal => write!(f, "internal error: {e}"),
+            },
             RunError::Io(e) => f.write_str(e),
             RunError::Profiles(line, m) => write!(f, "profiles file, line {line}: {m}"),
             RunError::Refused(m) => f.write_str(m),
