@@ -27,6 +27,11 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     (":bytecode", "EXPR", "show the compiled program"),
     (":time", "EXPR", "measure evaluations per second"),
     (
+        ":explain",
+        "EXPR",
+        "the value of every part of an expression (why it is what it is)",
+    ),
+    (
         ":functions",
         "[PREFIX]",
         "list the functions (whose names start with PREFIX)",
@@ -147,6 +152,7 @@ impl Session {
                 out.push_str(&program.disassemble())
             }),
             "time" => self.time(arg, out),
+            "explain" => self.explain(arg, out),
             "functions" | "fn" => functions(arg, out),
             "doc" => doc(arg, out),
             other => {
@@ -190,6 +196,18 @@ impl Session {
             ctx.time_zone = tz;
         }
         Ok(ctx)
+    }
+
+    /// `:explain`: the tree of `eval --explain`.
+    fn explain(&self, src: &str, out: &mut String) {
+        let ctx = match self.evaluation_context() {
+            Ok(ctx) => ctx,
+            Err(e) => return error(out, &format!("invalid context: {e}")),
+        };
+        match jexpr::explain::explain(src, &self.catalog(), &ctx) {
+            Ok(tree) => out.push_str(&tree.to_text()),
+            Err(d) => out.push_str(&diagnostic::render("input", src, &d)),
+        }
     }
 
     fn evaluate(&self, src: &str, out: &mut String) {
