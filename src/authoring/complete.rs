@@ -35,8 +35,23 @@ pub fn complete(catalog: &Catalog, line: &str, pos: usize) -> (usize, Vec<String
         if !audience_call {
             return (pos, Vec::new());
         }
+        // A chosen name closes the string, and the call unless it is
+        // closed already.
+        let q = &before[quote..quote + 1];
+        let rest = &line[pos..];
+        let close = if rest.starts_with(q) {
+            String::new()
+        } else if rest.trim_start().starts_with(')') {
+            q.to_string()
+        } else {
+            format!("{q})")
+        };
         let names = catalog.audiences.clone().unwrap_or_default();
-        return (quote + 1, filter(names.into_iter(), typed));
+        let names = filter(names.into_iter(), typed);
+        return (
+            quote + 1,
+            names.into_iter().map(|n| format!("{n}{close}")).collect(),
+        );
     }
     let start = before
         .char_indices()
@@ -311,10 +326,19 @@ mod tests {
         );
         let mut c = catalog();
         c.audiences = Some(vec!["gold members".into(), "lapsed customers".into()]);
+        // A chosen name closes the string and the call (issue 26).
         let (start, names) = complete(&c, r#"inAudience("la"#, 14);
-        assert_eq!((start, names), (12, vec!["lapsed customers".to_string()]));
-        let line = r#"inSegment( "g"#;
-        assert_eq!(complete(&c, line, line.len()).1, ["gold members"]);
+        assert_eq!(
+            (start, names),
+            (12, vec!["lapsed customers\")".to_string()])
+        );
+        let line = r#"inSegment( 'g"#;
+        assert_eq!(complete(&c, line, line.len()).1, ["gold members')"]);
+        // What is already written after the cursor is not repeated.
+        let line = r#"inAudience("g") and true"#;
+        assert_eq!(complete(&c, line, 13).1, ["gold members"]);
+        let line = r#"inAudience("g)"#;
+        assert_eq!(complete(&c, line, 13).1, ["gold members\""]);
     }
 
     #[test]
