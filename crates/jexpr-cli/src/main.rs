@@ -134,10 +134,8 @@ fn main() -> ExitCode {
             by_day,
             format,
         } => {
-            let source = match (&trace, &state) {
-                (Some(file), _) => report::TraceSource::File(file),
-                (None, Some(store)) => report::TraceSource::State(store),
-                (None, None) => return error::usage_error("give --trace FILE or --state STORE"),
+            let Some(source) = report::TraceSource::of(trace.as_deref(), state.as_deref()) else {
+                return error::usage_error("give --trace FILE or --state STORE");
             };
             report::report(&source, journey.as_deref(), by_day, format)
         }
@@ -150,10 +148,8 @@ fn main() -> ExitCode {
             format,
             tz,
         } => {
-            let source = match (&trace, &state) {
-                (Some(file), _) => report::TraceSource::File(file),
-                (None, Some(store)) => report::TraceSource::State(store),
-                (None, None) => return error::usage_error("give --state STORE or --trace FILE"),
+            let Some(source) = report::TraceSource::of(trace.as_deref(), state.as_deref()) else {
+                return error::usage_error("give --trace FILE or --state STORE");
             };
             commands::trace::trace(commands::trace::TraceArgs {
                 source,

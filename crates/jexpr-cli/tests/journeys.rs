@@ -313,6 +313,31 @@ fn a_missing_catalog_or_profiles_file_is_said_once() {
         .filter_map(|e| e["code"].as_str())
         .collect();
     assert_eq!(codes, ["J006"], "{v}");
+    // A syntax error needs no catalog to be one: it still shows.
+    let dir = std::env::temp_dir().join(format!("jexpr-no-catalog-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let broken = dir.join("broken.json");
+    std::fs::write(
+        &broken,
+        r#"{"id": "b", "version": 1, "start": "s", "nodes": {
+            "s": {"type": "event", "event": "E", "when": "1 +", "next": "e"}, "e": {"type": "end"}}}"#,
+    )
+    .expect("write");
+    let out = jexpr(&[
+        "journey",
+        "check",
+        &broken.display().to_string(),
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let codes: Vec<&str> = v["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["code"].as_str())
+        .collect();
+    assert_eq!(codes, ["J006", "E0108"], "{v}");
     let out = jexpr(&["journey", "check", journey]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("--context"), "{stderr}");

@@ -644,7 +644,12 @@ fn expressions(
 fn literal_text_help(text: &str) -> String {
     let literal = format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""));
     let in_json = serde_json::to_string(&literal).unwrap_or_default();
-    format!("a parameter is an expression: to send this text as it is, write it as a string, which in the journey file reads {in_json}")
+    // One word may also be a field meant without its `@{…}`.
+    let field = match text.split_whitespace().collect::<Vec<_>>().as_slice() {
+        [word] => format!("for a field write `@{{Event.{word}}}`; "),
+        _ => String::new(),
+    };
+    format!("a parameter is an expression: {field}to send this text as it is, write it as a string, which in the journey file reads {in_json}")
 }
 
 /// About how many days from now an `until` ends, when that is provably
@@ -711,5 +716,20 @@ fn article(word: &str) -> &'static str {
         "an"
     } else {
         "a"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::literal_text_help;
+
+    #[test]
+    fn plain_text_advice_quotes_the_whole_text_and_offers_a_field_for_one_word() {
+        let many = literal_text_help(r#"Say "hi""#);
+        assert!(many.ends_with(r#"reads "\"Say \\\"hi\\\"\"""#), "{many}");
+        assert!(!many.contains("@{"), "{many}");
+        let one = literal_text_help("email");
+        assert!(one.contains("for a field write `@{Event.email}`"), "{one}");
+        assert!(one.ends_with(r#"reads "\"email\"""#), "{one}");
     }
 }

@@ -101,14 +101,14 @@ fn event(
     decoder: &Decoder<'_>,
     event_ids: &BTreeMap<String, String>,
 ) -> Result<Pending, String> {
-    let Json::Object(mut object) = item else {
-        return Err("an event is a JSON object".into());
-    };
-    if depth(&Json::Object(object.clone())) > MAX_DEPTH {
+    if depth(&item) > MAX_DEPTH {
         return Err(format!(
             "the event is nested deeper than {MAX_DEPTH} levels"
         ));
     }
+    let Json::Object(mut object) = item else {
+        return Err("an event is a JSON object".into());
+    };
     if object.contains_key("time") {
         return Err("an event happens when it is accepted: leave `time` out (replay history with `jexpr run`)".into());
     }

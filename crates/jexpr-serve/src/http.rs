@@ -269,7 +269,9 @@ async fn publish(State(s): State<Arc<AppState>>, body: Body) -> Response {
             "a journey file is at most 1 MiB",
         );
     };
-    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let Ok(text) = String::from_utf8(bytes.to_vec()) else {
+        return error(StatusCode::BAD_REQUEST, "a journey file is UTF-8 text");
+    };
     let doc: Value = match serde_json::from_str(&text) {
         Ok(d) => d,
         Err(e) => {

@@ -80,9 +80,10 @@ pub(crate) fn checked(
 /// problem says so instead of one per name (the file and shape problems
 /// stay).
 fn without_catalog(report: &mut Report) {
-    let needs_catalog = |p: &jexpr_journey::Problem| {
-        matches!(p.code.as_str(), "J050" | "J052") || p.code.starts_with('E')
-    };
+    // Unknown events and actions, and field references with nothing to
+    // type them (E0213); a syntax error or an unknown function still shows.
+    let needs_catalog =
+        |p: &jexpr_journey::Problem| matches!(p.code.as_str(), "J050" | "J052" | "E0213");
     let Some(first) = report.problems.iter().find(|p| needs_catalog(p)) else {
         return;
     };

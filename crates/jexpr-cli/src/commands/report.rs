@@ -18,6 +18,16 @@ pub enum TraceSource<'a> {
     State(&'a str),
 }
 
+impl<'a> TraceSource<'a> {
+    /// The source `--trace FILE` or `--state STORE` names (clap makes them
+    /// exclusive), if one was given.
+    pub fn of(trace: Option<&'a Path>, state: Option<&'a str>) -> Option<TraceSource<'a>> {
+        trace
+            .map(TraceSource::File)
+            .or(state.map(TraceSource::State))
+    }
+}
+
 /// Reads every record of `source` in trace order (of one profile if
 /// given), handing each to `each` with its line as written.
 pub fn read_trace(
