@@ -306,12 +306,7 @@ fn a_missing_catalog_or_profiles_file_is_said_once() {
     let out = jexpr(&["journey", "check", journey, "--format", "json"]);
     assert_eq!(out.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    let codes: Vec<&str> = v["errors"]
-        .as_array()
-        .expect("errors")
-        .iter()
-        .filter_map(|e| e["code"].as_str())
-        .collect();
+    let codes = error_codes(&v);
     assert_eq!(codes, ["J006"], "{v}");
     // A syntax error needs no catalog to be one: it still shows.
     let dir = std::env::temp_dir().join(format!("jexpr-no-catalog-{}", std::process::id()));
@@ -331,12 +326,7 @@ fn a_missing_catalog_or_profiles_file_is_said_once() {
         "json",
     ]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    let codes: Vec<&str> = v["errors"]
-        .as_array()
-        .expect("errors")
-        .iter()
-        .filter_map(|e| e["code"].as_str())
-        .collect();
+    let codes = error_codes(&v);
     assert_eq!(codes, ["J006", "E0108"], "{v}");
     let out = jexpr(&["journey", "check", journey]);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -364,4 +354,14 @@ fn a_missing_catalog_or_profiles_file_is_said_once() {
         run(false)
     );
     assert!(!run(true).contains("warning"));
+}
+
+/// The codes of a JSON report's errors, in order.
+fn error_codes(report: &serde_json::Value) -> Vec<&str> {
+    report["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["code"].as_str())
+        .collect()
 }
