@@ -223,7 +223,8 @@ pub enum Command {
         format: Format,
     },
     /// Serve journeys for real: events over HTTP, on the wall clock, with the
-    /// state in a SQLite file (docs/serve.md).
+    /// state in a SQLite file, or in PostgreSQL for several processes
+    /// (docs/serve.md).
     ///
     /// POST /events takes events as they happen (202 once durable; an `id`
     /// makes a retry harmless); GET /healthz, /metrics, /journeys,
@@ -248,8 +249,10 @@ pub enum Command {
         #[arg(long, value_name = "PROFILES.jsonl")]
         profiles: Option<PathBuf>,
         /// The state: a SQLite file (created if missing; a server restarted
-        /// on it goes on where it stopped).
-        #[arg(long, value_name = "FILE")]
+        /// on it goes on where it stopped), or PostgreSQL
+        /// (`postgres://user@host:port/db`) shared by several processes
+        /// behind one load balancer.
+        #[arg(long, value_name = "FILE|URL")]
         state: String,
         /// Address to listen on.
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
@@ -265,6 +268,14 @@ pub enum Command {
         /// ISO-8601 duration (e.g. PT1M).
         #[arg(long, value_name = "DURATION")]
         wait_override: Option<String>,
+        /// PostgreSQL: this process's name in the lease table (default:
+        /// host name and process id).
+        #[arg(long, value_name = "X")]
+        process_name: Option<String>,
+        /// PostgreSQL: how long a partition lease lasts without renewal (a
+        /// dead process's partitions are taken over after this).
+        #[arg(long, value_name = "N", default_value_t = 30.0)]
+        lease_seconds: f64,
     },
     /// Run state: `state inspect`.
     State {

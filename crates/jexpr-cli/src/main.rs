@@ -117,6 +117,8 @@ fn main() -> ExitCode {
             token_file,
             dry_run,
             wait_override,
+            process_name,
+            lease_seconds,
         } => commands::serve::serve(commands::serve::ServeArgs {
             journeys: &journeys,
             catalog: &catalog,
@@ -126,6 +128,8 @@ fn main() -> ExitCode {
             token_file: token_file.as_deref(),
             dry_run,
             wait_override: wait_override.as_deref(),
+            process_name: process_name.as_deref(),
+            lease_seconds,
         }),
         Command::Report {
             trace,

@@ -400,6 +400,7 @@ fn open_postgres(
         process: process.to_string(),
         lease,
         partitions: Some(partitions),
+        served: false,
     };
     let mut store = PostgresStore::open(&options, fingerprint)?;
     store.claim()?;

@@ -57,6 +57,8 @@ pub enum Command {
         at: DateTime<Utc>,
         reply: oneshot::Sender<Result<(), String>>,
     },
+    /// Events were accepted into a shared state: look at the inbox.
+    Wake,
     /// Finish what arrived, flush, and stop.
     Stop,
 }
@@ -73,20 +75,35 @@ pub struct Setup {
 
 /// Trace records as the runner writes them, fed to the live report and
 /// the metrics.
-struct Tap {
+pub(crate) struct Tap {
     seen: Rc<RefCell<Seen>>,
 }
 
-struct Seen {
+impl Tap {
+    pub fn new(seen: Rc<RefCell<Seen>>) -> Tap {
+        Tap { seen }
+    }
+}
+
+pub(crate) struct Seen {
     report: ReportBuilder,
     metrics: Arc<Metrics>,
     /// Off while the stored trace is read at startup (metrics count this
     /// process's work).
-    live: bool,
+    pub live: bool,
     partial: Vec<u8>,
 }
 
 impl Seen {
+    pub fn new(metrics: Arc<Metrics>) -> Seen {
+        Seen {
+            report: ReportBuilder::new(None),
+            metrics,
+            live: false,
+            partial: Vec::new(),
+        }
+    }
+
     fn record(&mut self, line: &[u8]) {
         let Ok(v) = serde_json::from_slice::<Json>(line) else {
             return;
@@ -147,12 +164,7 @@ fn run(setup: Setup, rx: Receiver<Command>, ready: Sender<Result<(), String>>) {
         metrics,
         healthy,
     } = setup;
-    let seen = Rc::new(RefCell::new(Seen {
-        report: ReportBuilder::new(None),
-        metrics: metrics.clone(),
-        live: false,
-        partial: Vec::new(),
-    }));
+    let seen = Rc::new(RefCell::new(Seen::new(metrics.clone())));
     let mut tap = Tap { seen: seen.clone() };
     let mut runner = Runner::new(journeys, catalog, store, &mut tap);
     let mut profiles = profiles.map(std::io::Cursor::new);
@@ -191,7 +203,7 @@ fn replay_stored_trace(store: &mut SqliteStore, seen: &Rc<RefCell<Seen>>) -> Res
     Ok(())
 }
 
-fn refuse(c: Command, why: &str) {
+pub(crate) fn refuse(c: Command, why: &str) {
     let why = format!("the state cannot be written: {why}");
     match c {
         Command::Accept { reply, .. } => {
@@ -209,13 +221,13 @@ fn refuse(c: Command, why: &str) {
         Command::Publish { reply, .. } => {
             let _ = reply.send(Err(why));
         }
-        Command::Report { .. } | Command::Stop => {}
+        Command::Report { .. } | Command::Stop | Command::Wake => {}
     }
 }
 
 /// How long to sleep at most: the next due time, else a second (a timer
 /// due far away is looked at again, in case the clock jumped).
-fn pause_until<S: Store>(runner: &mut Runner<'_, S>) -> Result<Duration, String> {
+pub(crate) fn pause_until<S: Store>(runner: &mut Runner<'_, S>) -> Result<Duration, String> {
     let now = wall_now();
     let next = runner.next_due().map_err(|e| e.to_string())?;
     Ok(match next {
@@ -232,7 +244,7 @@ fn pause_until<S: Store>(runner: &mut Runner<'_, S>) -> Result<Duration, String>
 /// makes the process abort right after the Nth flush that accepted events,
 /// before any answer is sent — the window where a client must retry and its
 /// retry must be recognised as a duplicate.
-fn abort_after_flush() -> Option<u64> {
+pub(crate) fn abort_after_flush() -> Option<u64> {
     std::env::var("JEXPR_FAULT_ABORT_AFTER_FLUSH")
         .ok()
         .and_then(|n| n.parse().ok())
@@ -317,6 +329,7 @@ fn serve_commands(
                     }));
                 }
                 Command::Stop => stop = true,
+                Command::Wake => {}
             }
         }
         runner.flush().map_err(|e| e.to_string())?;

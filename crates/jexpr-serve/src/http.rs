@@ -40,6 +40,9 @@ pub struct AppState {
     publishing: tokio::sync::Mutex<()>,
     event_ids: BTreeMap<String, String>,
     commands: Sender<Command>,
+    /// Where `Accept` goes: the engine (SQLite), or the acceptor
+    /// (PostgreSQL, where acceptance does not wait for handling).
+    acceptor: Sender<Command>,
     metrics: Arc<Metrics>,
     healthy: Arc<AtomicBool>,
     draining: AtomicBool,
@@ -54,6 +57,7 @@ impl AppState {
         catalog: &'static JourneyCatalog,
         event_ids: BTreeMap<String, String>,
         commands: Sender<Command>,
+        acceptor: Sender<Command>,
         metrics: Arc<Metrics>,
         healthy: Arc<AtomicBool>,
         token: Option<String>,
@@ -68,6 +72,7 @@ impl AppState {
             publishing: tokio::sync::Mutex::new(()),
             event_ids,
             commands,
+            acceptor,
             metrics,
             healthy,
             draining: AtomicBool::new(false),
@@ -81,7 +86,12 @@ impl AppState {
         command: impl FnOnce(oneshot::Sender<T>) -> Command,
     ) -> Result<T, Response> {
         let (tx, rx) = oneshot::channel();
-        if self.commands.send(command(tx)).is_err() {
+        let command = command(tx);
+        let to = match command {
+            Command::Accept { .. } => &self.acceptor,
+            _ => &self.commands,
+        };
+        if to.send(command).is_err() {
             return Err(unavailable("the engine has stopped"));
         }
         rx.await.map_err(|_| unavailable("the engine has stopped"))

@@ -13,9 +13,10 @@ mod engine;
 mod events;
 mod http;
 mod metrics;
+mod shared;
 
 use jexpr_journey::engine::Journeys;
-use jexpr_journey::store::SqliteStore;
+use jexpr_journey::store::{PostgresOptions, PostgresStore, SqliteStore};
 use jexpr_journey::{CompiledJourney, JourneyCatalog};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -34,8 +35,12 @@ pub struct Options {
     pub catalog_json: serde_json::Value,
     /// The profiles file's bytes, for a new state.
     pub profiles: Option<Vec<u8>>,
-    /// The SQLite state file.
-    pub state: PathBuf,
+    /// The state: a SQLite file, or a PostgreSQL URL (several processes).
+    pub state: String,
+    /// PostgreSQL: this process's name in the lease table.
+    pub process_name: String,
+    /// PostgreSQL: how long a partition lease lasts without renewal.
+    pub lease: std::time::Duration,
     /// Where to listen.
     pub listen: SocketAddr,
     /// The bearer token every request but `/healthz` must carry.
@@ -60,12 +65,10 @@ impl std::fmt::Display for ServeError {
 /// or SIGINT (then drains and stops within 10 s). `ready` is called with the
 /// address listened on once requests are taken.
 pub fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> Result<(), ServeError> {
-    let (compiled, sources) = with_published(&options)?;
+    let postgres = jexpr_journey::store::export::is_postgres(&options.state);
+    let (compiled, sources) = with_published(&options, postgres)?;
     let fingerprint =
         jexpr_journey::check::fingerprint(&sources, &compiled, Some(&options.catalog_text));
-    let store = SqliteStore::open(&options.state, &fingerprint)
-        .and_then(SqliteStore::sync_every_flush)
-        .map_err(|e| ServeError(e.to_string()))?;
     // Lives as long as the process: the request decoder borrows it.
     let catalog: &'static JourneyCatalog = Box::leak(Box::new(options.catalog));
     let journeys = Journeys::new(compiled)
@@ -73,15 +76,45 @@ pub fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> Result<(), Ser
         .dry_run(options.dry_run);
     let metrics = Arc::new(metrics::Metrics::new());
     let healthy = Arc::new(AtomicBool::new(true));
-    let (commands, engine) = engine::start(engine::Setup {
-        journeys: journeys.clone(),
-        catalog,
-        store,
-        profiles: options.profiles,
-        metrics: metrics.clone(),
-        healthy: healthy.clone(),
-    })
-    .map_err(ServeError)?;
+    let (commands, acceptor, threads) = if postgres {
+        let store = PostgresStore::open(
+            &PostgresOptions {
+                url: options.state.clone(),
+                process: options.process_name.clone(),
+                lease: options.lease,
+                partitions: None,
+                served: true,
+            },
+            &fingerprint,
+        )
+        .map_err(|e| ServeError(e.to_string()))?;
+        let started = shared::start(shared::Setup {
+            journeys: journeys.clone(),
+            catalog,
+            store,
+            url: options.state.clone(),
+            profiles: options.profiles,
+            metrics: metrics.clone(),
+            healthy: healthy.clone(),
+            stopped: Arc::new(AtomicBool::new(false)),
+        })
+        .map_err(ServeError)?;
+        (started.engine, started.acceptor, started.threads)
+    } else {
+        let store = SqliteStore::open(&PathBuf::from(&options.state), &fingerprint)
+            .and_then(SqliteStore::sync_every_flush)
+            .map_err(|e| ServeError(e.to_string()))?;
+        let (commands, engine) = engine::start(engine::Setup {
+            journeys: journeys.clone(),
+            catalog,
+            store,
+            profiles: options.profiles,
+            metrics: metrics.clone(),
+            healthy: healthy.clone(),
+        })
+        .map_err(ServeError)?;
+        (commands.clone(), commands, vec![engine])
+    };
     let event_ids = event_ids(&options.catalog_json);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -93,6 +126,7 @@ pub fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> Result<(), Ser
         catalog,
         event_ids,
         commands.clone(),
+        acceptor.clone(),
         metrics,
         healthy,
         options.token,
@@ -101,7 +135,10 @@ pub fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> Result<(), Ser
     // The engine finishes what it was sent and flushes.
     let _ = commands.send(engine::Command::Stop);
     drop(commands);
-    let _ = engine.join();
+    drop(acceptor);
+    for thread in threads {
+        let _ = thread.join();
+    }
     served
 }
 
@@ -111,15 +148,23 @@ pub fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> Result<(), Ser
 /// Journey sources: (file name, text).
 type Sources = Vec<(String, String)>;
 
-fn with_published(options: &Options) -> Result<(Vec<CompiledJourney>, Sources), ServeError> {
+fn with_published(
+    options: &Options,
+    postgres: bool,
+) -> Result<(Vec<CompiledJourney>, Sources), ServeError> {
     let (report, given) = jexpr_journey::check(&options.sources, &options.catalog);
     if report.has_errors() {
         return Err(ServeError(report.render()));
     }
     let mut sources = options.sources.clone();
     let mut published_at = Vec::new();
-    let stored =
-        SqliteStore::published_journeys(&options.state).map_err(|e| ServeError(e.to_string()))?;
+    // A PostgreSQL state takes no versions over HTTP (yet): nothing to add.
+    let stored = if postgres {
+        Vec::new()
+    } else {
+        SqliteStore::published_journeys(&PathBuf::from(&options.state))
+            .map_err(|e| ServeError(e.to_string()))?
+    };
     for (id, version, text, at) in stored {
         let is_given = given
             .iter()

@@ -241,6 +241,7 @@ pub fn run(a: RunArgs<'_>) -> ExitCode {
                     .map_or_else(default_process_name, str::to_string),
                 lease: std::time::Duration::from_secs_f64(a.lease_seconds),
                 partitions: a.partitions,
+                served: false,
             };
             match PostgresStore::open(&options, &fingerprint) {
                 Ok(store) => run.drive_shared(store),
@@ -384,7 +385,7 @@ where
     }
 }
 
-fn default_process_name() -> String {
+pub(crate) fn default_process_name() -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())
         .ok()

@@ -15,14 +15,16 @@ pub struct ServeArgs<'a> {
     pub token_file: Option<&'a Path>,
     pub dry_run: bool,
     pub wait_override: Option<&'a str>,
+    pub process_name: Option<&'a str>,
+    pub lease_seconds: f64,
 }
 
 pub fn serve(a: ServeArgs<'_>) -> ExitCode {
-    if jexpr_journey::store::export::is_postgres(a.state) {
-        return usage_error("serve keeps its state in a SQLite file for now: give --state FILE (several processes on PostgreSQL are not there yet)");
-    }
     if a.state.is_empty() {
-        return usage_error("--state is empty: give a SQLite file");
+        return usage_error("--state is empty: give a SQLite file or a postgres:// URL");
+    }
+    if !(a.lease_seconds.is_finite() && (1.0..=3600.0).contains(&a.lease_seconds)) {
+        return usage_error("--lease-seconds must be between 1 and 3600");
     }
     let listen = match a.listen.parse() {
         Ok(addr) => addr,
@@ -77,7 +79,11 @@ pub fn serve(a: ServeArgs<'_>) -> ExitCode {
         catalog_text,
         catalog_json,
         profiles,
-        state: PathBuf::from(a.state),
+        state: a.state.to_string(),
+        process_name: a
+            .process_name
+            .map_or_else(super::journey::default_process_name, str::to_string),
+        lease: std::time::Duration::from_secs_f64(a.lease_seconds),
         listen,
         token,
         dry_run: a.dry_run,

@@ -7,6 +7,7 @@ mod coordinator;
 mod envelope;
 pub mod input;
 mod live;
+mod shared;
 mod source;
 mod summary;
 mod trace_file;

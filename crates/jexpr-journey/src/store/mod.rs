@@ -17,7 +17,10 @@ pub mod profile_view;
 mod sqlite;
 
 #[cfg(feature = "postgres")]
-pub use self::postgres::{PostgresOptions, PostgresStore, DEFAULT_PARTITIONS};
+pub use self::postgres::{
+    published as postgres_published, Offer, PostgresInbox, PostgresListener, PostgresOptions,
+    PostgresStore, DEFAULT_PARTITIONS,
+};
 #[cfg(feature = "sqlite")]
 pub use self::sqlite::SqliteStore;
 pub use fingerprint::Fingerprint;
@@ -247,6 +250,27 @@ pub trait Leases: StateStore {
     fn release(&mut self) -> Result<(), StoreError> {
         Ok(())
     }
+}
+
+/// The shared input of a state several `serve` processes run on: events
+/// accepted by any of them, numbered in acceptance order (the part an events
+/// file plays for `run`; its line number is the event's number).
+pub trait Inbox {
+    /// Moves the inbox's clock to now and returns the *mark*: the number of
+    /// the last accepted event and the clock. Every event up to that number
+    /// is readable; every later one is accepted at or after the clock.
+    fn inbox_mark(&mut self) -> Result<(u64, DateTime<Utc>), StoreError>;
+    /// The events numbered after `after` up to `upto`, at most `limit`, in
+    /// order, each as an events-file line with its acceptance `time`.
+    fn inbox_lines(
+        &mut self,
+        after: u64,
+        upto: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, String)>, StoreError>;
+    /// Forgets events every partition has handled, and ids older than they
+    /// are kept.
+    fn inbox_trim(&mut self) -> Result<(), StoreError>;
 }
 
 /// The refusal of a store this build does not have.

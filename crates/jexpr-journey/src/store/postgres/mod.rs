@@ -12,7 +12,10 @@
 //! partition is taken. Leases are claimed with `FOR UPDATE SKIP LOCKED`, as
 //! PostgreSQL job queues do, so processes never wait on each other's rows.
 
+mod inbox;
 pub mod inspect;
+
+pub use inbox::{published, Offer, PostgresInbox, PostgresListener};
 
 use super::{
     partition_of, Commit, Cursor, Fingerprint, Leases, StateStore, StoreError, TimerKey,
@@ -71,6 +74,9 @@ pub struct PostgresOptions {
     pub lease: Duration,
     /// Partitions of a new state (an existing state keeps its own).
     pub partitions: Option<u32>,
+    /// The state is `serve`'s (its input is the shared inbox), not `run`'s
+    /// (an events file); a state is one or the other for good.
+    pub served: bool,
 }
 
 /// A partition this process holds: the generation it was leased under and
@@ -228,6 +234,7 @@ impl PostgresStore {
             .get(0);
         let partitions = if exists {
             let partitions = check(&mut tx, fingerprint)?;
+            check_input(&mut tx, options.served)?;
             if let Some(asked) = options.partitions {
                 if asked != partitions {
                     return Err(StoreError::refused(format!(
@@ -245,6 +252,10 @@ impl PostgresStore {
             }
             tx.batch_execute(SCHEMA)
                 .map_err(pg("cannot create the state tables"))?;
+            if options.served {
+                tx.execute("INSERT INTO jexpr_meta VALUES ('input', 'serve')", &[])
+                    .map_err(pg("meta"))?;
+            }
             for (k, v) in [
                 ("format", FORMAT.to_string()),
                 ("jexpr", env!("CARGO_PKG_VERSION").to_string()),
@@ -267,6 +278,11 @@ impl PostgresStore {
             .map_err(pg("partitions"))?;
             partitions
         };
+        if options.served {
+            tx.batch_execute(inbox::SCHEMA)
+                .map_err(pg("cannot create the inbox tables"))?;
+            check_columns_of(&mut tx, inbox::COLUMNS)?;
+        }
         tx.commit().map_err(pg("cannot create the state"))?;
         let select_profile = client
             .prepare("SELECT state, instances FROM jexpr_profiles WHERE id = $1")
@@ -544,6 +560,72 @@ impl PostgresStore {
             .collect()
     }
 
+    /// A profile's committed state, read from the database.
+    fn read_profile(&mut self, id: &str) -> Result<Option<ProfileState>, StoreError> {
+        let row = self
+            .client
+            .query_opt(&self.select_profile, &[&id])
+            .map_err(pg("profile"))?;
+        let Some(row) = row else { return Ok(None) };
+        let damaged = |e: String| {
+            StoreError::damaged(format!(
+                "the stored state of profile `{id}` is damaged: {e}"
+            ))
+        };
+        let state_text: String = row.get(0);
+        let instances_text: String = row.get(1);
+        let v: Json = serde_json::from_str(&state_text).map_err(|e| damaged(e.to_string()))?;
+        let mut state = codec::profile_from_json(id, &v).map_err(damaged)?;
+        let list: Json =
+            serde_json::from_str(&instances_text).map_err(|e| damaged(e.to_string()))?;
+        for v in list.as_array().into_iter().flatten() {
+            let inst = codec::instance_from_json(v).map_err(damaged)?;
+            state.instances.insert(inst.journey.clone(), inst);
+        }
+        Ok(Some(state))
+    }
+
+    /// A profile's state (committed, or changed since and not flushed)
+    /// without taking it from the store: a read for display.
+    pub fn peek_profile(&mut self, id: &str) -> Result<Option<ProfileState>, StoreError> {
+        if let Some((_, state)) = self.dirty.get(id).or_else(|| self.cache.get(id)) {
+            return Ok(Some(state.clone()));
+        }
+        self.read_profile(id)
+    }
+
+    /// The committed trace records about one profile, in order.
+    pub fn profile_trace(&mut self, id: &str) -> Result<Vec<String>, StoreError> {
+        let needle = format!("\"profileId\":{}", Json::String(id.to_string()));
+        let partition = partition_of(id, self.partitions) as i32;
+        Ok(self
+            .client
+            .query(
+                "SELECT line FROM jexpr_trace WHERE partition = $1 AND strpos(line, $2) > 0 ORDER BY seq",
+                &[&partition, &needle],
+            )
+            .map_err(pg("trace"))?
+            .into_iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+
+    /// Every committed trace record, by partition and sequence.
+    pub fn all_trace(&mut self) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .client
+            .query("SELECT line FROM jexpr_trace ORDER BY partition, seq", &[])
+            .map_err(pg("trace"))?
+            .into_iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+
+    /// Whether the database answers.
+    pub fn ping(&mut self) -> bool {
+        self.client.simple_query("SELECT 1").is_ok()
+    }
+
     /// Forgets everything not committed, after writes were refused.
     fn forget(&mut self) {
         self.dirty.clear();
@@ -682,6 +764,14 @@ const COLUMNS: &[(&str, &str, &str, bool)] = &[
 
 /// Refuses tables that are not exactly the ones [`SCHEMA`] makes.
 fn check_columns(client: &mut impl postgres::GenericClient) -> Result<(), StoreError> {
+    check_columns_of(client, COLUMNS)
+}
+
+/// Refuses tables that are not exactly as `columns` says.
+fn check_columns_of(
+    client: &mut impl postgres::GenericClient,
+    columns: &[(&str, &str, &str, bool)],
+) -> Result<(), StoreError> {
     let rows = client
         .query(
             "SELECT table_name::text, column_name::text, data_type::text, is_nullable = 'YES'
@@ -697,7 +787,7 @@ fn check_columns(client: &mut impl postgres::GenericClient) -> Result<(), StoreE
             found.push((t, c, d, n));
         }
     }
-    for (table, column, ty, nullable) in COLUMNS {
+    for (table, column, ty, nullable) in columns {
         let ok = found
             .iter()
             .any(|(t, c, d, n)| t == table && c == column && d == ty && (*n == *nullable || !*n));
@@ -709,6 +799,42 @@ fn check_columns(client: &mut impl postgres::GenericClient) -> Result<(), StoreE
         }
     }
     Ok(())
+}
+
+/// Refuses a `run` state to `serve` and a served state to `run`: their
+/// input positions count different things (lines of a file, accepted
+/// events). A `serve` may take over a state nothing ran on yet.
+fn check_input(tx: &mut postgres::Transaction<'_>, served: bool) -> Result<(), StoreError> {
+    let input: Option<String> = tx
+        .query_opt(
+            "SELECT value::text FROM jexpr_meta WHERE key::text = 'input'",
+            &[],
+        )
+        .map_err(pg("meta"))?
+        .and_then(|r| r.try_get(0).ok());
+    match (served, input.as_deref()) {
+        (true, Some("serve")) | (false, None) => Ok(()),
+        (false, Some(_)) => Err(StoreError::refused(
+            "this state is run by `jexpr serve` (its events come over HTTP): `run` needs a database of its own",
+        )),
+        (true, _) => {
+            let started: bool = tx
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM jexpr_meta WHERE key = 'initialized')",
+                    &[],
+                )
+                .map_err(pg("meta"))?
+                .get(0);
+            if started {
+                return Err(StoreError::refused(
+                    "this state was made by `jexpr run` from an events file: `serve` needs a database of its own",
+                ));
+            }
+            tx.execute("INSERT INTO jexpr_meta VALUES ('input', 'serve')", &[])
+                .map_err(pg("meta"))?;
+            Ok(())
+        }
+    }
 }
 
 /// Refuses a state of another format or for other journeys; its partitions.
@@ -868,27 +994,7 @@ impl StateStore for PostgresStore {
         if let Some((_, state)) = self.cache.remove(id) {
             return Ok(Some(state));
         }
-        let row = self
-            .client
-            .query_opt(&self.select_profile, &[&id])
-            .map_err(pg("profile"))?;
-        let Some(row) = row else { return Ok(None) };
-        let damaged = |e: String| {
-            StoreError::damaged(format!(
-                "the stored state of profile `{id}` is damaged: {e}"
-            ))
-        };
-        let state_text: String = row.get(0);
-        let instances_text: String = row.get(1);
-        let v: Json = serde_json::from_str(&state_text).map_err(|e| damaged(e.to_string()))?;
-        let mut state = codec::profile_from_json(id, &v).map_err(damaged)?;
-        let list: Json =
-            serde_json::from_str(&instances_text).map_err(|e| damaged(e.to_string()))?;
-        for v in list.as_array().into_iter().flatten() {
-            let inst = codec::instance_from_json(v).map_err(damaged)?;
-            state.instances.insert(inst.journey.clone(), inst);
-        }
-        Ok(Some(state))
+        self.read_profile(id)
     }
     fn audience_members(
         &mut self,
