@@ -49,6 +49,11 @@ impl Server {
     /// With `abort_after`, the server aborts right after that many flushes
     /// of accepted events, before answering them.
     fn start_with(dir: &Path, extra: &[&str], abort_after: Option<u32>) -> Server {
+        Server::start_on(dir, "serve.db", extra, abort_after)
+    }
+
+    /// On the state `state` (a file in `dir`, or a PostgreSQL URL).
+    fn start_on(dir: &Path, state: &str, extra: &[&str], abort_after: Option<u32>) -> Server {
         let mut command = Command::new(env!("CARGO_BIN_EXE_jexpr"));
         if let Some(n) = abort_after {
             command.env("JEXPR_FAULT_ABORT_AFTER_FLUSH", n.to_string());
@@ -61,7 +66,7 @@ impl Server {
                 "--catalog",
                 "catalog.json",
                 "--state",
-                "serve.db",
+                state,
             ])
             .args(["--listen", "127.0.0.1:0"])
             .args(extra)
@@ -556,4 +561,250 @@ fn missed_audience_reads_are_one_read() {
     let due = jexpr::time::parse_instant(due).expect("instant");
     let now = chrono::Utc::now();
     assert!(due > now && due <= now + chrono::Duration::days(1), "{due}");
+}
+
+/// A new empty PostgreSQL database for one test (its URL), or `None` when
+/// no server was given (`.ci/run` gives one).
+fn postgres_database(name: &str) -> Option<String> {
+    let base = match std::env::var("JEXPR_TEST_POSTGRES") {
+        Ok(url) if !url.is_empty() => url,
+        _ => {
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "skipped: set JEXPR_TEST_POSTGRES to a PostgreSQL URL to run the PostgreSQL serve tests (.ci/run does)"
+            );
+            return None;
+        }
+    };
+    let name = format!("jexpr_serve_{name}");
+    let mut client = postgres::Client::connect(&base, postgres::NoTls).expect("connect");
+    // Two statements: neither may run inside a transaction block.
+    for statement in [
+        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        format!("CREATE DATABASE {name}"),
+    ] {
+        client.batch_execute(&statement).expect("database");
+    }
+    let (head, tail) = base.rsplit_once('/').expect("a URL with a database");
+    let query = tail.find('?').map(|q| &tail[q..]).unwrap_or("");
+    Some(format!("{head}/{name}{query}"))
+}
+
+/// Every `enter`/`reject` and `action` record of the exported trace, per
+/// event number (profile `p<i>`, action param `n`).
+fn handled_per_event(dir: &Path, state: &str, events: usize) -> (Vec<u32>, Vec<u32>) {
+    let out = Command::new(env!("CARGO_BIN_EXE_jexpr"))
+        .current_dir(dir)
+        .args(["trace", "--state", state])
+        .output()
+        .expect("export");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut enters = vec![0u32; events];
+    let mut notes = vec![0u32; events];
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let r: Value = serde_json::from_str(line).expect("record");
+        match r["kind"].as_str() {
+            Some("enter" | "reject") => {
+                let who = r["profileId"].as_str().expect("who");
+                let i: usize = who[1..].parse().expect("number");
+                enters[i] += 1;
+            }
+            Some("action") => {
+                let i = r["params"]["n"].as_u64().expect("n") as usize;
+                notes[i] += 1;
+            }
+            _ => {}
+        }
+    }
+    (enters, notes)
+}
+
+/// SERVICE.md section 1 with PostgreSQL: three processes behind one
+/// "load balancer" (the client posts to each in turn) on one database. One
+/// is killed with SIGKILL mid-load, one aborts right after committing an
+/// acceptance it never answers (the client's retry, sent to another
+/// process, must be a duplicate), and one is stopped with SIGTERM. Every
+/// acknowledged event is handled exactly once, by whichever process leases
+/// its partition, and every wait is kept.
+#[test]
+fn several_processes_on_postgres_handle_every_event_once() {
+    let Some(url) = postgres_database("kill") else {
+        return;
+    };
+    let d = dir("pg-kill");
+    const EVENTS: usize = 2000;
+    const BATCH: usize = 20;
+    let lease = ["--lease-seconds", "2"];
+    let start = |name: &str, abort: Option<u32>| {
+        let mut args = vec!["--process-name", name];
+        args.extend(lease);
+        Server::start_on(&d, &url, &args, abort)
+    };
+    let mut servers: Vec<Option<Server>> = vec![
+        Some(start("a", None)),
+        Some(start("b", Some(9))),
+        Some(start("c", None)),
+    ];
+    let quick = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .expect("client");
+    let (mut next, mut turn, mut failures) = (0, 0, 0);
+    let mut killed = false;
+    let mut stopped = false;
+    let mut duplicates = 0;
+    while next < EVENTS {
+        turn += 1;
+        let live: Vec<usize> = (0..servers.len())
+            .filter(|i| servers[*i].is_some())
+            .collect();
+        let i = live[turn % live.len()];
+        let s = servers[i].as_ref().expect("server");
+        if next == 400 && !killed {
+            killed = true;
+            let pid = s.child.id() as i32;
+            // SAFETY: our own child process.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+        if next == 1200 && !stopped && i == 2 {
+            stopped = true;
+            let mut c = servers[2].take().expect("c");
+            // SAFETY: our own child process.
+            unsafe { libc::kill(c.child.id() as i32, libc::SIGTERM) };
+            let status = wait_for_exit(&mut c.child, Duration::from_secs(15)).expect("c stops");
+            assert!(status.success(), "SIGTERM ends with 0: {status}");
+            continue;
+        }
+        let batch: Vec<Value> = (next..(next + BATCH).min(EVENTS))
+            .map(|i| json!({"event": "Ping", "payload": {"who": format!("p{i}"), "n": i}, "id": format!("e{i}")}))
+            .collect();
+        match quick.post(s.url("/events")).json(&batch).send() {
+            Ok(r) if r.status().as_u16() == 202 => {
+                let v: Value = r.json().expect("json");
+                duplicates += v["duplicates"].as_u64().expect("duplicates");
+                next += BATCH;
+            }
+            _ => {
+                // Not acknowledged: that process is gone; the batch goes to
+                // another. A new process (another name: the dead one's
+                // leases must expire and be taken over) replaces it.
+                failures += 1;
+                let dead = servers[i].take().expect("server");
+                dead.kill();
+                servers[i] = Some(start(&format!("new{failures}"), None));
+            }
+        }
+    }
+    assert!(
+        failures >= 2,
+        "the kill and the abort both refused a batch: {failures}"
+    );
+    assert!(
+        duplicates >= 1,
+        "the retry of the unanswered acceptance is a duplicate"
+    );
+    // Handled by the partitions' holders: wait until every action is there.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (enters, notes) = loop {
+        let (enters, notes) = handled_per_event(&d, &url, EVENTS);
+        if notes.iter().all(|n| *n >= 1) || Instant::now() > deadline {
+            break (enters, notes);
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    let wrong: Vec<usize> = (0..EVENTS)
+        .filter(|&i| enters[i] != 1 || notes[i] != 1)
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "events not handled exactly once: {:?}",
+        &wrong[..wrong.len().min(20)]
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_jexpr"))
+        .args(["state", "inspect", &url, "--format", "json"])
+        .output()
+        .expect("inspect");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["waiting"], EVENTS);
+    // Its positions count accepted events, not lines of a file: `run`
+    // refuses it.
+    std::fs::write(d.join("events.jsonl"), "").expect("events");
+    let out = Command::new(env!("CARGO_BIN_EXE_jexpr"))
+        .current_dir(&d)
+        .args(["run", "ping.json", "--catalog", "catalog.json"])
+        .args(["--events", "events.jsonl", "--state", &url])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("run by `jexpr serve`"), "{stderr}");
+}
+
+/// Publishing with several processes on PostgreSQL: a version posted to
+/// one process is taken by every process at the same point of the input
+/// (later events enter it whichever process handles them), a changed
+/// version is a 409 at any process, and a process started later with only
+/// the old file serves it from the state.
+#[test]
+fn a_version_published_to_one_process_is_served_by_all() {
+    let Some(url) = postgres_database("publish") else {
+        return;
+    };
+    let d = dir("pg-publish");
+    let a = Server::start_on(&d, &url, &["--process-name", "a"], None);
+    let b = Server::start_on(&d, &url, &["--process-name", "b"], None);
+    let v2 = JOURNEY.replace(r#""version": 1"#, r#""version": 2"#);
+    let publish = |s: &Server, text: &str| {
+        let r = client()
+            .post(s.url("/journeys"))
+            .body(text.to_string())
+            .send()
+            .expect("post");
+        (
+            r.status().as_u16(),
+            r.json::<Value>().unwrap_or(Value::Null),
+        )
+    };
+    let (status, body) = publish(&a, &v2);
+    assert_eq!(status, 201, "{body}");
+    // b learns of it through the inbox: the same is 200 there, a change 409.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while publish(&b, &v2).0 != 200 {
+        assert!(Instant::now() < deadline, "b never served version 2");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (status, body) = publish(&b, &v2.replace("PT1H", "PT2H"));
+    assert_eq!(status, 409, "{body}");
+    // Events accepted by either process after the publication enter
+    // version 2, whichever process leases their profile's partition.
+    for i in 0..40 {
+        let s = if i % 2 == 0 { &a } else { &b };
+        assert_eq!(post(s, &ping(&format!("q{i}"), i)).0, 202);
+    }
+    let c = Server::start_on(&d, &url, &["--process-name", "c"], None);
+    let (_, journeys) = get(&c, "/journeys");
+    let versions: Vec<i64> = journeys["journeys"]
+        .as_array()
+        .expect("journeys")
+        .iter()
+        .filter_map(|j| j["version"].as_i64())
+        .collect();
+    assert_eq!(versions, [1, 2], "{journeys}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for i in 0..40 {
+        let path = format!("/trace?profile=q{i}");
+        let trace = loop {
+            let (_, trace) = get(&c, &path);
+            if trace["records"][0].is_object() || Instant::now() > deadline {
+                break trace;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        assert_eq!(trace["records"][0]["version"], 2, "q{i}: {trace}");
+    }
 }

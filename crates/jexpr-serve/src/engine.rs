@@ -55,7 +55,7 @@ pub enum Command {
         journey: Box<jexpr_journey::CompiledJourney>,
         text: String,
         at: DateTime<Utc>,
-        reply: oneshot::Sender<Result<(), String>>,
+        reply: oneshot::Sender<Result<(), crate::http::PublishRefused>>,
     },
     /// Events were accepted into a shared state: look at the inbox.
     Wake,
@@ -219,7 +219,7 @@ pub(crate) fn refuse(c: Command, why: &str) {
             let _ = reply.send(false);
         }
         Command::Publish { reply, .. } => {
-            let _ = reply.send(Err(why));
+            let _ = reply.send(Err(crate::http::PublishRefused::Failed(why)));
         }
         Command::Report { .. } | Command::Stop | Command::Wake => {}
     }

@@ -26,15 +26,53 @@ use tokio::sync::oneshot;
 
 /// What publishing changes: the journeys served, the request decoder for
 /// them, and their sources (a new version is checked with all of them).
-struct Served {
+pub struct Served {
     journeys: Journeys,
     decoder: Decoder<'static>,
     sources: Vec<(String, String)>,
 }
 
+/// The journeys served, shared by the handlers and (on PostgreSQL, where
+/// another process may publish) the engine.
+pub type SharedServed = Arc<std::sync::RwLock<Served>>;
+
+impl Served {
+    pub fn new(
+        journeys: Journeys,
+        sources: Vec<(String, String)>,
+        catalog: &'static JourneyCatalog,
+    ) -> SharedServed {
+        Arc::new(std::sync::RwLock::new(Served {
+            decoder: Decoder::new(&journeys, catalog),
+            journeys,
+            sources,
+        }))
+    }
+
+    /// The sources of every journey served.
+    pub fn sources(&self) -> &[(String, String)] {
+        &self.sources
+    }
+
+    /// Adds a published version (once: a process told of its own
+    /// publication by the inbox keeps the first).
+    pub fn add(&mut self, text: String, cj: CompiledJourney) {
+        if self
+            .journeys
+            .version(&cj.journey.id, cj.journey.version)
+            .is_some()
+        {
+            return;
+        }
+        self.sources.push((cj.journey.file.clone(), text));
+        self.journeys.add(cj);
+        self.decoder = self.decoder.for_journeys(&self.journeys);
+    }
+}
+
 /// What every handler shares.
 pub struct AppState {
-    served: std::sync::RwLock<Served>,
+    served: SharedServed,
     catalog: &'static JourneyCatalog,
     /// One publication at a time.
     publishing: tokio::sync::Mutex<()>,
@@ -52,8 +90,7 @@ pub struct AppState {
 impl AppState {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        journeys: Journeys,
-        sources: Vec<(String, String)>,
+        served: SharedServed,
         catalog: &'static JourneyCatalog,
         event_ids: BTreeMap<String, String>,
         commands: Sender<Command>,
@@ -63,11 +100,7 @@ impl AppState {
         token: Option<String>,
     ) -> Arc<AppState> {
         Arc::new(AppState {
-            served: std::sync::RwLock::new(Served {
-                decoder: Decoder::new(&journeys, catalog),
-                journeys,
-                sources,
-            }),
+            served,
             catalog,
             publishing: tokio::sync::Mutex::new(()),
             event_ids,
@@ -269,6 +302,14 @@ pub fn live_from(cj: &mut CompiledJourney, at: chrono::DateTime<chrono::Utc>) {
     }
 }
 
+/// Why the engine did not publish a version.
+pub enum PublishRefused {
+    /// Another process published that version with other content.
+    Conflict,
+    /// The state could not be written.
+    Failed(String),
+}
+
 /// `POST /journeys`: checks the version with every journey served, and
 /// publishes it (live at its `publishedAt`, default now).
 async fn publish(State(s): State<Arc<AppState>>, body: Body) -> Response {
@@ -364,13 +405,17 @@ async fn publish(State(s): State<Arc<AppState>>, body: Body) -> Response {
         .await;
     match answer {
         Ok(Ok(())) => {}
-        Ok(Err(e)) => return unavailable(&e),
+        Ok(Err(PublishRefused::Conflict)) => {
+            return error(
+                StatusCode::CONFLICT,
+                format!("journey `{id}` version {version} was published meanwhile with other content: publish the change as version {}", version + 1),
+            )
+        }
+        Ok(Err(PublishRefused::Failed(e))) => return unavailable(&e),
         Err(response) => return response,
     }
     if let Ok(mut served) = s.served.write() {
-        served.sources.push((cj.journey.file.clone(), text));
-        served.journeys.add(cj);
-        served.decoder = served.decoder.for_journeys(&served.journeys);
+        served.add(text, cj);
     }
     (
         StatusCode::CREATED,

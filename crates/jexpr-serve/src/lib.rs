@@ -76,6 +76,7 @@ pub fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> Result<(), Ser
         .dry_run(options.dry_run);
     let metrics = Arc::new(metrics::Metrics::new());
     let healthy = Arc::new(AtomicBool::new(true));
+    let served = http::Served::new(journeys.clone(), sources, catalog);
     let (commands, acceptor, threads) = if postgres {
         let store = PostgresStore::open(
             &PostgresOptions {
@@ -93,6 +94,7 @@ pub fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> Result<(), Ser
             catalog,
             store,
             url: options.state.clone(),
+            served: served.clone(),
             profiles: options.profiles,
             metrics: metrics.clone(),
             healthy: healthy.clone(),
@@ -121,8 +123,7 @@ pub fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> Result<(), Ser
         .build()
         .map_err(|e| ServeError(format!("cannot start the runtime: {e}")))?;
     let state = http::AppState::new(
-        journeys,
-        sources,
+        served,
         catalog,
         event_ids,
         commands.clone(),
@@ -158,9 +159,9 @@ fn with_published(
     }
     let mut sources = options.sources.clone();
     let mut published_at = Vec::new();
-    // A PostgreSQL state takes no versions over HTTP (yet): nothing to add.
     let stored = if postgres {
-        Vec::new()
+        jexpr_journey::store::postgres_published(&options.state)
+            .map_err(|e| ServeError(e.to_string()))?
     } else {
         SqliteStore::published_journeys(&PathBuf::from(&options.state))
             .map_err(|e| ServeError(e.to_string()))?

@@ -13,14 +13,15 @@
 //! inbox and its partitions to the others once its leases expire.
 
 use crate::engine::{abort_after_flush, pause_until, refuse, Command, Pending, Seen, Tap};
+use crate::http::{PublishRefused, SharedServed};
 use crate::metrics::Metrics;
 use jexpr_journey::engine::Journeys;
 use jexpr_journey::report::ReportBuilder;
-use jexpr_journey::runner::Runner;
+use jexpr_journey::runner::{Compile, Runner};
 use jexpr_journey::store::{
-    Inbox, Leases, Offer, PostgresInbox, PostgresListener, PostgresStore, StateStore,
+    Inbox, Leases, Offer, PostgresInbox, PostgresListener, PostgresStore, Publication, StateStore,
 };
-use jexpr_journey::JourneyCatalog;
+use jexpr_journey::{CompiledJourney, JourneyCatalog};
 use serde_json::Value as Json;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -36,6 +37,8 @@ pub struct Setup {
     pub catalog: &'static JourneyCatalog,
     pub store: PostgresStore,
     pub url: String,
+    /// The journeys served (a version another process publishes joins them).
+    pub served: SharedServed,
     pub profiles: Option<Vec<u8>>,
     pub metrics: Arc<Metrics>,
     pub healthy: Arc<AtomicBool>,
@@ -103,6 +106,7 @@ fn run(setup: Setup, rx: Receiver<Command>, ready: Sender<Result<(), String>>) {
         catalog,
         store,
         url: _,
+        served,
         profiles,
         metrics,
         healthy,
@@ -115,16 +119,21 @@ fn run(setup: Setup, rx: Receiver<Command>, ready: Sender<Result<(), String>>) {
     let mut profiles = profiles.map(std::io::Cursor::new);
     let started = runner
         .start_shared(profiles.as_mut().map(|p| p as &mut dyn std::io::BufRead))
-        .and_then(|()| runner.pump().map(|_| ()))
+        .and_then(|()| {
+            let mut compile = |id: &str, version: i64, text: &str, at| {
+                compile(&served, catalog, id, version, text, at)
+            };
+            runner.pump(&mut compile).map(|_| ())
+        })
         .map_err(|e| e.to_string());
     if let Err(e) = started {
         let _ = ready.send(Err(e));
         return;
     }
     let _ = ready.send(Ok(()));
-    let served = serve_commands(&mut runner, &rx, &metrics);
+    let result = serve_commands(&mut runner, &rx, &metrics, &served, catalog);
     stopped.store(true, Ordering::SeqCst);
-    if let Err(e) = served {
+    if let Err(e) = result {
         tracing::error!("the engine stopped: {e}");
         healthy.store(false, Ordering::SeqCst);
         while let Ok(c) = rx.try_recv() {
@@ -137,7 +146,11 @@ fn serve_commands(
     runner: &mut Runner<'_, PostgresStore>,
     rx: &Receiver<Command>,
     metrics: &Metrics,
+    served: &SharedServed,
+    catalog: &'static JourneyCatalog,
 ) -> Result<(), String> {
+    let mut compile =
+        |id: &str, version: i64, text: &str, at| compile(served, catalog, id, version, text, at);
     let mut counted = Instant::now() - WAITING_EVERY;
     let mut trimmed = Instant::now();
     let renew = runner
@@ -161,7 +174,7 @@ fn serve_commands(
         let first = match rx.recv_timeout(wait) {
             Ok(c) => Some(c),
             Err(RecvTimeoutError::Timeout) => None,
-            Err(RecvTimeoutError::Disconnected) => return stop(runner),
+            Err(RecvTimeoutError::Disconnected) => return stop(runner, &mut compile),
         };
         let mut commands: Vec<Command> = first.into_iter().collect();
         while commands.len() < 512 {
@@ -170,7 +183,7 @@ fn serve_commands(
                 Err(_) => break,
             }
         }
-        runner.pump().map_err(|e| e.to_string())?;
+        runner.pump(&mut compile).map_err(|e| e.to_string())?;
         for c in commands {
             match c {
                 Command::Wake => {}
@@ -203,15 +216,27 @@ fn serve_commands(
                 Command::Ping { reply } => {
                     let _ = reply.send(runner.store().ping());
                 }
-                Command::Publish { reply, .. } => {
-                    let _ = reply.send(Err(
-                        "publishing over HTTP into a PostgreSQL state is not supported yet: start every process with the new journey file (docs/serve.md)".into(),
-                    ));
+                Command::Publish {
+                    journey,
+                    text,
+                    at,
+                    reply,
+                } => {
+                    let (id, version) = (&journey.journey.id, journey.journey.version);
+                    let answer = match runner.store().publish_shared(id, version, &text, at) {
+                        Ok(Publication::New | Publication::Same) => Ok(()),
+                        Ok(Publication::Conflict) => Err(PublishRefused::Conflict),
+                        Err(e) => Err(PublishRefused::Failed(e.to_string())),
+                    };
+                    // Taken from the inbox like everyone else's (the
+                    // marker is there now), before the answer.
+                    runner.pump(&mut compile).map_err(|e| e.to_string())?;
+                    let _ = reply.send(answer);
                 }
                 Command::Accept { reply, .. } => {
                     let _ = reply.send(Err("internal error: an event sent to the engine".into()));
                 }
-                Command::Stop => return stop(runner),
+                Command::Stop => return stop(runner, &mut compile),
             }
         }
     }
@@ -219,9 +244,43 @@ fn serve_commands(
 
 /// A graceful stop: what was handled is flushed and the leases are given
 /// up, so the other processes take the partitions over at once.
-fn stop(runner: &mut Runner<'_, PostgresStore>) -> Result<(), String> {
-    runner.pump().map_err(|e| e.to_string())?;
+fn stop(runner: &mut Runner<'_, PostgresStore>, compile: &mut Compile<'_>) -> Result<(), String> {
+    runner.pump(compile).map_err(|e| e.to_string())?;
     runner.release().map_err(|e| e.to_string())
+}
+
+/// Compiles a version published into the state (by any process) with the
+/// journeys served, and serves it.
+fn compile(
+    served: &SharedServed,
+    catalog: &'static JourneyCatalog,
+    id: &str,
+    version: i64,
+    text: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<CompiledJourney, String> {
+    let mut sources = served
+        .read()
+        .map_err(|_| "the server is in an inconsistent state".to_string())?
+        .sources()
+        .to_vec();
+    sources.push((format!("(published {id} v{version})"), text.to_string()));
+    let (report, compiled) = jexpr_journey::check(&sources, catalog);
+    if report.has_errors() {
+        return Err(format!(
+            "journey `{id}` version {version}, published into the state, does not check with the journeys served here:\n{}",
+            report.render()
+        ));
+    }
+    let mut cj = compiled
+        .into_iter()
+        .find(|cj| cj.journey.id == id && cj.journey.version == version)
+        .ok_or_else(|| format!("journey `{id}` version {version} is not in its source"))?;
+    crate::http::live_from(&mut cj, at);
+    if let Ok(mut served) = served.write() {
+        served.add(text.to_string(), cj.clone());
+    }
+    Ok(cj)
 }
 
 /// Accepts events: every request that arrived together shares one

@@ -13,6 +13,7 @@ mod summary;
 mod trace_file;
 
 pub use live::Offered;
+pub use shared::Compile;
 pub use summary::{RunError, Summary};
 pub use trace_file::open_trace;
 

@@ -6,8 +6,16 @@
 
 use super::coordinator::Renewal;
 use super::{RunError, Runner};
-use crate::store::{Inbox, Store};
+use crate::check::CompiledJourney;
+use crate::model::Node;
+use crate::store::{Commit, Inbox, Store, StoreError};
+use chrono::{DateTime, Utc};
 use std::io::BufRead;
+
+/// Compiles a journey version published into the state (id, version,
+/// source, when published), with the journeys the caller serves.
+pub type Compile<'c> =
+    dyn FnMut(&str, i64, &str, DateTime<Utc>) -> Result<CompiledJourney, String> + 'c;
 
 /// Events read from the inbox per query.
 const CHUNK: usize = 1000;
@@ -53,7 +61,7 @@ impl<S: Store + Inbox> Runner<'_, S> {
     /// Handles every event accepted so far (by any process) for the
     /// partitions held, fires their timers due by the inbox's clock, and
     /// makes it all durable. Returns how many events this call read.
-    pub fn pump(&mut self) -> Result<u64, RunError> {
+    pub fn pump(&mut self, compile: &mut Compile<'_>) -> Result<u64, RunError> {
         let mut read = 0;
         'scan: loop {
             self.renew_if_due()?;
@@ -73,7 +81,10 @@ impl<S: Store + Inbox> Runner<'_, S> {
                     self.before = self.line_cursor();
                     self.cursor.line = seq;
                     self.cursor.offset = seq;
-                    self.line(seq, line.as_bytes())?;
+                    match crate::store::publication_marker(&line) {
+                        Some((id, version)) => self.take_published(&id, version, compile)?,
+                        None => self.line(seq, line.as_bytes())?,
+                    }
                     self.coordinator.join_ahead(&self.cursor)?;
                     read += 1;
                     if self.renew_if_due()? {
@@ -100,6 +111,43 @@ impl<S: Store + Inbox> Runner<'_, S> {
             }
             return Ok(read);
         }
+    }
+
+    /// A publication met in the inbox: the version joins the journeys (once
+    /// per process), and each partition the scan acts on starts reading its
+    /// audience (once per partition: the partition's position passes the
+    /// marker in the same flush).
+    fn take_published(
+        &mut self,
+        id: &str,
+        version: i64,
+        compile: &mut Compile<'_>,
+    ) -> Result<(), RunError> {
+        if self.journeys.version(id, version).is_none() {
+            let Some((source, at)) = self.store.inbox_published(id, version)? else {
+                return Err(RunError::Store(StoreError::damaged(format!(
+                    "the inbox publishes journey `{id}` version {version}, which the state does not hold"
+                ))));
+            };
+            let cj = compile(id, version, &source, at).map_err(RunError::Refused)?;
+            self.journeys.add(cj);
+            self.decoder = self.decoder.for_journeys(&self.journeys);
+        }
+        let at = match self.journeys.version(id, version) {
+            Some(cj) => match cj.journey.nodes.get(&cj.journey.start) {
+                Some(Node::Audience { at, .. }) => *at,
+                _ => return Ok(()),
+            },
+            None => return Ok(()),
+        };
+        for p in self.coordinator.active().to_vec() {
+            self.store.commit(Commit {
+                partition: p,
+                reads_scheduled: vec![super::read_key(at, id, version, p)],
+                ..Default::default()
+            })?;
+        }
+        Ok(())
     }
 
     /// Gives the leases up (at a graceful stop), after a last flush.

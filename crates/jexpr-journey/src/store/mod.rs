@@ -19,7 +19,7 @@ mod sqlite;
 #[cfg(feature = "postgres")]
 pub use self::postgres::{
     published as postgres_published, Offer, PostgresInbox, PostgresListener, PostgresOptions,
-    PostgresStore, DEFAULT_PARTITIONS,
+    PostgresStore, Publication, Published, DEFAULT_PARTITIONS,
 };
 #[cfg(feature = "sqlite")]
 pub use self::sqlite::SqliteStore;
@@ -268,9 +268,39 @@ pub trait Inbox {
         upto: u64,
         limit: usize,
     ) -> Result<Vec<(u64, String)>, StoreError>;
+    /// The source of a journey version published into the state, and
+    /// when it was published.
+    fn inbox_published(
+        &mut self,
+        id: &str,
+        version: i64,
+    ) -> Result<Option<(String, DateTime<Utc>)>, StoreError>;
     /// Forgets events every partition has handled, and ids older than they
     /// are kept.
     fn inbox_trim(&mut self) -> Result<(), StoreError>;
+}
+
+/// The inbox line that publishes a journey version: every process meets it
+/// at the same point of the input.
+pub fn publication_line(journey: &str, version: i64, time: DateTime<Utc>) -> String {
+    serde_json::json!({
+        "publish": {"journey": journey, "version": version},
+        "time": jexpr::time::format_instant(&time),
+    })
+    .to_string()
+}
+
+/// The journey version an inbox line publishes, if it is a publication.
+pub fn publication_marker(line: &str) -> Option<(String, i64)> {
+    if !line.starts_with("{\"publish\"") {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_str(line).ok()?;
+    let p = v.get("publish")?;
+    Some((
+        p.get("journey")?.as_str()?.to_string(),
+        p.get("version")?.as_i64()?,
+    ))
 }
 
 /// The refusal of a store this build does not have.

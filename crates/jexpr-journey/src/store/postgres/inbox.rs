@@ -217,6 +217,25 @@ impl Inbox for PostgresStore {
             .collect())
     }
 
+    fn inbox_published(
+        &mut self,
+        id: &str,
+        version: i64,
+    ) -> Result<Option<(String, DateTime<Utc>)>, StoreError> {
+        let row = self
+            .client
+            .query_opt(
+                "SELECT source, published_at FROM jexpr_published WHERE id = $1 AND version = $2",
+                &[&id, &version],
+            )
+            .map_err(pg("published journeys"))?;
+        row.map(|r| {
+            let at = crate::codec::instant(r.get(1)).map_err(StoreError::damaged)?;
+            Ok((r.get(0), at))
+        })
+        .transpose()
+    }
+
     fn inbox_trim(&mut self) -> Result<(), StoreError> {
         self.client
             .execute(
@@ -234,10 +253,89 @@ impl Inbox for PostgresStore {
     }
 }
 
-/// Journey versions published into a served state: (id, version, source,
-/// published at).
-pub fn published(url: &str) -> Result<Vec<(String, i64, String, DateTime<Utc>)>, StoreError> {
-    let mut client = PostgresStore::connect_existing(url)?;
+/// A journey version published into a served state: id, version, source,
+/// and when it was published.
+pub type Published = (String, i64, String, DateTime<Utc>);
+
+/// What became of a publication.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Publication {
+    /// Published now.
+    New,
+    /// That version was published before with the same content.
+    Same,
+    /// That version was published before with other content.
+    Conflict,
+}
+
+impl PostgresStore {
+    /// Publishes a journey version into a served state: its source is kept
+    /// (a process started later serves it too), it joins the state's
+    /// fingerprint, and a marker in the inbox tells every process, at one
+    /// point of the input, to take it (and to start reading its audience,
+    /// once per partition).
+    pub fn publish_shared(
+        &mut self,
+        id: &str,
+        version: i64,
+        source: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Publication, StoreError> {
+        let hash = crate::store::Fingerprint::hash(source);
+        let mut tx = self.client.transaction().map_err(pg("begin"))?;
+        let row = tx
+            .query_one(
+                &format!(
+                    "UPDATE jexpr_inbox_clock SET time = greatest(time, {NOW_MS}) RETURNING seq, time"
+                ),
+                &[],
+            )
+            .map_err(pg("inbox clock"))?;
+        let (seq, time): (i64, i64) = (row.get(0), row.get(1));
+        let stored: Option<String> = tx
+            .query_opt(
+                "SELECT hash FROM jexpr_journeys WHERE id = $1 AND version = $2",
+                &[&id, &version],
+            )
+            .map_err(pg("journeys"))?
+            .map(|r| r.get(0));
+        if let Some(stored) = stored {
+            return Ok(if stored == hash {
+                Publication::Same
+            } else {
+                Publication::Conflict
+            });
+        }
+        tx.execute(
+            "INSERT INTO jexpr_journeys VALUES ($1, $2, $3)",
+            &[&id, &version, &hash],
+        )
+        .map_err(pg("journeys"))?;
+        tx.execute(
+            "INSERT INTO jexpr_published VALUES ($1, $2, $3, $4)",
+            &[&id, &version, &source, &crate::codec::millis(at)],
+        )
+        .map_err(pg("published journeys"))?;
+        let when = crate::codec::instant(time).map_err(StoreError::internal)?;
+        let marker = crate::store::publication_line(id, version, when);
+        tx.execute(
+            "INSERT INTO jexpr_inbox VALUES ($1, $2)",
+            &[&(seq + 1), &marker],
+        )
+        .map_err(pg("inbox"))?;
+        tx.execute("UPDATE jexpr_inbox_clock SET seq = $1", &[&(seq + 1)])
+            .map_err(pg("inbox clock"))?;
+        tx.execute(&format!("NOTIFY {CHANNEL}"), &[])
+            .map_err(pg("notify"))?;
+        tx.commit().map_err(pg("cannot publish"))?;
+        Ok(Publication::New)
+    }
+}
+
+/// Journey versions published into a served state.
+pub fn published(url: &str) -> Result<Vec<Published>, StoreError> {
+    // A state not made yet has published nothing.
+    let mut client = super::connect(url, Duration::from_secs(60))?;
     let exists: bool = client
         .query_one("SELECT to_regclass('jexpr_published') IS NOT NULL", &[])
         .map_err(pg("schema"))?

@@ -15,7 +15,7 @@
 mod inbox;
 pub mod inspect;
 
-pub use inbox::{published, Offer, PostgresInbox, PostgresListener};
+pub use inbox::{published, Offer, PostgresInbox, PostgresListener, Publication, Published};
 
 use super::{
     partition_of, Commit, Cursor, Fingerprint, Leases, StateStore, StoreError, TimerKey,
