@@ -236,7 +236,7 @@ pub fn emit_eval_error(out: &mut dyn WriteColor, name: &str, src: &str, err: &cr
     let label = match err.kind {
         crate::EvalErrorKind::InvalidData | crate::EvalErrorKind::DataSource => {
             let text = src.get(range.clone()).unwrap_or("");
-            if text.starts_with("@{") || text.starts_with("#{") {
+            if text.starts_with("@{") || text.starts_with("#{") || text.starts_with("@action{") {
                 format!("the data read by `{text}`")
             } else {
                 "while evaluating this".to_string()

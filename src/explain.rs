@@ -140,7 +140,9 @@ impl Explanation {
         let one_line = self.text.split_whitespace().collect::<Vec<_>>().join(" ");
         let value = match &self.value {
             Ok((shown, Json::Null))
-                if self.text.starts_with("@{") || self.text.starts_with("#{") =>
+                if self.text.starts_with("@{")
+                    || self.text.starts_with("#{")
+                    || self.text.starts_with("@action{") =>
             {
                 format!("{shown}   (no such data)")
             }

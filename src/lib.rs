@@ -130,6 +130,16 @@ pub mod time {
 }
 
 pub use catalog::{Catalog, CatalogError};
+
+/// What `@action{NAME.…}` reads is kept among a context's events under
+/// this prefix and the action's name (`@action:loyalty`): the VM reads it
+/// as an event, and no event can be named so (names are identifiers).
+pub const ACTION_PREFIX: &str = "@action:";
+
+/// The event key under which action `name`'s last response is kept.
+pub fn action_key(name: &str) -> String {
+    format!("{ACTION_PREFIX}{name}")
+}
 pub use compiler::Compiler;
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use program::{EventReader, Program};

@@ -402,3 +402,45 @@ fn a_mixed_multiplication_names_its_operands_in_order() {
         );
     }
 }
+
+/// SERVICE.md section 2: `@action{NAME.path}` reads the last response of
+/// an action, typed by the catalog's `response.fields`, with
+/// `jo_status_code` always a string; evaluated from a context's `actions`.
+#[test]
+fn action_responses_are_typed_and_read() {
+    let c = compact_catalog();
+    assert_eq!(type_of("@action{loyalty.points}", &c), "integer");
+    assert_eq!(type_of("@action{loyalty.tiers}", &c), "listString");
+    assert_eq!(type_of("@action{email.jo_status_code}", &c), "string");
+    assert_eq!(
+        type_of("@action{loyalty.points, defaultValue: 0} + 1", &c),
+        "integer"
+    );
+    let program = jexpr::Compiler::new(&c)
+        .compile(r#"@action{loyalty.points} > 100 and @action{loyalty.jo_status_code} == "http_200""#)
+        .expect("compiles");
+    let response = serde_json::json!({"points": 150, "status": "gold", "jo_status_code": "http_200"});
+    let ctx = jexpr::Context::builder().action("loyalty", &response).build();
+    assert_eq!(program.eval_condition(&ctx), Ok(true));
+    // Before the action ran the response is null: so is the condition, and
+    // a default stands in.
+    let before = jexpr::Context::builder().build();
+    assert_eq!(program.eval_condition(&before), Ok(false));
+    let with_default = jexpr::Compiler::new(&c)
+        .compile("@action{loyalty.points, defaultValue: -1}")
+        .expect("compiles");
+    assert_eq!(
+        with_default.eval(&before).map(|v| v.to_json()),
+        Ok(serde_json::json!(-1))
+    );
+    // A context file gives responses under `actions`.
+    let doc = serde_json::json!({"actions": {"loyalty": {"points": 7, "jo_status_code": "http_200"}}});
+    let ctx = jexpr::Context::from_json(&doc).expect("context");
+    assert_eq!(
+        program.eval(&ctx).map(|v| v.to_json()),
+        Ok(serde_json::json!(false))
+    );
+    // Printed back as written.
+    let ast = jexpr::parse("@action{ loyalty.points ,defaultValue:0}").expect("parses");
+    assert_eq!(jexpr::print(&ast), "@action{loyalty.points, defaultValue: 0}");
+}

@@ -1,7 +1,7 @@
 //! Tab completion: what may be typed at the cursor, from the catalog (or the
 //! types inferred from sample data).
 //!
-//! After `@{` event names; after `#{` data sources; after a `.` in a path the
+//! After `@{` event names; after `#{` data sources; after `@action{` actions; after a `.` in a path the
 //! fields there (and collection or map steps); after `currentEventField.` the
 //! fields of the element being filtered; elsewhere functions and keywords.
 
@@ -62,7 +62,9 @@ pub fn complete(catalog: &Catalog, line: &str, pos: usize) -> (usize, Vec<String
     let word = before[start..].trim_start_matches(':');
     let start = pos - word.len();
     let head = before[..start].trim_end();
-    let candidates: Vec<String> = if head.ends_with("@{") {
+    let candidates: Vec<String> = if head.ends_with("@action{") {
+        catalog.actions.keys().cloned().collect()
+    } else if head.ends_with("@{") {
         catalog
             .events
             .keys()
@@ -174,11 +176,13 @@ fn type_before(catalog: &Catalog, line: &str, end: usize) -> Option<Type> {
     }
     let open = brackets
         .iter()
-        .rposition(|t| matches!(t.text(line), "@{" | "#{" | "("))?;
+        .rposition(|t| matches!(t.text(line), "@{" | "#{" | "@action{" | "("))?;
     let opener = brackets[open];
     let inside = &line[opener.span.end as usize..end];
     match opener.text(line) {
-        "@{" | "#{" => root_path_type(catalog, opener.text(line), &split_steps(inside)),
+        "@{" | "#{" | "@action{" => {
+            root_path_type(catalog, opener.text(line), &split_steps(inside))
+        }
         _ => {
             // Inside a filter: `currentEventField.path` is relative to the element.
             let path = inside.trim_start();
@@ -212,7 +216,7 @@ fn element_of_filter(
         let opener = outer
             .iter()
             .rev()
-            .find(|t| matches!(t.text(line), "@{" | "#{"))?;
+            .find(|t| matches!(t.text(line), "@{" | "#{" | "@action{"))?;
         let inside = &line[opener.span.end as usize..collection_end];
         root_path_type(catalog, opener.text(line), &split_steps(inside))
     })?;
@@ -226,6 +230,8 @@ fn root_path_type(catalog: &Catalog, opener: &str, steps: &[String]) -> Option<T
     let (root, rest) = steps.split_first()?;
     if opener == "@{" {
         walk(catalog.events.get(root)?.clone(), rest)
+    } else if opener == "@action{" {
+        walk(catalog.actions.get(root)?.clone(), rest)
     } else {
         let (group, rest) = rest.split_first()?;
         walk(catalog.data_sources.get(root)?.get(group)?.clone(), rest)
@@ -304,7 +310,8 @@ mod tests {
                                "identityMap": {"Email": [{"id": "x"}]}},
                 "LobbyBeacon": {"timestamp": "2024-05-01T10:00:00Z"}
             },
-            "dataSources": {"ExperiencePlatform": {"ProfileFieldGroup": {"person": {"age": 3}}}}
+            "dataSources": {"ExperiencePlatform": {"ProfileFieldGroup": {"person": {"age": 3}}}},
+            "actions": {"loyalty": {"points": 3, "status": "gold"}, "email": {}}
         });
         Catalog::infer(&doc)
     }
@@ -360,6 +367,13 @@ mod tests {
     #[test]
     fn events_after_at_brace() {
         assert_eq!(at_end("@{"), ["LobbyBeacon", "OrderEvent", "journey"]);
+        assert_eq!(at_end("@action{"), ["email", "loyalty"]);
+        assert_eq!(at_end("@action{lo"), ["loyalty"]);
+        assert_eq!(
+            at_end("@action{loyalty."),
+            ["jo_status_code", "points", "status"]
+        );
+        assert_eq!(at_end("@action{email.jo"), ["jo_status_code"]);
         assert_eq!(at_end("count(@{Ord"), ["OrderEvent"]);
         assert_eq!(complete(&catalog(), "count(@{Ord", 11).0, 8);
     }

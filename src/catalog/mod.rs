@@ -6,7 +6,7 @@ mod compact;
 mod infer;
 mod schema;
 
-use crate::types::Type;
+use crate::types::{Fields, Type};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -63,6 +63,9 @@ pub struct Catalog {
     pub data_sources: BTreeMap<String, BTreeMap<String, Type>>,
     /// Known audience names, when the catalog lists them.
     pub audiences: Option<Vec<String>>,
+    /// Action name → the type of its response (`@action{NAME.…}`): the
+    /// fields of its `response`, and `jo_status_code`.
+    pub actions: BTreeMap<String, Type>,
     /// Whether unknown fields are errors or read as null (inferred catalogs).
     pub strictness: Strictness,
 }
@@ -73,6 +76,7 @@ impl Default for Catalog {
             events: BTreeMap::new(),
             data_sources: BTreeMap::new(),
             audiences: None,
+            actions: BTreeMap::new(),
             strictness: Strictness::Inferred,
         }
     }
@@ -252,6 +256,22 @@ impl Catalog {
             }
             catalog.audiences = Some(names);
         }
+        if let Some(actions) = root.get("actions").and_then(|a| a.as_object()) {
+            for (name, decl) in actions {
+                let mut fields = match decl.get("response") {
+                    None => Fields::new(),
+                    Some(response) => {
+                        let path = format!("/actions/{}/response", pointer_escape(name));
+                        match declared_type(response, file, &path, dir, &mut loader)? {
+                            Type::Object(fields) => (*fields).clone(),
+                            _ => Fields::new(),
+                        }
+                    }
+                };
+                fields.insert("jo_status_code".into(), Type::String);
+                catalog.actions.insert(name.clone(), Type::object(fields));
+            }
+        }
         Ok(catalog)
     }
 
@@ -274,6 +294,16 @@ impl Catalog {
                     })
                     .unwrap_or_default();
                 catalog.data_sources.insert(source.clone(), groups);
+            }
+        }
+        if let Some(actions) = context.get("actions").and_then(|v| v.as_object()) {
+            for (name, response) in actions {
+                let mut fields = match type_of_json(response) {
+                    Type::Object(fields) => (*fields).clone(),
+                    _ => Fields::new(),
+                };
+                fields.insert("jo_status_code".into(), Type::String);
+                catalog.actions.insert(name.clone(), Type::object(fields));
             }
         }
         catalog

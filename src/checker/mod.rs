@@ -634,12 +634,26 @@ impl Checker<'_> {
         let StepKind::Field(root_name) = &first.kind else {
             return poisoned(span);
         };
+        if let (Some(params), false) = (&field.params, field.origin == Origin::DataSource) {
+            let at = params.first().map_or(span, |(name, _)| name.span);
+            self.error(
+                Diagnostic::new("E0216", at, "only a data source read takes `params`")
+                    .with_label("not a data source read")
+                    .with_help(
+                        "remove `params`: they choose what a `#{Source.Group.…}` read fetches",
+                    ),
+            );
+        }
         let resolved = match field.origin {
             Origin::Event if root_name == "journey" => self.journey(rest, span),
             Origin::Event => match self.catalog.events.get(root_name) {
                 Some(t) => Some((Root::Event(root_name.clone()), t.clone(), rest)),
                 None if self.catalog.data_sources.contains_key(root_name) => {
                     self.error(wrong_sigil(first.span, root_name, "a data source", "#{"));
+                    None
+                }
+                None if self.catalog.actions.contains_key(root_name) => {
+                    self.error(wrong_sigil(first.span, root_name, "an action", "@action{"));
                     None
                 }
                 None => {
@@ -654,6 +668,27 @@ impl Checker<'_> {
                 }
             },
             Origin::DataSource => self.data_source(first, rest, &field.params),
+            Origin::Action => match self.catalog.actions.get(root_name) {
+                Some(t) => Some((
+                    Root::Event(crate::action_key(root_name)),
+                    t.clone(),
+                    rest,
+                )),
+                None if self.catalog.events.contains_key(root_name) => {
+                    self.error(wrong_sigil(first.span, root_name, "an event", "@{"));
+                    None
+                }
+                None => {
+                    let what = if self.catalog.strictness == Strictness::Inferred {
+                        "in the context"
+                    } else {
+                        "in the catalog"
+                    };
+                    let known = self.catalog.actions.keys().map(String::as_str).collect();
+                    self.unknown("E0215", first.span, "action", root_name, what, known);
+                    None
+                }
+            },
         };
         let Some((root, root_ty, steps)) = resolved else {
             return poisoned(span);
@@ -1099,6 +1134,7 @@ impl CurrentKind {
         match origin {
             Origin::Event => CurrentKind::EventField,
             Origin::DataSource => CurrentKind::DataPackField,
+            Origin::Action => CurrentKind::EventField,
         }
     }
 }
@@ -1123,10 +1159,10 @@ pub fn expect_type(ty: &Type, span: Span, expected: &Type) -> Result<(), Diagnos
 /// `@{ExperiencePlatform.…}` for a data source, `#{OrderEvent.…}` for an
 /// event: the name is right, the sigil is not.
 fn wrong_sigil(span: Span, name: &str, what: &str, sigil: &str) -> Diagnostic {
-    let example = if sigil == "#{" {
-        format!("#{{{name}.FieldGroup.field}}")
-    } else {
-        format!("@{{{name}.field}}")
+    let example = match sigil {
+        "#{" => format!("#{{{name}.FieldGroup.field}}"),
+        "@action{" => format!("@action{{{name}.field}}"),
+        _ => format!("@{{{name}.field}}"),
     };
     Diagnostic::new(
         "E0214",
@@ -1135,6 +1171,6 @@ fn wrong_sigil(span: Span, name: &str, what: &str, sigil: &str) -> Diagnostic {
     )
     .with_label(format!("{what}, read with `{sigil}`"))
     .with_help(format!(
-        "`@{{…}}` reads the event, `#{{…}}` a data source: `{example}`"
+        "`@{{…}}` reads an event, `#{{…}}` a data source, `@action{{…}}` an action's response: `{example}`"
     ))
 }

@@ -69,6 +69,8 @@ pub enum Origin {
     Event,
     /// `#{…}`: a data source field group.
     DataSource,
+    /// `@action{…}`: the response of an action's last call in this instance.
+    Action,
 }
 
 /// A field reference: `@{Event.path}` or `#{Source.Group.path, defaultValue: …, params: {…}}`.

@@ -210,7 +210,7 @@ impl Ctx<'_> {
         // Inside a field reference.
         if let Some(open) = self.innermost_open() {
             let opener = open.text(self.src);
-            if opener == "@{" || opener == "#{" {
+            if opener == "@{" || opener == "#{" || opener == "@action{" {
                 if let Some(d) = self.explain_in_reference(opener) {
                     return d;
                 }
@@ -396,13 +396,13 @@ impl Ctx<'_> {
                     .iter()
                     .rev()
                     .map(|t| t.text(self.src))
-                    .find(|t| matches!(*t, "@{" | "#{"))?;
+                    .find(|t| matches!(*t, "@{" | "#{" | "@action{"))?;
                 is_filter.then_some(reference)
             });
         let d = Diagnostic::new("E0109", tok.span, format!("`{text}` is not a value"));
         Some(match filter {
             Some(reference) => {
-                let current = if reference == "@{" {
+                let current = if reference != "#{" {
                     "currentEventField"
                 } else {
                     "currentDataPackField"
@@ -452,10 +452,10 @@ impl Ctx<'_> {
         let next = self.next_text();
         let next_span = self.next_span();
         if prev == opener {
-            let what = if opener == "@{" {
-                "an event name (or `journey`)"
-            } else {
-                "a data source name"
+            let what = match opener {
+                "@{" => "an event name (or `journey`)",
+                "@action{" => "an action name",
+                _ => "a data source name",
             };
             return Some(
                 Diagnostic::new(
@@ -466,6 +466,8 @@ impl Ctx<'_> {
                 .with_label(format!("found {}", self.described_next()))
                 .with_help(if opener == "@{" {
                     "write `@{EventName.field}`"
+                } else if opener == "@action{" {
+                    "write `@action{ActionName.field}`"
                 } else {
                     "write `#{DataSource.FieldGroup.field}`"
                 }),

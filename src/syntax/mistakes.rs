@@ -15,7 +15,7 @@ pub(super) fn recognise(src: &str) -> Option<Diagnostic> {
     let mut open: Vec<usize> = Vec::new();
     for i in 0..toks.len() {
         let t = text(i);
-        let in_reference = open.last().is_some_and(|&o| matches!(text(o), "@{" | "#{"));
+        let in_reference = open.last().is_some_and(|&o| matches!(text(o), "@{" | "#{" | "@action{"));
         if in_reference && t == "[" {
             return Some(indexing(src, &toks, i));
         }
@@ -31,7 +31,7 @@ pub(super) fn recognise(src: &str) -> Option<Diagnostic> {
         }
         if t == "}" {
             if let Some(o) = open.pop() {
-                if matches!(text(o), "@{" | "#{") && text(i + 1) == "." {
+                if matches!(text(o), "@{" | "#{" | "@action{") && text(i + 1) == "." {
                     return Some(after_brace(src, &toks, o, i));
                 }
             }

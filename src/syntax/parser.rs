@@ -571,6 +571,7 @@ impl Builder<'_> {
             let part_span = span_of(&part);
             match part.as_rule() {
                 Rule::source_open => origin = Origin::DataSource,
+                Rule::action_open => origin = Origin::Action,
                 Rule::path => {
                     path = part.into_inner().map(|p| self.step(p, depth + 1)).collect();
                     self.check_path_length(&path, part_span);

@@ -116,6 +116,7 @@ fn write_field(out: &mut String, field: &FieldRef) {
     out.push_str(match field.origin {
         Origin::Event => "@{",
         Origin::DataSource => "#{",
+        Origin::Action => "@action{",
     });
     let mut steps = field.path.iter();
     if let Some(first) = steps.next() {
@@ -254,6 +255,7 @@ fn write_sexpr(out: &mut String, expr: &Expr) {
             out.push_str(match field.origin {
                 Origin::Event => "(event",
                 Origin::DataSource => "(source",
+                Origin::Action => "(action",
             });
             write_sexpr_steps(out, &field.path);
             if let Some(default) = &field.default {

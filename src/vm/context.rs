@@ -161,6 +161,10 @@ pub struct Context<'a> {
     /// Event name → payload. A list, not a map: contexts hold a few events,
     /// and comparing short names beats hashing them.
     pub events: Vec<(&'a str, &'a Json)>,
+    /// Action name → its last response (`@action{…}`), for contexts built
+    /// from JSON or by [`ContextBuilder::action`]; a runner may instead keep
+    /// responses among `events` under [`crate::action_key`].
+    pub actions: Vec<(&'a str, &'a Json)>,
     /// Data sources (`#{…}`).
     pub data: Box<dyn DataSource + 'a>,
     /// Audience name → membership status (`realized`, `existing`, `exited`, …).
@@ -210,6 +214,13 @@ impl<'a> ContextBuilder<'a> {
     pub fn event(mut self, name: &'a str, payload: &'a Json) -> Self {
         self.ctx.events.retain(|(n, _)| *n != name);
         self.ctx.events.push((name, payload));
+        self
+    }
+
+    /// Sets the last response of action `name` (`@action{name.…}`).
+    pub fn action(mut self, name: &'a str, response: &'a Json) -> Self {
+        self.ctx.actions.retain(|(n, _)| *n != name);
+        self.ctx.actions.push((name, response));
         self
     }
 
@@ -295,6 +306,7 @@ impl Default for Context<'_> {
     fn default() -> Self {
         Context {
             events: Vec::new(),
+            actions: Vec::new(),
             data: Box::new(StaticData(None)),
             audiences: HashMap::new(),
             journey: HashMap::new(),
@@ -320,10 +332,11 @@ impl<'a> Context<'a> {
             .ok_or("a context is a JSON object (docs/language.md, Tools)")?;
         let mut ctx = Context::default();
         // Messages name the place like catalog errors: a JSON pointer.
-        const KEYS: [&str; 8] = [
+        const KEYS: [&str; 9] = [
             "now",
             "timeZone",
             "events",
+            "actions",
             "dataSources",
             "audiences",
             "journey",
@@ -373,6 +386,19 @@ impl<'a> Context<'a> {
                 }
             }
             ctx.events = events.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        }
+        if let Some(actions) = object("actions")? {
+            for (name, response) in actions {
+                if !response.is_object() {
+                    return Err(format!(
+                        "at /actions/{}: the response of action `{name}` must be an object, found {}",
+                        pointer_token(name),
+                        json_kind(response)
+                    )
+                    .into());
+                }
+            }
+            ctx.actions = actions.iter().map(|(k, v)| (k.as_str(), v)).collect();
         }
         let sources = object("dataSources")?;
         for (source, groups) in sources.into_iter().flatten() {
@@ -433,6 +459,11 @@ impl<'a> Context<'a> {
 
     /// The payload of event `name`.
     pub fn event(&self, name: &str) -> Option<&'a Json> {
+        if let Some(action) = name.strip_prefix(crate::ACTION_PREFIX) {
+            if let Some((_, j)) = self.actions.iter().find(|(n, _)| *n == action) {
+                return Some(*j);
+            }
+        }
         self.events
             .iter()
             .find(|(n, _)| *n == name)

@@ -167,6 +167,7 @@ impl Program {
         events.push((name, &payload));
         let with_event = Context {
             events,
+            actions: ctx.actions.clone(),
             data: Box::new(context::Borrowed(&*ctx.data)),
             audiences: ctx.audiences.clone(),
             journey: ctx.journey.clone(),

@@ -251,7 +251,22 @@ fn the_api_answers_as_service_md_says() {
         metrics.contains("jexpr_events_duplicate_total 3"),
         "{metrics}"
     );
-    assert!(metrics.contains("jexpr_instances_waiting 7"), "{metrics}");
+    // The waiting gauge is a count over the state, refreshed at the first
+    // quiet moment after work (within about a second), not per request.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let metrics = client()
+            .get(s.url("/metrics"))
+            .send()
+            .expect("metrics")
+            .text()
+            .expect("text");
+        if metrics.contains("jexpr_instances_waiting 7") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{metrics}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
     assert!(
         metrics.contains(r#"jexpr_actions_total{action="note",status="recorded"} 7"#),
         "{metrics}"

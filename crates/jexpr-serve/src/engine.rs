@@ -257,6 +257,7 @@ fn serve_commands(
     metrics: &Metrics,
 ) -> Result<(), String> {
     let mut abort_after = abort_after_flush();
+    let mut gauge = WaitingGauge::new(runner.summary().records);
     loop {
         let wait = pause_until(runner)?;
         let mut commands = Vec::new();
@@ -339,8 +340,10 @@ fn serve_commands(
                 std::process::abort();
             }
         }
-        if let Ok(n) = runner.store().waiting() {
-            metrics.set_waiting(n);
+        if gauge.due(runner.summary().records, answers.is_empty()) {
+            if let Ok(n) = runner.store().waiting() {
+                metrics.set_waiting(n);
+            }
         }
         for answer in answers {
             answer();
@@ -348,6 +351,42 @@ fn serve_commands(
         if stop {
             return Ok(());
         }
+    }
+}
+
+/// When to refresh the waiting gauge, a count over the whole state: after
+/// work only, at most every two seconds under load and at the first quiet
+/// wake-up after it — an idle server with a million waiting instances must
+/// not count them at every wake-up.
+struct WaitingGauge {
+    refreshed: std::time::Instant,
+    records: u64,
+    stale: bool,
+}
+
+impl WaitingGauge {
+    fn new(records: u64) -> WaitingGauge {
+        WaitingGauge {
+            refreshed: std::time::Instant::now(),
+            records,
+            stale: false,
+        }
+    }
+
+    /// Whether to count now, given the trace records written so far and
+    /// whether this wake-up answered nothing.
+    fn due(&mut self, records: u64, quiet: bool) -> bool {
+        let moved = records != self.records;
+        self.records = records;
+        let due = (moved && self.refreshed.elapsed() >= Duration::from_secs(2))
+            || (!moved && quiet && self.stale);
+        if due {
+            self.refreshed = std::time::Instant::now();
+            self.stale = false;
+        } else if moved {
+            self.stale = true;
+        }
+        due
     }
 }
 

@@ -393,6 +393,7 @@ pub fn missing_samples(src: &str, context: &serde_json::Value) -> Vec<Diagnostic
             let (key, what) = match origin {
                 jexpr::ast::Origin::Event => ("events", "event"),
                 jexpr::ast::Origin::DataSource => ("dataSources", "data source"),
+                jexpr::ast::Origin::Action => ("actions", "action"),
             };
             if context.get(key).and_then(|m| m.get(&name)).is_some() {
                 return None;
