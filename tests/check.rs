@@ -417,10 +417,15 @@ fn action_responses_are_typed_and_read() {
         "integer"
     );
     let program = jexpr::Compiler::new(&c)
-        .compile(r#"@action{loyalty.points} > 100 and @action{loyalty.jo_status_code} == "http_200""#)
+        .compile(
+            r#"@action{loyalty.points} > 100 and @action{loyalty.jo_status_code} == "http_200""#,
+        )
         .expect("compiles");
-    let response = serde_json::json!({"points": 150, "status": "gold", "jo_status_code": "http_200"});
-    let ctx = jexpr::Context::builder().action("loyalty", &response).build();
+    let response =
+        serde_json::json!({"points": 150, "status": "gold", "jo_status_code": "http_200"});
+    let ctx = jexpr::Context::builder()
+        .action("loyalty", &response)
+        .build();
     assert_eq!(program.eval_condition(&ctx), Ok(true));
     // Before the action ran the response is null: so is the condition, and
     // a default stands in.
@@ -434,7 +439,8 @@ fn action_responses_are_typed_and_read() {
         Ok(serde_json::json!(-1))
     );
     // A context file gives responses under `actions`.
-    let doc = serde_json::json!({"actions": {"loyalty": {"points": 7, "jo_status_code": "http_200"}}});
+    let doc =
+        serde_json::json!({"actions": {"loyalty": {"points": 7, "jo_status_code": "http_200"}}});
     let ctx = jexpr::Context::from_json(&doc).expect("context");
     assert_eq!(
         program.eval(&ctx).map(|v| v.to_json()),
@@ -442,5 +448,8 @@ fn action_responses_are_typed_and_read() {
     );
     // Printed back as written.
     let ast = jexpr::parse("@action{ loyalty.points ,defaultValue:0}").expect("parses");
-    assert_eq!(jexpr::print(&ast), "@action{loyalty.points, defaultValue: 0}");
+    assert_eq!(
+        jexpr::print(&ast),
+        "@action{loyalty.points, defaultValue: 0}"
+    );
 }

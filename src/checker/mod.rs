@@ -669,11 +669,7 @@ impl Checker<'_> {
             },
             Origin::DataSource => self.data_source(first, rest, &field.params),
             Origin::Action => match self.catalog.actions.get(root_name) {
-                Some(t) => Some((
-                    Root::Event(crate::action_key(root_name)),
-                    t.clone(),
-                    rest,
-                )),
+                Some(t) => Some((Root::Event(crate::action_key(root_name)), t.clone(), rest)),
                 None if self.catalog.events.contains_key(root_name) => {
                     self.error(wrong_sigil(first.span, root_name, "an event", "@{"));
                     None

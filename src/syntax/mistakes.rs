@@ -15,7 +15,9 @@ pub(super) fn recognise(src: &str) -> Option<Diagnostic> {
     let mut open: Vec<usize> = Vec::new();
     for i in 0..toks.len() {
         let t = text(i);
-        let in_reference = open.last().is_some_and(|&o| matches!(text(o), "@{" | "#{" | "@action{"));
+        let in_reference = open
+            .last()
+            .is_some_and(|&o| matches!(text(o), "@{" | "#{" | "@action{"));
         if in_reference && t == "[" {
             return Some(indexing(src, &toks, i));
         }

@@ -348,6 +348,11 @@ pub enum Command {
         /// `when` that is false writes a `skip` record (docs/trace.md).
         #[arg(long)]
         explain: bool,
+        /// Answer the calls of actions from this file instead of making them
+        /// (JSON Lines `{"action", "profileId"?, "status", "body"}`, first
+        /// match wins): test a journey that branches on a response offline.
+        #[arg(long, value_name = "FILE")]
+        responses: Option<PathBuf>,
         /// Summary and errors as text (stderr) or JSON.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,

@@ -91,6 +91,7 @@ fn main() -> ExitCode {
             partitions,
             fail_on_error,
             explain,
+            responses,
             format,
         } => journey::run(journey::RunArgs {
             journeys: &journeys,
@@ -106,6 +107,7 @@ fn main() -> ExitCode {
             partitions,
             fail_on_error,
             explain,
+            responses: responses.as_deref(),
             format,
         }),
         Command::Serve {

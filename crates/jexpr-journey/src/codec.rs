@@ -1,7 +1,9 @@
 //! Profile state as JSON, for stores that persist it. Reading checks every
 //! field, so a damaged row is an error that names what is wrong, never a panic.
 
-use crate::state::{Fetch, History, Instance, LastError, Profile, ProfileState, SmallMap, Waiting};
+use crate::state::{
+    Delivery, Fetch, History, Instance, LastError, Profile, ProfileState, SmallMap, Waiting,
+};
 use chrono::{DateTime, Utc};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::Value as Json;
@@ -161,7 +163,8 @@ struct InstanceRow<'a>(&'a Instance);
 impl Serialize for InstanceRow<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let i = self.0;
-        let mut m = s.serialize_map(Some(10))?;
+        let extra = usize::from(i.delivery.is_some()) + usize::from(i.calls > 0);
+        let mut m = s.serialize_map(Some(10 + extra))?;
         m.serialize_entry("id", &i.id)?;
         m.serialize_entry("journey", &i.journey)?;
         m.serialize_entry("version", &i.version)?;
@@ -172,6 +175,27 @@ impl Serialize for InstanceRow<'_> {
         m.serialize_entry("events", &Entries(&i.events, std::convert::identity))?;
         m.serialize_entry("waiting", &i.waiting.as_ref().map(WaitingRow))?;
         m.serialize_entry("lastError", &i.last_error.as_ref().map(LastErrorRow))?;
+        // Only when there is one: rows of instances that never called keep
+        // the layout they always had.
+        if let Some(d) = &i.delivery {
+            m.serialize_entry("delivery", &DeliveryRow(d))?;
+        }
+        if i.calls > 0 {
+            m.serialize_entry("calls", &i.calls)?;
+        }
+        m.end()
+    }
+}
+
+struct DeliveryRow<'a>(&'a Delivery);
+
+impl Serialize for DeliveryRow<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(4))?;
+        m.serialize_entry("action", &self.0.action)?;
+        m.serialize_entry("params", &self.0.params)?;
+        m.serialize_entry("id", &self.0.id)?;
+        m.serialize_entry("since", &millis(self.0.since))?;
         m.end()
     }
 }
@@ -225,7 +249,22 @@ pub fn instance_from_json(v: &Json) -> Result<Instance, String> {
             code: text(e, "code")?,
         }),
     };
+    let delivery = match v.get("delivery") {
+        None | Some(Json::Null) => None,
+        Some(d) => Some(Box::new(Delivery {
+            action: text(d, "action")?,
+            params: d.get("params").cloned().unwrap_or(Json::Null),
+            id: text(d, "id")?,
+            since: instant(number(d, "since")?)?,
+        })),
+    };
+    let calls = match v.get("calls") {
+        None => 0,
+        Some(_) => u32::try_from(number(v, "calls")?).map_err(|_| "`calls` is out of range")?,
+    };
     Ok(Instance {
+        delivery,
+        calls,
         id: text(v, "id")?,
         journey: text(v, "journey")?,
         version: number(v, "version")?,
@@ -300,6 +339,8 @@ mod tests {
                 node_type: "action".into(),
                 code: "timeout".into(),
             }),
+            delivery: None,
+            calls: 0,
         }
     }
 

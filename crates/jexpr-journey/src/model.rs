@@ -240,11 +240,17 @@ pub struct Journey {
     pub reentrance: Option<Reentrance>,
     /// Seed of the split hash.
     pub seed: u64,
+    /// How long an action's call may take, retries included (milliseconds;
+    /// `actionTimeout`, 1–30 s, default 30 s).
+    pub action_timeout: i64,
     /// Entry node id.
     pub start: String,
     /// Nodes by id, in id order.
     pub nodes: BTreeMap<String, Node>,
 }
+
+/// `actionTimeout` when a journey gives none: 30 s, as the reference.
+pub const DEFAULT_ACTION_TIMEOUT_MS: i64 = 30_000;
 
 /// Escapes a key for a JSON pointer (RFC 6901).
 pub fn escape(key: &str) -> String {
@@ -357,6 +363,22 @@ pub fn read(file: &str, doc: &Json, problems: &mut Vec<Problem>) -> Option<Journ
                 0
             }),
     };
+    let action_timeout = match r.string(root, "", "actionTimeout", false) {
+        None => DEFAULT_ACTION_TIMEOUT_MS,
+        Some(text) => match r.duration(&text, "/actionTimeout", false) {
+            Some(ms) if (1000..=30_000).contains(&ms) => ms,
+            Some(_) => {
+                r.error_help(
+                    "J065",
+                    "/actionTimeout",
+                    format!("`actionTimeout` must be between 1 and 30 seconds, not `{text}`"),
+                    "e.g. `PT5S`; calls and their retries share this time",
+                );
+                DEFAULT_ACTION_TIMEOUT_MS
+            }
+            None => DEFAULT_ACTION_TIMEOUT_MS,
+        },
+    };
     let start = r.string(root, "", "start", true).unwrap_or_default();
     let mut nodes = BTreeMap::new();
     match root.get("nodes") {
@@ -390,6 +412,7 @@ pub fn read(file: &str, doc: &Json, problems: &mut Vec<Problem>) -> Option<Journ
         published_at,
         reentrance,
         seed,
+        action_timeout,
         start,
         nodes,
     })
@@ -865,6 +888,7 @@ pub mod keys {
         "publishedAt",
         "reentrance",
         "seed",
+        "actionTimeout",
         "start",
         "nodes",
     ];

@@ -198,6 +198,24 @@ pub struct Instance {
     pub waiting: Option<Waiting>,
     /// Last error.
     pub last_error: Option<LastError>,
+    /// The call it waits for at an action node (SERVICE.md section 2).
+    pub delivery: Option<Box<Delivery>>,
+    /// Calls this instance started so far (numbers each call's id).
+    pub calls: u32,
+}
+
+/// An action call an instance waits for: made (again, after a crash) until
+/// its outcome is committed, always under the same id.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Delivery {
+    /// The catalog action.
+    pub action: String,
+    /// The evaluated parameters (a JSON object).
+    pub params: Json,
+    /// The call's id (`webhook-id`): the same for every retry and re-send.
+    pub id: String,
+    /// When the call began: the timeout budget counts from here.
+    pub since: DateTime<Utc>,
 }
 
 /// Entries of a profile into a journey (all versions together).
@@ -227,7 +245,11 @@ pub const JOURNEY_TIMEOUT_MS: i64 = 91 * 24 * 3600 * 1000;
 
 impl Instance {
     /// When this instance's timer fires: its wait, or the 91-day timeout.
+    /// A call it waits for is due at once (the runner makes it).
     pub fn due(&self) -> Option<DateTime<Utc>> {
+        if let Some(d) = &self.delivery {
+            return Some(d.since);
+        }
         let limit = later(self.entered_at, JOURNEY_TIMEOUT_MS).unwrap_or(DateTime::<Utc>::MAX_UTC);
         self.waiting.as_ref().map(|w| w.due.min(limit))
     }

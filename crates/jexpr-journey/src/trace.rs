@@ -258,6 +258,11 @@ impl Record {
         self.with("status", status)
     }
 
+    /// An `action` record with the number of requests its call made.
+    pub fn with_attempts(self, attempts: u32) -> Record {
+        self.with("attempts", attempts)
+    }
+
     /// `jump`: a jump to journey `to`, or one skipped since the profile is
     /// in it already.
     pub fn jump(a: &About<'_>, node: &str, to: &str, skipped: bool) -> Record {

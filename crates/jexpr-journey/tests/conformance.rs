@@ -45,6 +45,8 @@ fn profile(id: &str, waits: &[(&str, &str)], audiences: &[(&str, &str)]) -> Prof
                     reaction: false,
                 }),
                 last_error: None,
+                delivery: None,
+                calls: 0,
             },
         );
         state.history.insert(

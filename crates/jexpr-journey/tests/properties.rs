@@ -34,6 +34,7 @@ fn scenario(events: String) -> common::Scenario {
         events,
         until: Some("2024-05-02T00:00:00Z".into()),
         explain: false,
+        responses: None,
     }
 }
 

@@ -2,8 +2,8 @@
 //! an events file (JOURNEYS.md sections 3 and 6).
 
 use jexpr_journey::engine::Journeys;
-use jexpr_journey::runner::Runner;
 use jexpr_journey::runner::{open_trace, RunError, Summary};
+use jexpr_journey::runner::{Deliverer, MockResponses, Runner};
 use jexpr_journey::store::{
     export, Fingerprint, MemoryStore, PostgresOptions, PostgresStore, SqliteStore, Store,
 };
@@ -135,6 +135,7 @@ pub struct RunArgs<'a> {
     pub partitions: Option<u32>,
     pub fail_on_error: bool,
     pub explain: bool,
+    pub responses: Option<&'a Path>,
     pub format: Format,
 }
 
@@ -222,8 +223,25 @@ pub fn run(a: RunArgs<'_>) -> ExitCode {
         Ok(f) => f.map(BufReader::new),
         Err(e) => return usage(a.format, &format!("cannot read the profiles file: {e}")),
     };
-    let journeys = Journeys::new(compiled).explaining(a.explain);
+    let mut journeys = Journeys::new(compiled).explaining(a.explain);
+    let mut deliverer: Option<Box<dyn Deliverer>> = None;
+    if let Some(path) = a.responses {
+        let text = match jexpr_journey::read_limited(path) {
+            Ok(t) => t,
+            Err(e) => return usage(a.format, &format!("cannot read --responses: {e}")),
+        };
+        match MockResponses::parse(&text) {
+            Ok(mock) => {
+                journeys = journeys.delivering(mock.actions());
+                deliverer = Some(Box::new(mock));
+            }
+            Err((n, e)) => {
+                return usage(a.format, &format!("{}:{n}: {e}", path.display()));
+            }
+        }
+    }
     let run = Run {
+        deliverer,
         journeys,
         catalog: &catalog,
         profiles: &mut profiles,
@@ -343,6 +361,7 @@ fn events_source(events: &Path) -> impl FnMut() -> Result<Box<dyn std::io::BufRe
 
 /// One run's inputs, for whichever store keeps its state.
 struct Run<'a, F> {
+    deliverer: Option<Box<dyn Deliverer>>,
     journeys: Journeys,
     catalog: &'a JourneyCatalog,
     profiles: &'a mut Option<BufReader<std::fs::File>>,
@@ -373,6 +392,9 @@ where
     fn go<S: Store>(self, store: S, out: &mut dyn Write) -> Result<Summary, RunError> {
         let mut runner =
             Runner::new(self.journeys, self.catalog, store, out).batch(self.commit_every);
+        if let Some(deliverer) = self.deliverer {
+            runner = runner.deliverer(deliverer);
+        }
         if S::IN_MEMORY {
             // Nothing to close; the process ends with the run.
             runner = runner.exiting();

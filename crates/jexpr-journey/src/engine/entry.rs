@@ -70,6 +70,8 @@ pub(super) fn admit(
         events,
         waiting: None,
         last_error: None,
+        delivery: None,
+        calls: 0,
     };
     records.push(Record::enter(
         &about(j, &state.id, now),
@@ -117,6 +119,8 @@ pub(super) fn by_event(
             events: Default::default(),
             waiting: None,
             last_error: None,
+            delivery: None,
+            calls: 0,
         };
         let profile = state.profile.clone();
         let mut walk = Walk::new(journeys, cj, state, &profile, now, records, jumps);

@@ -21,6 +21,7 @@ use serde_json::Value as Json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+pub use action::Outcome;
 pub use split::split_bucket;
 
 /// More steps than this without a pause is an error (section 4).
@@ -52,6 +53,9 @@ pub struct Journeys {
     wait_cap: Option<i64>,
     /// `serve --dry-run`: actions are recorded with status `dryRun`.
     dry_run: bool,
+    /// Actions the runner delivers (calls, or mocked responses): an
+    /// instance waits at their node for the outcome.
+    delivered: std::collections::BTreeSet<String>,
 }
 
 impl Journeys {
@@ -82,7 +86,21 @@ impl Journeys {
             explain: false,
             wait_cap: None,
             dry_run: false,
+            delivered: Default::default(),
         }
+    }
+
+    /// The same journeys with `actions` delivered by the runner (`serve`,
+    /// `run --deliver`, `run --responses`): an instance waits at such an
+    /// action node until the runner brings the call's outcome.
+    pub fn delivering(mut self, actions: impl IntoIterator<Item = String>) -> Journeys {
+        self.delivered.extend(actions);
+        self
+    }
+
+    /// Whether the runner delivers `action`.
+    pub fn delivers(&self, action: &str) -> bool {
+        !self.dry_run && self.delivered.contains(action)
     }
 
     /// The same journeys in test mode (`serve --wait-override`): every wait
@@ -193,6 +211,13 @@ pub enum Input<'a> {
         /// Version.
         version: i64,
     },
+    /// The call this profile's instance in `journey` waits for has an outcome.
+    Delivered {
+        /// Journey id.
+        journey: &'a str,
+        /// What the call gave.
+        outcome: &'a Outcome,
+    },
 }
 
 /// Applies `input` to one profile at `now`: the new state and the records.
@@ -246,6 +271,15 @@ pub fn step(
                 entry::by_audience(journeys, cj, &mut state, now, &mut records, &mut jumps);
             }
         }
+        Input::Delivered { journey, outcome } => action::on_delivered(
+            journeys,
+            &mut state,
+            journey,
+            outcome,
+            now,
+            &mut records,
+            &mut jumps,
+        ),
     }
     jump::enter_targets(journeys, &mut state, &mut jumps, now, &mut records);
     (state, records)
@@ -300,6 +334,8 @@ impl View {
 pub(crate) enum Flow {
     Goto(String),
     Pause(Waiting),
+    /// Wait at the action node for this call's outcome.
+    Deliver(Box<crate::state::Delivery>),
     Exit(ExitReason),
 }
 
@@ -362,6 +398,11 @@ impl<'a> Walk<'a> {
             match flow {
                 Flow::Pause(w) => {
                     inst.waiting = Some(w);
+                    return true;
+                }
+                Flow::Deliver(d) => {
+                    inst.waiting = None;
+                    inst.delivery = Some(d);
                     return true;
                 }
                 Flow::Exit(reason) => {

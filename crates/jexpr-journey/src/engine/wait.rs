@@ -128,6 +128,22 @@ pub(super) fn on_timer(
     records: &mut Vec<Record>,
     jumps: &mut Jumps,
 ) {
+    if state
+        .instances
+        .get(journey)
+        .is_some_and(|i| i.delivery.is_some())
+    {
+        // A call's timer reaches the engine only when nothing makes calls.
+        let outcome = super::Outcome {
+            status: "internalError".into(),
+            body: serde_json::Value::Null,
+            attempts: 0,
+            message: Some("this run does not deliver the action's calls".into()),
+        };
+        return super::action::on_delivered(
+            journeys, state, journey, &outcome, now, records, jumps,
+        );
+    }
     let Some(mut inst) = state.instances.remove(journey) else {
         return;
     };

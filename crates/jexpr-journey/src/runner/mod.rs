@@ -4,6 +4,7 @@
 //! input's changes to the store as one unit, and writes the trace.
 
 mod coordinator;
+mod deliver;
 mod envelope;
 pub mod input;
 mod live;
@@ -12,6 +13,7 @@ mod source;
 mod summary;
 mod trace_file;
 
+pub use deliver::{Call, Deliverer, MockResponses};
 pub use live::Offered;
 pub use shared::Compile;
 pub use summary::{RunError, Summary};
@@ -58,6 +60,8 @@ pub struct Runner<'a, S: Store> {
     pending_ids: Vec<String>,
     /// `serve`: the wall clock's time while due timers are fired.
     wall_clock: Option<DateTime<Utc>>,
+    /// What makes the calls of delivered actions.
+    deliverer: Option<Box<dyn Deliverer + 'a>>,
 }
 
 /// How a pass over the events file ended.
@@ -91,7 +95,15 @@ impl<'a, S: Store> Runner<'a, S> {
             free_at_end: true,
             pending_ids: Vec::new(),
             wall_clock: None,
+            deliverer: None,
         }
+    }
+
+    /// Makes the calls of the actions the journeys deliver
+    /// ([`Journeys::delivering`]) with `deliverer`.
+    pub fn deliverer(mut self, deliverer: Box<dyn Deliverer + 'a>) -> Self {
+        self.deliverer = Some(deliverer);
+        self
     }
 
     /// The process exits when the run ends: leave the state to the
@@ -359,7 +371,14 @@ impl<'a, S: Store> Runner<'a, S> {
                     payload: &payload,
                 };
                 let (state, records) = engine::step(&self.journeys, state, input, time);
-                self.commit(partition, vec![state], records, true)
+                let calls = state.instances.values().any(|i| i.delivery.is_some());
+                self.commit(partition, vec![state], records, true)?;
+                if calls && self.deliverer.is_some() {
+                    // The calls this event started are made now, not at
+                    // the next line: their outcome belongs to this moment.
+                    self.fire_due(time)?;
+                }
+                Ok(())
             }
             Line::ProfileUpdate {
                 profile_id,
@@ -395,6 +414,14 @@ impl<'a, S: Store> Runner<'a, S> {
                 continue;
             }
             let state = self.state(&key.profile)?;
+            let call = state
+                .instances
+                .get(&key.journey)
+                .and_then(|i| i.delivery.as_ref().map(|d| (i.version, d.clone())));
+            if let (Some((version, delivery)), true) = (call, self.deliverer.is_some()) {
+                self.call(key, state, version, &delivery)?;
+                continue;
+            }
             // What the timer must change: its instance, or its wait.
             let before = state
                 .instances
@@ -420,6 +447,60 @@ impl<'a, S: Store> Runner<'a, S> {
             self.commit(key.partition, vec![state], records, false)?;
         }
         Ok(())
+    }
+
+    /// Makes the call an instance waits for (durable first, when it leaves
+    /// the process) and steps the engine with its outcome.
+    fn call(
+        &mut self,
+        key: TimerKey,
+        state: ProfileState,
+        version: i64,
+        delivery: &crate::state::Delivery,
+    ) -> Result<(), RunError> {
+        let external = self.deliverer.as_ref().is_some_and(|d| d.external());
+        let state = if external {
+            // The state read is handed back and everything so far made
+            // durable: a crash during the call makes it again after restart.
+            let id = state.id.clone();
+            self.store.commit(Commit {
+                partition: key.partition,
+                profiles: vec![state],
+                ..Default::default()
+            })?;
+            self.store
+                .set_cursors(self.coordinator.active(), &self.before.clone());
+            self.store.flush()?;
+            self.unflushed = 0;
+            self.state(&id)?
+        } else {
+            state
+        };
+        let timeout = self
+            .journeys
+            .version(&key.journey, version)
+            .map_or(crate::model::DEFAULT_ACTION_TIMEOUT_MS, |cj| {
+                cj.journey.action_timeout
+            });
+        let call = Call {
+            action: &delivery.action,
+            params: &delivery.params,
+            id: &delivery.id,
+            profile_id: &key.profile,
+            journey: &key.journey,
+            version,
+            timeout: Duration::from_millis(u64::try_from(timeout).unwrap_or(30_000)),
+        };
+        let Some(deliverer) = self.deliverer.as_mut() else {
+            return Ok(());
+        };
+        let outcome = deliverer.deliver(&call);
+        let input = Input::Delivered {
+            journey: &key.journey,
+            outcome: &outcome,
+        };
+        let (state, records) = engine::step(&self.journeys, state, input, key.due);
+        self.commit(key.partition, vec![state], records, false)
     }
 
     fn audience_read(&mut self, key: TimerKey) -> Result<(), RunError> {

@@ -246,6 +246,8 @@ mod tests {
                     reaction: false,
                 }),
                 last_error: None,
+                delivery: None,
+                calls: 0,
             };
             s.instances.insert("j".into(), inst);
         }

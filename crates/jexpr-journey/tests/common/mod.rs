@@ -1,9 +1,10 @@
 //! Runs scenario files: sections `--- catalog`, `--- journey` (repeatable),
 //! `--- profiles`, `--- events`, `--- until`, `--- options` (words:
-//! `explain`) in one text file.
+//! `explain`), `--- responses` (mocked action responses, as `run
+//! --responses`) in one text file.
 
 use jexpr_journey::engine::Journeys;
-use jexpr_journey::runner::Runner;
+use jexpr_journey::runner::{MockResponses, Runner};
 use jexpr_journey::store::{Fingerprint, MemoryStore, SqliteStore};
 use jexpr_journey::JourneyCatalog;
 use std::path::Path;
@@ -16,6 +17,8 @@ pub struct Scenario {
     pub until: Option<String>,
     /// `run --explain`.
     pub explain: bool,
+    /// `run --responses`.
+    pub responses: Option<String>,
 }
 
 #[allow(dead_code)] // used by the scenario test, not the property test
@@ -27,6 +30,7 @@ pub fn parse(text: &str) -> Scenario {
         events: String::new(),
         until: None,
         explain: false,
+        responses: None,
     };
     let mut section = String::new();
     let mut body = String::new();
@@ -39,6 +43,7 @@ pub fn parse(text: &str) -> Scenario {
             "events" => s.events = b,
             "until" => s.until = Some(b.trim().to_string()),
             "options" => s.explain = b.split_whitespace().any(|w| w == "explain"),
+            "responses" => s.responses = Some(b),
             _ => {}
         }
     };
@@ -102,23 +107,36 @@ fn run_on(s: &Scenario, sqlite: Option<(std::path::PathBuf, usize)>) -> String {
         .as_deref()
         .map(|u| jexpr::time::parse_instant(u).expect("until"));
     let mut profiles = s.profiles.as_bytes();
+    let mock = s
+        .responses
+        .as_deref()
+        .map(|r| MockResponses::parse(r).expect("responses"));
+    let mut journeys = Journeys::new(compiled).explaining(s.explain);
+    if let Some(mock) = &mock {
+        journeys = journeys.delivering(mock.actions());
+    }
+    fn with_mock<'a, S: jexpr_journey::store::Store>(
+        runner: Runner<'a, S>,
+        responses: Option<&str>,
+    ) -> Runner<'a, S> {
+        match responses {
+            Some(r) => runner.deliverer(Box::new(MockResponses::parse(r).expect("responses"))),
+            None => runner,
+        }
+    }
     let summary = match sqlite {
-        None => Runner::new(
-            Journeys::new(compiled).explaining(s.explain),
-            &catalog,
-            MemoryStore::default(),
-            &mut out,
+        None => with_mock(
+            Runner::new(journeys, &catalog, MemoryStore::default(), &mut out),
+            s.responses.as_deref(),
         )
         .run(Some(&mut profiles), s.events.as_bytes(), until)
         .expect("run"),
         Some((path, batch)) => {
             let sources: Vec<(String, i64, String)> = Vec::new();
             let store = SqliteStore::open(&path, &Fingerprint::new(&sources, None)).expect("state");
-            Runner::new(
-                Journeys::new(compiled).explaining(s.explain),
-                &catalog,
-                store,
-                &mut out,
+            with_mock(
+                Runner::new(journeys, &catalog, store, &mut out),
+                s.responses.as_deref(),
             )
             .batch(batch)
             .run(Some(&mut profiles), s.events.as_bytes(), until)
