@@ -351,8 +351,13 @@ pub enum Command {
         /// Answer the calls of actions from this file instead of making them
         /// (JSON Lines `{"action", "profileId"?, "status", "body"}`, first
         /// match wins): test a journey that branches on a response offline.
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "FILE", conflicts_with = "deliver")]
         responses: Option<PathBuf>,
+        /// Call the actions that have an `endpoint` in the catalog during the
+        /// replay (signed, retried; secrets from the environment), instead of
+        /// only recording them.
+        #[arg(long)]
+        deliver: bool,
         /// Summary and errors as text (stderr) or JSON.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,

@@ -92,6 +92,7 @@ fn main() -> ExitCode {
             fail_on_error,
             explain,
             responses,
+            deliver,
             format,
         } => journey::run(journey::RunArgs {
             journeys: &journeys,
@@ -108,6 +109,7 @@ fn main() -> ExitCode {
             fail_on_error,
             explain,
             responses: responses.as_deref(),
+            deliver,
             format,
         }),
         Command::Serve {

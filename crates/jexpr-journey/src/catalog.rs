@@ -19,6 +19,9 @@ pub struct JourneyCatalog {
     /// Action name → its parameters declared `"required": true`: a `null`
     /// there is an error at the node, never a delivery.
     pub required: BTreeMap<String, std::collections::BTreeSet<String>>,
+    /// Action name → where its calls go (actions without one are only
+    /// recorded in the trace).
+    pub endpoints: BTreeMap<String, crate::endpoint::Endpoint>,
 }
 
 impl JourneyCatalog {
@@ -29,6 +32,7 @@ impl JourneyCatalog {
             profile_ids: BTreeMap::new(),
             actions: BTreeMap::new(),
             required: BTreeMap::new(),
+            endpoints: BTreeMap::new(),
         }
     }
 
@@ -95,6 +99,7 @@ impl JourneyCatalog {
             }
         }
         let mut actions = BTreeMap::new();
+        let mut endpoints = BTreeMap::new();
         let mut required: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
         if let Some(list) = doc.get("actions") {
             match list.as_object() {
@@ -145,6 +150,12 @@ impl JourneyCatalog {
                                 }
                             }
                         }
+                        if let Some(e) = decl.get("endpoint") {
+                            let eptr = format!("{ptr}/endpoint");
+                            if let Some(e) = crate::endpoint::read(e, &name, &eptr, &mut problems) {
+                                endpoints.insert(action.clone(), e);
+                            }
+                        }
                         actions.insert(action.clone(), params);
                     }
                 }
@@ -156,6 +167,7 @@ impl JourneyCatalog {
                 profile_ids,
                 actions,
                 required,
+                endpoints,
             })
         } else {
             Err(problems)

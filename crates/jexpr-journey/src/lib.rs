@@ -12,6 +12,7 @@
 pub mod catalog;
 pub mod check;
 pub mod codec;
+pub mod endpoint;
 pub mod engine;
 mod fnv;
 mod json;

@@ -68,6 +68,7 @@ pub struct Setup {
     pub journeys: Journeys,
     pub catalog: &'static JourneyCatalog,
     pub store: SqliteStore,
+    pub deliverer: Option<crate::deliver::HttpDeliverer>,
     pub profiles: Option<Vec<u8>>,
     pub metrics: Arc<Metrics>,
     pub healthy: Arc<AtomicBool>,
@@ -160,6 +161,7 @@ fn run(setup: Setup, rx: Receiver<Command>, ready: Sender<Result<(), String>>) {
         journeys,
         catalog,
         store,
+        deliverer,
         profiles,
         metrics,
         healthy,
@@ -167,6 +169,9 @@ fn run(setup: Setup, rx: Receiver<Command>, ready: Sender<Result<(), String>>) {
     let seen = Rc::new(RefCell::new(Seen::new(metrics.clone())));
     let mut tap = Tap { seen: seen.clone() };
     let mut runner = Runner::new(journeys, catalog, store, &mut tap);
+    if let Some(d) = deliverer {
+        runner = runner.deliverer(Box::new(d));
+    }
     let mut profiles = profiles.map(std::io::Cursor::new);
     let started = runner
         .start_live(profiles.as_mut().map(|p| p as &mut dyn std::io::BufRead))

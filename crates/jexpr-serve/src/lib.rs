@@ -9,6 +9,7 @@
 //!
 //! I/O lives here and in the runner's store; the engine stays pure.
 
+pub mod deliver;
 mod engine;
 mod events;
 mod http;
@@ -71,9 +72,17 @@ pub fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> Result<(), Ser
         jexpr_journey::check::fingerprint(&sources, &compiled, Some(&options.catalog_text));
     // Lives as long as the process: the request decoder borrows it.
     let catalog: &'static JourneyCatalog = Box::leak(Box::new(options.catalog));
+    // Actions with an endpoint are called (unless --dry-run); their secrets
+    // are read now, so a missing one stops the start.
+    let deliverer = if options.dry_run {
+        None
+    } else {
+        Some(deliver::HttpDeliverer::new(catalog).map_err(ServeError)?)
+    };
     let journeys = Journeys::new(compiled)
         .with_wait_cap(options.wait_override)
-        .dry_run(options.dry_run);
+        .dry_run(options.dry_run)
+        .delivering(deliverer.as_ref().map(|d| d.actions()).unwrap_or_default());
     let metrics = Arc::new(metrics::Metrics::new());
     let healthy = Arc::new(AtomicBool::new(true));
     let served = http::Served::new(journeys.clone(), sources, catalog);
@@ -95,6 +104,7 @@ pub fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> Result<(), Ser
             store,
             url: options.state.clone(),
             served: served.clone(),
+            deliverer,
             profiles: options.profiles,
             metrics: metrics.clone(),
             healthy: healthy.clone(),
@@ -110,6 +120,7 @@ pub fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> Result<(), Ser
             journeys: journeys.clone(),
             catalog,
             store,
+            deliverer,
             profiles: options.profiles,
             metrics: metrics.clone(),
             healthy: healthy.clone(),

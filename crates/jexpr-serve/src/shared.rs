@@ -39,6 +39,8 @@ pub struct Setup {
     pub url: String,
     /// The journeys served (a version another process publishes joins them).
     pub served: SharedServed,
+    /// Makes the calls of actions with an endpoint (none under --dry-run).
+    pub deliverer: Option<crate::deliver::HttpDeliverer>,
     pub profiles: Option<Vec<u8>>,
     pub metrics: Arc<Metrics>,
     pub healthy: Arc<AtomicBool>,
@@ -107,6 +109,7 @@ fn run(setup: Setup, rx: Receiver<Command>, ready: Sender<Result<(), String>>) {
         store,
         url: _,
         served,
+        deliverer,
         profiles,
         metrics,
         healthy,
@@ -116,6 +119,9 @@ fn run(setup: Setup, rx: Receiver<Command>, ready: Sender<Result<(), String>>) {
     seen.borrow_mut().live = true;
     let mut tap = Tap::new(seen.clone());
     let mut runner = Runner::new(journeys, catalog, store, &mut tap);
+    if let Some(d) = deliverer {
+        runner = runner.deliverer(Box::new(d));
+    }
     let mut profiles = profiles.map(std::io::Cursor::new);
     let started = runner
         .start_shared(profiles.as_mut().map(|p| p as &mut dyn std::io::BufRead))

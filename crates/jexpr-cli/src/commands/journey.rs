@@ -136,6 +136,7 @@ pub struct RunArgs<'a> {
     pub fail_on_error: bool,
     pub explain: bool,
     pub responses: Option<&'a Path>,
+    pub deliver: bool,
     pub format: Format,
 }
 
@@ -238,6 +239,15 @@ pub fn run(a: RunArgs<'_>) -> ExitCode {
             Err((n, e)) => {
                 return usage(a.format, &format!("{}:{n}: {e}", path.display()));
             }
+        }
+    }
+    if a.deliver {
+        match jexpr_serve::deliver::HttpDeliverer::new(&catalog) {
+            Ok(http) => {
+                journeys = journeys.delivering(http.actions());
+                deliverer = Some(Box::new(http));
+            }
+            Err(e) => return usage(a.format, &e),
         }
     }
     let run = Run {

@@ -300,6 +300,11 @@ impl<'a, S: Store> Runner<'a, S> {
         }
         self.coordinator.check_end(&self.cursor)?;
         self.before = self.line_cursor();
+        // Calls cut short by a crash are due at or before the clock: a
+        // resumed run makes them again even when no line is left.
+        if let (Some(clock), true) = (self.clock, self.deliverer.is_some()) {
+            self.fire_due(clock)?;
+        }
         // An unfinished last line keeps the clock where it is: moved to
         // `until`, the line would be out of time order once completed.
         if let Some(until) = until.filter(|_| !self.summary.unfinished_line) {
@@ -376,6 +381,9 @@ impl<'a, S: Store> Runner<'a, S> {
                 if calls && self.deliverer.is_some() {
                     // The calls this event started are made now, not at
                     // the next line: their outcome belongs to this moment.
+                    // The line is committed: a flush before a call records
+                    // the position after it.
+                    self.before = self.line_cursor();
                     self.fire_due(time)?;
                 }
                 Ok(())
