@@ -277,6 +277,28 @@ pub enum Command {
         #[arg(long, value_name = "N", default_value_t = 30.0)]
         lease_seconds: f64,
     },
+    /// A webhook receiver to try actions over HTTP against: prints each
+    /// request as a JSON line (with whether its signature is valid) and
+    /// answers with a fixed status and body.
+    ///
+    /// Example:
+    ///   JEXPR_WEBHOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw jexpr receive --secret-env JEXPR_WEBHOOK_SECRET
+    #[command(verbatim_doc_comment)]
+    Receive {
+        /// Address to listen on.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9000")]
+        listen: String,
+        /// Check `webhook-signature` with the secret in this environment
+        /// variable (`whsec_…` or raw).
+        #[arg(long, value_name = "NAME")]
+        secret_env: Option<String>,
+        /// The status every request is answered with.
+        #[arg(long, default_value_t = 200)]
+        status: u16,
+        /// The JSON body every request is answered with.
+        #[arg(long, value_name = "JSON", default_value = "{}")]
+        body: String,
+    },
     /// Run state: `state inspect`.
     State {
         #[command(subcommand)]

@@ -112,6 +112,12 @@ fn main() -> ExitCode {
             deliver,
             format,
         }),
+        Command::Receive {
+            listen,
+            secret_env,
+            status,
+            body,
+        } => commands::receive::receive(&listen, secret_env.as_deref(), status, &body),
         Command::Serve {
             journeys,
             catalog,

@@ -530,3 +530,107 @@ fn a_call_cut_by_kill_9_is_made_again_with_the_same_id() {
         log.requests[1].headers["webhook-id"]
     );
 }
+
+/// `jexpr serve` on `dir`'s journey; its base URL (the child is killed on drop).
+struct Serve(std::process::Child, String);
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(dir: &Path, extra: &[&str]) -> Serve {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_jexpr"))
+        .current_dir(dir)
+        .env("JEXPR_TEST_TOKEN", "s3cret-token")
+        .env("JEXPR_TEST_SECRET", SECRET)
+        .args([
+            "serve",
+            "calls.json",
+            "--catalog",
+            "catalog.json",
+            "--state",
+            "serve.db",
+        ])
+        .args(["--listen", "127.0.0.1:0"])
+        .args(extra)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = std::io::BufReader::new(stderr).lines();
+    let base = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|l| {
+            l.strip_prefix("listening on ")
+                .and_then(|r| r.split_whitespace().next())
+                .map(str::to_string)
+        })
+        .expect("the server said where it listens");
+    std::thread::spawn(move || for _ in lines {});
+    Serve(child, base)
+}
+
+fn post_and_trace(s: &Serve, who: &str, case: &str) -> Vec<Value> {
+    let client = reqwest::blocking::Client::new();
+    let r = client
+        .post(format!("{}/events", s.1))
+        .json(&json!({"event": "Go", "payload": {"who": who, "case": case}}))
+        .send()
+        .expect("post");
+    assert_eq!(r.status().as_u16(), 202);
+    let v: Value = client
+        .get(format!("{}/trace?profile={who}", s.1))
+        .send()
+        .expect("trace")
+        .json()
+        .expect("json");
+    v["records"].as_array().expect("records").clone()
+}
+
+/// `serve` calls endpoints as `run --deliver` does; `serve --dry-run`
+/// makes no call and records `dryRun`.
+#[test]
+fn serve_calls_endpoints_unless_dry_run() {
+    let (base, log) = receiver();
+    let d = setup("serve", &base, &["ok"], &[]);
+    {
+        let s = serve(&d, &[]);
+        let rs = post_and_trace(&s, "s1", "ok");
+        let (call, note) = outcome(&rs, "s1", "ok");
+        assert_eq!(call["status"], "http_200", "{rs:?}");
+        assert_eq!(note, "250");
+        assert_eq!(log.lock().expect("log").requests.len(), 1);
+    }
+    let _ = std::fs::remove_file(d.join("serve.db"));
+    let s = serve(&d, &["--dry-run"]);
+    let rs = post_and_trace(&s, "s2", "ok");
+    let (call, note) = outcome(&rs, "s2", "ok");
+    assert_eq!(call["status"], "dryRun", "{rs:?}");
+    // A dry run's response is empty: the points read null.
+    assert_eq!(note, "");
+    assert_eq!(log.lock().expect("log").requests.len(), 1, "no call");
+}
+
+/// The README's delivery example uses a copy of the example catalog with
+/// an endpoint on `email`: the copy may differ in nothing else.
+#[test]
+fn the_delivery_example_catalog_is_the_example_catalog_with_an_endpoint() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/journeys");
+    let read = |name: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(root.join(name)).expect("catalog"))
+            .expect("json")
+    };
+    let plain = read("catalog.json");
+    let mut deliver = read("catalog.deliver.json");
+    let endpoint = deliver["actions"]["email"]
+        .as_object_mut()
+        .and_then(|a| a.remove("endpoint"))
+        .expect("an endpoint on email");
+    assert_eq!(endpoint["url"], "http://127.0.0.1:9000/email");
+    assert_eq!(deliver, plain);
+}

@@ -116,7 +116,7 @@ impl HttpDeliverer {
 }
 
 /// A Standard Webhooks secret: `whsec_` and base64, or the raw text.
-fn signing_key(secret: &str) -> Result<Vec<u8>, String> {
+pub fn signing_key(secret: &str) -> Result<Vec<u8>, String> {
     match secret.strip_prefix("whsec_") {
         Some(b64) => base64::engine::general_purpose::STANDARD
             .decode(b64)

@@ -14,6 +14,7 @@ mod engine;
 mod events;
 mod http;
 mod metrics;
+pub mod receiver;
 mod shared;
 
 use jexpr_journey::engine::Journeys;

@@ -4,6 +4,7 @@
 pub mod expression;
 pub mod functions;
 pub mod journey;
+pub mod receive;
 pub mod repl;
 pub mod report;
 pub mod serve;
