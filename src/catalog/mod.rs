@@ -227,7 +227,9 @@ impl Catalog {
                     )
                 })?;
                 let mut out = BTreeMap::new();
-                for (group, decl) in groups {
+                // `endpoint` says where the data comes from (journeys):
+                // not a field group.
+                for (group, decl) in groups.iter().filter(|(g, _)| *g != "endpoint") {
                     let path = format!("{spath}/{}", pointer_escape(group));
                     out.insert(
                         group.clone(),

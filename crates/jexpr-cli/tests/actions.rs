@@ -104,6 +104,21 @@ async fn hook(
             json(200, json!({"points": 9}))
         }
         "hold" => json(200, json!({"points": 9})),
+        // A data source: the profile's tier by `id`; ids starting with `x`
+        // fail.
+        "crm" => {
+            let id = uri
+                .query()
+                .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("id=")))
+                .unwrap_or("")
+                .to_string();
+            if id.starts_with('x') {
+                json(500, json!({"error": "down"}))
+            } else {
+                let tier = if id.starts_with('g') { "gold" } else { "basic" };
+                json(200, json!({"tier": tier}))
+            }
+        }
         _ => json(404, json!({"error": "no such hook"})),
     }
 }
@@ -633,4 +648,116 @@ fn the_delivery_example_catalog_is_the_example_catalog_with_an_endpoint() {
         .expect("an endpoint on email");
     assert_eq!(endpoint["url"], "http://127.0.0.1:9000/email");
     assert_eq!(deliver, plain);
+}
+
+/// SERVICE.md section 3: a data source with an endpoint is fetched when a
+/// node reads it — once per instance, field group and parameters (a second
+/// read of the same data is not a second request) — and a failed fetch is
+/// an evaluation error at the node that read it (`onError`).
+#[test]
+fn data_sources_with_an_endpoint_are_fetched_once_per_instance() {
+    let (base, log) = receiver();
+    let d = std::env::temp_dir().join(format!("jexpr-actions-fetch-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("dir");
+    let catalog = json!({
+        "events": {"Go": {"fields": {"who": "string"}, "profileId": "@{Go.who}"}},
+        "dataSources": {"Crm": {
+            "endpoint": {"url": format!("{base}/crm"), "method": "GET",
+                         "auth": {"type": "bearer", "tokenEnv": "JEXPR_TEST_TOKEN"}},
+            "Profile": {"fields": {"tier": "string"}}}},
+        "actions": {"note": {"params": {"text": "string"}}}
+    });
+    let read = "#{Crm.Profile.tier, params: {id: @{Go.who}}}";
+    let journey = json!({"id": "tiers", "version": 1, "start": "go", "actionTimeout": "PT2S",
+        "nodes": {
+            "go": {"type": "event", "event": "Go", "next": "tier"},
+            "tier": {"type": "condition", "paths": [
+                {"label": "gold", "when": format!("{read} == \"gold\""), "next": "gold"}],
+                "otherwise": "other", "onError": "failed"},
+            "gold": {"type": "action", "action": "note", "params": {"text": read}, "next": "done"},
+            "other": {"type": "action", "action": "note", "params": {"text": read}, "next": "done"},
+            "failed": {"type": "action", "action": "note",
+                       "params": {"text": "@{journey.lastErrorCode}"}, "next": "done"},
+            "done": {"type": "end"}}});
+    std::fs::write(d.join("catalog.json"), catalog.to_string()).expect("catalog");
+    std::fs::write(d.join("tiers.json"), journey.to_string()).expect("journey");
+    let events: Vec<String> = ["gina", "bob", "xavier"]
+        .iter()
+        .enumerate()
+        .map(|(i, who)| {
+            json!({"time": format!("2024-05-01T10:00:0{i}Z"), "event": "Go", "payload": {"who": who}})
+                .to_string()
+        })
+        .collect();
+    std::fs::write(d.join("events.jsonl"), events.join("\n") + "\n").expect("events");
+    let out = jexpr(
+        &d,
+        &[
+            "run",
+            "tiers.json",
+            "--catalog",
+            "catalog.json",
+            "--events",
+            "events.jsonl",
+            "--deliver",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let trace = String::from_utf8_lossy(&out.stdout);
+    let rs = records(&trace);
+    let note = |who: &str| -> String {
+        rs.iter()
+            .find(|r| r["profileId"] == who && r["action"] == "note")
+            .map(|r| r["params"]["text"].as_str().unwrap_or("").to_string())
+            .unwrap_or_default()
+    };
+    let path = |who: &str| -> String {
+        rs.iter()
+            .find(|r| r["profileId"] == who && r["kind"] == "path")
+            .map(|r| r["path"].as_str().unwrap_or("").to_string())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        (path("gina").as_str(), note("gina").as_str()),
+        ("gold", "gold"),
+        "{trace}"
+    );
+    assert_eq!(
+        (path("bob").as_str(), note("bob").as_str()),
+        ("otherwise", "basic"),
+        "{trace}"
+    );
+    // The fetch failed (500, retried within the 2 s): the condition's error.
+    assert_eq!(note("xavier"), "dataSource", "{trace}");
+    let error = rs
+        .iter()
+        .find(|r| r["kind"] == "error" && r["profileId"] == "xavier")
+        .expect("an error record");
+    assert!(
+        error["message"]
+            .as_str()
+            .expect("m")
+            .contains("could not be fetched: http_500"),
+        "{error}"
+    );
+    let log = log.lock().expect("log");
+    let calls = |id: &str| {
+        log.requests
+            .iter()
+            .filter(|r| r.query.contains(&format!("id={id}")))
+            .count()
+    };
+    // Read twice (the condition and the note), fetched once.
+    assert_eq!(calls("gina"), 1);
+    assert_eq!(calls("bob"), 1);
+    assert!(calls("xavier") >= 2, "a 500 is retried");
+    let first = log.requests.first().expect("a request");
+    assert_eq!(first.method, "GET");
+    assert_eq!(first.headers["jexpr-field-group"], "Profile");
+    assert_eq!(first.headers["authorization"], "Bearer s3cret-token");
 }

@@ -22,6 +22,8 @@ pub struct JourneyCatalog {
     /// Action name → where its calls go (actions without one are only
     /// recorded in the trace).
     pub endpoints: BTreeMap<String, crate::endpoint::Endpoint>,
+    /// Data source name → where its field groups are fetched from.
+    pub source_endpoints: BTreeMap<String, crate::endpoint::Endpoint>,
 }
 
 impl JourneyCatalog {
@@ -33,6 +35,7 @@ impl JourneyCatalog {
             actions: BTreeMap::new(),
             required: BTreeMap::new(),
             endpoints: BTreeMap::new(),
+            source_endpoints: BTreeMap::new(),
         }
     }
 
@@ -100,6 +103,23 @@ impl JourneyCatalog {
         }
         let mut actions = BTreeMap::new();
         let mut endpoints = BTreeMap::new();
+        let mut source_endpoints = BTreeMap::new();
+        for (source, decl) in doc
+            .get("dataSources")
+            .and_then(Json::as_object)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(e) = decl.get("endpoint") {
+                let ptr = format!("/dataSources/{}/endpoint", crate::model::escape(source));
+                if let Some(mut e) = crate::endpoint::read(e, &name, &ptr, &mut problems) {
+                    if e.capping == crate::endpoint::DEFAULT_CAPPING {
+                        e.capping = crate::endpoint::DEFAULT_SOURCE_RATE;
+                    }
+                    source_endpoints.insert(source.clone(), e);
+                }
+            }
+        }
         let mut required: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
         if let Some(list) = doc.get("actions") {
             match list.as_object() {
@@ -168,6 +188,7 @@ impl JourneyCatalog {
                 actions,
                 required,
                 endpoints,
+                source_endpoints,
             })
         } else {
             Err(problems)

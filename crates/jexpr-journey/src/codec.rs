@@ -191,11 +191,14 @@ struct DeliveryRow<'a>(&'a Delivery);
 
 impl Serialize for DeliveryRow<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(4))?;
+        let mut m = s.serialize_map(Some(4 + usize::from(self.0.fetch.is_some())))?;
         m.serialize_entry("action", &self.0.action)?;
         m.serialize_entry("params", &self.0.params)?;
         m.serialize_entry("id", &self.0.id)?;
         m.serialize_entry("since", &millis(self.0.since))?;
+        if let Some((source, group)) = &self.0.fetch {
+            m.serialize_entry("fetch", &[source, group])?;
+        }
         m.end()
     }
 }
@@ -256,6 +259,18 @@ pub fn instance_from_json(v: &Json) -> Result<Instance, String> {
             params: d.get("params").cloned().unwrap_or(Json::Null),
             id: text(d, "id")?,
             since: instant(number(d, "since")?)?,
+            fetch: match d.get("fetch") {
+                None | Some(Json::Null) => None,
+                Some(f) => {
+                    let part = |i: usize| {
+                        f.get(i)
+                            .and_then(Json::as_str)
+                            .map(str::to_string)
+                            .ok_or("`delivery.fetch` is not [source, group]")
+                    };
+                    Some((part(0)?, part(1)?))
+                }
+            },
         })),
     };
     let calls = match v.get("calls") {

@@ -98,6 +98,13 @@ pub const DEFAULT_CAPPING: Capping = Capping {
     period_ms: 1000,
 };
 
+/// The rate of a data source's fetches when its endpoint gives no
+/// `capping`: 15 calls per second (calls over it wait, within the timeout).
+pub const DEFAULT_SOURCE_RATE: Capping = Capping {
+    max_calls: 15,
+    period_ms: 1000,
+};
+
 /// Reads `actions.<action>.endpoint`; every problem is pushed with its
 /// pointer, and an endpoint is returned only when it is whole.
 pub fn read(v: &Json, file: &str, ptr: &str, problems: &mut Vec<Problem>) -> Option<Endpoint> {

@@ -216,6 +216,9 @@ pub struct Delivery {
     pub id: String,
     /// When the call began: the timeout budget counts from here.
     pub since: DateTime<Utc>,
+    /// A data source read (source, field group) rather than an action: its
+    /// answer is kept on the instance and the node runs again.
+    pub fetch: Option<(String, String)>,
 }
 
 /// Entries of a profile into a journey (all versions together).

@@ -33,10 +33,12 @@ struct Ready {
     recent: VecDeque<Instant>,
 }
 
-/// Makes the calls of actions with an endpoint.
+/// Makes the calls of actions with an endpoint, and the fetches of data
+/// sources with one.
 pub struct HttpDeliverer {
     client: reqwest::blocking::Client,
     endpoints: BTreeMap<String, Ready>,
+    sources: BTreeMap<String, Ready>,
 }
 
 impl HttpDeliverer {
@@ -49,7 +51,13 @@ impl HttpDeliverer {
             })
         };
         let mut endpoints = BTreeMap::new();
-        for (action, endpoint) in &catalog.endpoints {
+        let mut sources = BTreeMap::new();
+        let all = catalog
+            .endpoints
+            .iter()
+            .map(|(n, e)| (n, e, false))
+            .chain(catalog.source_endpoints.iter().map(|(n, e)| (n, e, true)));
+        for (action, endpoint, is_source) in all {
             let b64 = base64::engine::general_purpose::STANDARD;
             let (auth_header, auth_query) = match &endpoint.auth {
                 Auth::None => (None, None),
@@ -88,7 +96,12 @@ impl HttpDeliverer {
                         format!("action `{action}`: the signing secret in {name} {e}")
                     })?),
                 };
-            endpoints.insert(
+            let into = if is_source {
+                &mut sources
+            } else {
+                &mut endpoints
+            };
+            into.insert(
                 action.clone(),
                 Ready {
                     endpoint: endpoint.clone(),
@@ -106,12 +119,21 @@ impl HttpDeliverer {
             .user_agent(concat!("jexpr/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("cannot start the HTTP client: {e}"))?;
-        Ok(HttpDeliverer { client, endpoints })
+        Ok(HttpDeliverer {
+            client,
+            endpoints,
+            sources,
+        })
     }
 
     /// The actions it delivers: those with an endpoint.
     pub fn actions(&self) -> Vec<String> {
         self.endpoints.keys().cloned().collect()
+    }
+
+    /// The data sources it fetches: those with an endpoint.
+    pub fn sources(&self) -> Vec<String> {
+        self.sources.keys().cloned().collect()
     }
 }
 
@@ -159,38 +181,38 @@ impl Deliverer for HttpDeliverer {
             attempts,
             message,
         };
-        let Some(ready) = self.endpoints.get_mut(call.action) else {
+        let started = Instant::now();
+        let ready = match call.fetch {
+            Some((source, _)) => self.sources.get_mut(source),
+            None => self.endpoints.get_mut(call.action),
+        };
+        let Some(ready) = ready else {
             return outcome(
                 "internalError",
                 Json::Null,
                 0,
-                Some("the action has no endpoint".into()),
+                Some("it has no endpoint".into()),
             );
         };
-        // The cap: a sliding window of recent calls.
-        let now = Instant::now();
+        // The cap: a sliding window of recent calls. An action's call over
+        // it is not made; a data source's fetch waits for room, within the
+        // timeout.
         let window =
             Duration::from_millis(u64::try_from(ready.endpoint.capping.period_ms).unwrap_or(1000));
-        while ready
-            .recent
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= window)
-        {
-            ready.recent.pop_front();
-        }
-        if ready.recent.len() >= ready.endpoint.capping.max_calls as usize {
-            return outcome(
-                "capped",
-                Json::Null,
-                0,
-                Some(format!(
-                    "over the cap of {} calls per {} ms",
-                    ready.endpoint.capping.max_calls, ready.endpoint.capping.period_ms
-                )),
+        while let Some(wait) = room_in(ready, window) {
+            let over = format!(
+                "over the cap of {} calls per {} ms",
+                ready.endpoint.capping.max_calls, ready.endpoint.capping.period_ms
             );
+            if call.fetch.is_none() {
+                return outcome("capped", Json::Null, 0, Some(over));
+            }
+            if started.elapsed() + wait >= call.timeout {
+                return outcome("internalError", Json::Null, 0, Some(over));
+            }
+            std::thread::sleep(wait.max(Duration::from_millis(1)));
         }
-        ready.recent.push_back(now);
-        let started = Instant::now();
+        ready.recent.push_back(Instant::now());
         let mut attempts = 0;
         let mut last = Attempt::Failed("no request was made".into());
         while attempts < MAX_ATTEMPTS {
@@ -247,6 +269,26 @@ impl Deliverer for HttpDeliverer {
     }
 }
 
+/// How long until the window has room for one more call (`None`: it has
+/// room now), after forgetting calls older than the window.
+fn room_in(ready: &mut Ready, window: Duration) -> Option<Duration> {
+    let now = Instant::now();
+    while ready
+        .recent
+        .front()
+        .is_some_and(|t| now.duration_since(*t) >= window)
+    {
+        ready.recent.pop_front();
+    }
+    if ready.recent.len() < ready.endpoint.capping.max_calls as usize {
+        return None;
+    }
+    ready
+        .recent
+        .front()
+        .map(|t| window.saturating_sub(now.duration_since(*t)))
+}
+
 /// One request of a call, given `left` to answer.
 fn attempt(
     client: &reqwest::blocking::Client,
@@ -268,6 +310,9 @@ fn attempt(
     .timeout(left)
     .header("webhook-id", call.id)
     .header("webhook-timestamp", timestamp.to_string());
+    if let Some((_, group)) = call.fetch {
+        request = request.header("jexpr-field-group", group);
+    }
     if e.method == Method::Get {
         let query: Vec<(String, String)> = call
             .params

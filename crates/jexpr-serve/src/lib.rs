@@ -83,7 +83,8 @@ pub fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> Result<(), Ser
     let journeys = Journeys::new(compiled)
         .with_wait_cap(options.wait_override)
         .dry_run(options.dry_run)
-        .delivering(deliverer.as_ref().map(|d| d.actions()).unwrap_or_default());
+        .delivering(deliverer.as_ref().map(|d| d.actions()).unwrap_or_default())
+        .fetching(deliverer.as_ref().map(|d| d.sources()).unwrap_or_default());
     let metrics = Arc::new(metrics::Metrics::new());
     let healthy = Arc::new(AtomicBool::new(true));
     let served = http::Served::new(journeys.clone(), sources, catalog);

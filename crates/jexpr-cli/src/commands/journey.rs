@@ -244,7 +244,7 @@ pub fn run(a: RunArgs<'_>) -> ExitCode {
     if a.deliver {
         match jexpr_serve::deliver::HttpDeliverer::new(&catalog) {
             Ok(http) => {
-                journeys = journeys.delivering(http.actions());
+                journeys = journeys.delivering(http.actions()).fetching(http.sources());
                 deliverer = Some(Box::new(http));
             }
             Err(e) => return usage(a.format, &e),

@@ -68,6 +68,7 @@ pub(super) fn run(
             params: Json::Object(values),
             id,
             since: walk.now,
+            fetch: None,
         }));
     }
     let r = Record::action(&walk.about(), node, action, Json::Object(values));
@@ -79,7 +80,7 @@ pub(super) fn run(
 /// The id of the instance's current call at `node` (`webhook-id`): from the
 /// journey, version, instance, node and the instance's call count, so the
 /// same for every retry and re-send of this call and new for the next.
-fn call_id(inst: &Instance, node: &str) -> String {
+pub(super) fn call_id(inst: &Instance, node: &str) -> String {
     let key = format!(
         "{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}",
         inst.journey, inst.version, inst.id, node, inst.calls
@@ -129,6 +130,26 @@ pub(super) fn on_delivered(
     };
     let profile = state.profile.clone();
     let mut walk = Walk::new(journeys, cj, state, &profile, now, records, jumps);
+    if let Some((source, group)) = &delivery.fetch {
+        // A data source read: its answer (or why there is none) is kept on
+        // the instance, and the node that needed it runs again.
+        let kept = if outcome.succeeded() {
+            serde_json::json!({"data": outcome.body})
+        } else {
+            let why = outcome.message.as_deref().unwrap_or("");
+            serde_json::json!({"error": format!(
+                "data source `{source}` ({group}) could not be fetched: {}{}{why}",
+                outcome.status,
+                if why.is_empty() { "" } else { ": " }
+            )})
+        };
+        let key = super::context::fetch_key(source, group, &delivery.params);
+        inst.events.insert(key, kept);
+        if walk.advance(&mut inst, Flow::Here) {
+            state.instances.insert(journey.to_string(), inst);
+        }
+        return;
+    }
     let node = inst.node.clone();
     let record = Record::action(&walk.about(), &node, &delivery.action, delivery.params)
         .with_status(&outcome.status)

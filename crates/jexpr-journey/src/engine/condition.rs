@@ -28,16 +28,7 @@ pub(super) fn run(
                 return Flow::Goto(p.next.clone());
             }
             Ok(false) => {}
-            Err(e) => {
-                return walk.fail_kind(
-                    inst,
-                    node,
-                    &e.message,
-                    Some((&p.when, e.span)),
-                    on_error,
-                    e.kind.name(),
-                );
-            }
+            Err(e) => return walk.eval_failed(inst, node, &e, &p.when, on_error),
         }
     }
     match otherwise {

@@ -8,9 +8,30 @@ use crate::state::{Instance, Profile};
 use jexpr::{Context, DataSource, EvalError, EvalErrorKind, FetchError, Fetched, Span, Value};
 use serde_json::{json, Value as Json};
 
+/// A data source read to fetch before an evaluation can go on.
+#[derive(Debug)]
+pub(crate) struct NeededFetch {
+    pub source: String,
+    pub group: String,
+    /// The parameter values, as a JSON object.
+    pub params: Json,
+}
+
+/// Where an instance keeps a fetched read (among its remembered payloads,
+/// under a key no event can have): `{"data": …}` or `{"error": …}`.
+pub(crate) fn fetch_key(source: &str, group: &str, params: &Json) -> String {
+    format!("#fetch:{source}.{group}:{params}")
+}
+
 /// The profile's data sources; a read with `params` is answered from the
-/// profile's `fetches` (exact match), else null.
-struct ProfileData<'a>(&'a Profile);
+/// profile's `fetches` (exact match), else null. A data source the runner
+/// fetches is read from what this instance fetched, or asked for.
+struct ProfileData<'a> {
+    profile: &'a Profile,
+    journeys: &'a super::Journeys,
+    inst: &'a Instance,
+    needed: &'a std::cell::RefCell<Option<NeededFetch>>,
+}
 
 impl DataSource for ProfileData<'_> {
     fn fetch(
@@ -19,15 +40,41 @@ impl DataSource for ProfileData<'_> {
         group: &str,
         params: &[(&str, Value<'_>)],
     ) -> Result<Option<Fetched<'_>>, FetchError> {
+        if self.journeys.fetches(source) {
+            let values: serde_json::Map<String, Json> = params
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_json()))
+                .collect();
+            let values = Json::Object(values);
+            let key = fetch_key(source, group, &values);
+            return match self.inst.events.get(&key) {
+                Some(kept) => match (kept.get("data"), kept.get("error")) {
+                    (_, Some(Json::String(why))) => Err(FetchError::new(why.clone())),
+                    (Some(Json::Null) | None, _) => Ok(None),
+                    // The response is the field group's data.
+                    (Some(data), _) => Ok(Some(Fetched::Borrowed(data))),
+                },
+                None => {
+                    *self.needed.borrow_mut() = Some(NeededFetch {
+                        source: source.to_string(),
+                        group: group.to_string(),
+                        params: values,
+                    });
+                    Err(FetchError::new(format!(
+                        "data source `{source}` is read from its endpoint, which only a journey node (not an entry or a reaction's event condition) can wait for"
+                    )))
+                }
+            };
+        }
+        let profile = self.profile;
         if params.is_empty() {
-            return Ok(self
-                .0
+            return Ok(profile
                 .data_sources
                 .get(source)
                 .and_then(|s| s.get(group))
                 .map(Fetched::Borrowed));
         }
-        let found = self.0.fetches.iter().find(|f| {
+        let found = profile.fetches.iter().find(|f| {
             f.data_source == source
                 && f.field_group == group
                 && f.params.len() == params.len()
@@ -123,7 +170,12 @@ fn with_context<R>(
     };
     let mut ctx = Context::builder()
         .fuel(super::EVAL_FUEL)
-        .data(ProfileData(walk.profile))
+        .data(ProfileData {
+            profile: walk.profile,
+            journeys: walk.journeys,
+            inst,
+            needed: &walk.needed,
+        })
         .now(walk.now)
         .time_zone(j.time_zone)
         .seed(super::split::hash_seed(

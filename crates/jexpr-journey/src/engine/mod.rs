@@ -56,6 +56,9 @@ pub struct Journeys {
     /// Actions the runner delivers (calls, or mocked responses): an
     /// instance waits at their node for the outcome.
     delivered: std::collections::BTreeSet<String>,
+    /// Data sources the runner reads from their endpoint: a node reading
+    /// one waits for the fetch, then runs again.
+    remote: std::collections::BTreeSet<String>,
 }
 
 impl Journeys {
@@ -87,7 +90,20 @@ impl Journeys {
             wait_cap: None,
             dry_run: false,
             delivered: Default::default(),
+            remote: Default::default(),
         }
+    }
+
+    /// The same journeys with `sources` read from their endpoints by the
+    /// runner (`serve`, `run --deliver`).
+    pub fn fetching(mut self, sources: impl IntoIterator<Item = String>) -> Journeys {
+        self.remote.extend(sources);
+        self
+    }
+
+    /// Whether reads of data source `source` are fetched by the runner.
+    pub fn fetches(&self, source: &str) -> bool {
+        !self.dry_run && self.remote.contains(source)
     }
 
     /// The same journeys with `actions` delivered by the runner (`serve`,
@@ -336,6 +352,8 @@ pub(crate) enum Flow {
     Pause(Waiting),
     /// Wait at the action node for this call's outcome.
     Deliver(Box<crate::state::Delivery>),
+    /// Run the current node again (its data has been fetched).
+    Here,
     Exit(ExitReason),
 }
 
@@ -353,6 +371,8 @@ pub(crate) struct Walk<'a> {
     /// With `--explain`: why a condition matched no path, for the `exit`
     /// record that follows.
     pub why_no_path: Option<Json>,
+    /// A data source read the last evaluation needs fetched first.
+    pub needed: std::cell::RefCell<Option<context::NeededFetch>>,
 }
 
 impl<'a> Walk<'a> {
@@ -376,7 +396,40 @@ impl<'a> Walk<'a> {
             records,
             jumps,
             why_no_path: None,
+            needed: Default::default(),
         }
+    }
+
+    /// An evaluation at `node` failed: when it needs a data source fetched,
+    /// the instance waits for the fetch and runs the node again; otherwise
+    /// the error is the node's.
+    pub fn eval_failed(
+        &mut self,
+        inst: &mut Instance,
+        node: &str,
+        err: &jexpr::EvalError,
+        expr: &ExprSrc,
+        on_error: Option<&str>,
+    ) -> Flow {
+        if let Some(need) = self.needed.take() {
+            inst.calls += 1;
+            let id = action::call_id(inst, node);
+            return Flow::Deliver(Box::new(crate::state::Delivery {
+                action: String::new(),
+                params: need.params,
+                id,
+                since: self.now,
+                fetch: Some((need.source, need.group)),
+            }));
+        }
+        self.fail_kind(
+            inst,
+            node,
+            &err.message,
+            Some((expr, err.span)),
+            on_error,
+            err.kind.name(),
+        )
     }
 
     /// Who and when this walk's records are about.
@@ -417,6 +470,14 @@ impl<'a> Walk<'a> {
                 Flow::Goto(next) => {
                     steps += 1;
                     inst.previous_node = Some(std::mem::replace(&mut inst.node, next));
+                    if steps > STEP_LIMIT {
+                        flow = Flow::Exit(ExitReason::StepLimit);
+                        continue;
+                    }
+                    flow = self.run_node(inst);
+                }
+                Flow::Here => {
+                    steps += 1;
                     if steps > STEP_LIMIT {
                         flow = Flow::Exit(ExitReason::StepLimit);
                         continue;
@@ -548,7 +609,7 @@ impl<'a> Walk<'a> {
                     }
                     Some((message, code)) => (message, jexpr::Span::new(0, e.source.len()), code),
                 },
-                Err(err) => (err.message, err.span, err.kind.name()),
+                Err(err) => return Err(self.eval_failed(inst, node, &err, e, on_error)),
             };
             let (message, span, code) = failure;
             return Err(self.fail_kind(inst, node, &message, Some((e, span)), on_error, code));

@@ -56,16 +56,7 @@ pub(super) fn run(
                         on_error,
                     )
                 }
-                Err(err) => {
-                    return walk.fail_kind(
-                        inst,
-                        node,
-                        &err.message,
-                        Some((e, err.span)),
-                        on_error,
-                        err.kind.name(),
-                    )
-                }
+                Err(err) => return walk.eval_failed(inst, node, &err, e, on_error),
             };
             // Kept to the millisecond, as every instant of a run.
             let target =

@@ -24,6 +24,9 @@ pub struct Call<'a> {
     pub version: i64,
     /// The journey's `actionTimeout`: the call and its retries fit in it.
     pub timeout: Duration,
+    /// A data source read (source, field group) rather than an action
+    /// (then `action` is empty and `params` are the read's parameters).
+    pub fetch: Option<(&'a str, &'a str)>,
 }
 
 /// What makes calls: the HTTP client of `serve` and `run --deliver`, the
@@ -110,6 +113,14 @@ impl Deliverer for MockResponses {
     }
 
     fn deliver(&mut self, call: &Call<'_>) -> Outcome {
+        if call.fetch.is_some() {
+            return Outcome {
+                status: "internalError".into(),
+                body: Json::Null,
+                attempts: 0,
+                message: Some("--responses answers actions, not data sources".into()),
+            };
+        }
         let found = self.lines.iter().find(|l| {
             l.action == call.action && l.profile_id.as_deref().is_none_or(|p| p == call.profile_id)
         });

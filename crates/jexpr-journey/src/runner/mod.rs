@@ -498,6 +498,10 @@ impl<'a, S: Store> Runner<'a, S> {
             journey: &key.journey,
             version,
             timeout: Duration::from_millis(u64::try_from(timeout).unwrap_or(30_000)),
+            fetch: delivery
+                .fetch
+                .as_ref()
+                .map(|(s, g)| (s.as_str(), g.as_str())),
         };
         let Some(deliverer) = self.deliverer.as_mut() else {
             return Ok(());
