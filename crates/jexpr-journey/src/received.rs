@@ -6,7 +6,9 @@
 //! A must-analysis over the node graph: the start node has its entry event
 //! (none when the journey starts by an audience read, or can be entered by
 //! a jump, which carries the origin's events instead); a reaction's branch
-//! for event `E` adds `E`; a node has what every way into it has.
+//! for event `E` adds `E`; a node has what every way into it has. An
+//! action's response (`@action{A.…}`) is tracked the same way, under the
+//! name `@action:A`: the ways out of an action node of `A` have it.
 
 use crate::model::{ExprSrc, Journey, Node};
 use crate::problem::Problem;
@@ -83,6 +85,11 @@ fn edges(j: &Journey) -> BTreeMap<&str, Vec<Edge<'_>>> {
                     .map(|p| (p.next.as_str(), tested_present(&p.when.source)))
                     .chain(otherwise.iter().map(|o| (o.as_str(), Vec::new())))
                     .chain(on_error.iter().map(|o| (o.as_str(), Vec::new())))
+                    .collect(),
+                Node::Action { action, .. } => node
+                    .successors()
+                    .into_iter()
+                    .map(|(_, to)| (to, vec![jexpr::action_key(action)]))
                     .collect(),
                 other => other
                     .successors()
@@ -177,10 +184,14 @@ fn unguarded_reads(src: &str) -> Events {
                 StepKind::Field(name) => Some(name.as_str()),
                 _ => None,
             });
-            if let (Origin::Event, Some(name), None) = (f.origin, first, &f.default) {
-                if name != "journey" {
+            match (f.origin, first, &f.default) {
+                (Origin::Event, Some(name), None) if name != "journey" => {
                     out.insert(name.to_string());
                 }
+                (Origin::Action, Some(name), None) => {
+                    out.insert(jexpr::action_key(name));
+                }
+                _ => {}
             }
         }
         let mut go = |x: &Expr| walk(x, out, depth + 1);
@@ -280,6 +291,24 @@ pub fn null_reads(
 
 fn warning(j: &Journey, entries: &Entries<'_>, node: &str, e: &ExprSrc, event: &str) -> Problem {
     let path = witness(j, entries, node, event);
+    if let Some(action) = event.strip_prefix(jexpr::ACTION_PREFIX) {
+        let route = if path.len() > 1 {
+            format!(" ({})", path.join(" → "))
+        } else {
+            String::new()
+        };
+        return Problem::warning(
+            "J070",
+            &j.file,
+            &e.pointer,
+            format!(
+                "`@action{{{action}.…}}` may be null here: a profile can reach `{node}` without going through an action node of `{action}`{route}"
+            ),
+        )
+        .with_help(format!(
+            "read the response only after the `{action}` node, or give the field a `defaultValue`"
+        ));
+    }
     let how = match j.nodes.get(&j.start) {
         Some(Node::Audience { .. }) => "entered by an audience read".to_string(),
         Some(Node::Event { event: start, .. }) if start == event => format!(
