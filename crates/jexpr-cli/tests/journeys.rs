@@ -1,6 +1,7 @@
 //! `jexpr journey check` and `jexpr run` through the binary (JOURNEYS.md
 //! sections 3 and 6): exit codes, JSON shapes, and the example run.
 
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn jexpr(args: &[&str]) -> Output {
@@ -364,4 +365,59 @@ fn error_codes(report: &serde_json::Value) -> Vec<&str> {
         .iter()
         .filter_map(|e| e["code"].as_str())
         .collect()
+}
+
+/// Issue 26 item 7: `journey check` is coloured on a terminal like `check`
+/// (forced here with `CLICOLOR_FORCE`), and without the colour codes it is
+/// exactly the plain text.
+#[test]
+fn journey_check_is_coloured_like_check() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../jexpr-journey/tests/check");
+    let run = |force: bool| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_jexpr"));
+        c.current_dir(&dir)
+            .args([
+                "journey",
+                "check",
+                "null-reads-actions.journey.json",
+                "references.journey.json",
+            ])
+            .args(["--catalog", "catalog.json"]);
+        if force {
+            c.env("CLICOLOR_FORCE", "1");
+        } else {
+            c.env_remove("CLICOLOR_FORCE");
+        }
+        let out = c.output().expect("jexpr");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let coloured = run(true);
+    let plain = run(false);
+    assert!(coloured.contains("\x1b["), "{coloured}");
+    assert!(!plain.contains("\x1b["));
+    let stripped = regex_free_strip(&coloured);
+    assert_eq!(stripped, plain);
+    // Both kinds of problem are in it: an expression's and a structural one.
+    assert!(
+        plain.contains("warning[J070]") && plain.contains("error["),
+        "{plain}"
+    );
+}
+
+/// The text without ANSI colour sequences (`ESC [ … m`).
+fn regex_free_strip(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' && chars.peek() == Some(&'[') {
+            for d in chars.by_ref() {
+                if d == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

@@ -84,11 +84,7 @@ impl Problem {
     /// The problem as a user reads it: for an expression, the snippet with
     /// the underline, located by file and JSON pointer.
     pub fn render(&self) -> String {
-        // `file:line:column` first, which terminals and editors jump to.
-        let where_ = match self.location {
-            Some((line, column)) => format!("{}:{line}:{column} #{}", self.file, self.pointer),
-            None => format!("{}#{}", self.file, self.pointer),
-        };
+        let where_ = self.place();
         if let Some((source, d)) = &self.expression {
             return jexpr::diagnostic::render(&where_, source, std::slice::from_ref(d));
         }
@@ -102,6 +98,15 @@ impl Problem {
         }
         out.push('\n');
         out
+    }
+
+    /// Where it is, as its rendering shows it: `file:line:column
+    /// #pointer` (which terminals and editors jump to), or `file#pointer`.
+    pub fn place(&self) -> String {
+        match self.location {
+            Some((line, column)) => format!("{}:{line}:{column} #{}", self.file, self.pointer),
+            None => format!("{}#{}", self.file, self.pointer),
+        }
     }
 
     /// The JSON shape of JOURNEYS.md section 6.

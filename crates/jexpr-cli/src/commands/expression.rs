@@ -499,8 +499,13 @@ pub fn eval(input: &Input, now: Option<&str>, tz: Option<&str>, explain: bool) -
     }
 }
 
+/// Colour on a terminal (unless `NO_COLOR` or `TERM=dumb`), or when
+/// `CLICOLOR_FORCE` is set to something other than `0`.
 pub fn color_choice() -> ColorChoice {
-    if std::io::stderr().is_terminal() {
+    let forced = std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| v != "0");
+    if forced {
+        ColorChoice::Always
+    } else if std::io::stderr().is_terminal() {
         ColorChoice::Auto
     } else {
         ColorChoice::Never

@@ -7,7 +7,7 @@ use jexpr_journey::runner::{Deliverer, MockResponses, Runner};
 use jexpr_journey::store::{
     export, Fingerprint, MemoryStore, PostgresOptions, PostgresStore, SqliteStore, Store,
 };
-use jexpr_journey::{CompiledJourney, JourneyCatalog, ReadError, Report};
+use jexpr_journey::{CompiledJourney, JourneyCatalog, ReadError, Report, Severity};
 use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -101,8 +101,64 @@ fn without_catalog(report: &mut Report) {
 fn print_report(report: &Report, format: Format) {
     match format {
         Format::Json => outln!("{}", report.to_json()),
-        Format::Text => err!("{}", report.render()),
+        Format::Text => emit_report(report),
     }
+}
+
+/// The text report on standard error, coloured on a terminal as `check`
+/// colours its diagnostics; without colour it is `Report::render` exactly.
+fn emit_report(report: &Report) {
+    use codespan_reporting::term::termcolor::{Color, ColorSpec, StandardStream, WriteColor};
+    use std::io::Write;
+    let choice = super::expression::color_choice();
+    if choice == codespan_reporting::term::termcolor::ColorChoice::Never {
+        err!("{}", report.render());
+        return;
+    }
+    let mut out = StandardStream::stderr(choice);
+    for severity in [Severity::Error, Severity::Warning] {
+        for p in report.problems.iter().filter(|p| p.severity == severity) {
+            if let Some((source, d)) = &p.expression {
+                jexpr::diagnostic::emit(&mut out, &p.place(), source, std::slice::from_ref(d));
+                continue;
+            }
+            let (word, color) = match severity {
+                Severity::Error => ("error", Color::Red),
+                Severity::Warning => ("warning", Color::Yellow),
+            };
+            let _ = out.set_color(ColorSpec::new().set_fg(Some(color)).set_bold(true));
+            let _ = write!(out, "{word}[{}]", p.code);
+            let _ = out.set_color(ColorSpec::new().set_bold(true));
+            let _ = writeln!(out, ": {}", p.message);
+            let _ = out.set_color(ColorSpec::new().set_fg(Some(Color::Blue)));
+            let _ = write!(out, "  ┌─ ");
+            let _ = out.reset();
+            let _ = writeln!(out, "{}", p.place());
+            if let Some(help) = &p.help {
+                let _ = writeln!(out, "  = help: {help}");
+            }
+            let _ = writeln!(out);
+        }
+    }
+    let errors = report
+        .problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .count();
+    let warnings = report.problems.len() - errors;
+    let plural = |n: usize, w: &str| {
+        if n == 1 {
+            format!("1 {w}")
+        } else {
+            format!("{n} {w}s")
+        }
+    };
+    let _ = writeln!(
+        out,
+        "{}, {}",
+        plural(errors, "error"),
+        plural(warnings, "warning")
+    );
 }
 
 pub fn check(files: &[PathBuf], catalog: Option<&Path>, format: Format) -> ExitCode {
