@@ -263,6 +263,17 @@ impl Record {
         self.with("attempts", attempts)
     }
 
+    /// A `jump` record made into one that was skipped (the profile entered
+    /// the target before the jump could take it there).
+    pub(crate) fn skipped_jump(self, reason: Refusal) -> Record {
+        self.with("skipped", reason.as_str())
+    }
+
+    /// An empty record, to take another's place for a moment.
+    pub(crate) fn placeholder() -> Record {
+        Record(Vec::new())
+    }
+
     /// `jump`: a jump to journey `to`, or one skipped since the profile is
     /// in it already.
     pub fn jump(a: &About<'_>, node: &str, to: &str, skipped: bool) -> Record {

@@ -50,6 +50,7 @@ pub(super) fn run(
     }
     walk.jumps.made += 1;
     let r = Record::jump(&walk.about(), node, target, false);
+    let record = walk.records.len();
     walk.records.push(r);
     // Seen as in the target from now on, so a second jump in this walk is skipped.
     walk.view.in_journeys.insert(target.to_string());
@@ -57,6 +58,7 @@ pub(super) fn run(
         target: target.to_string(),
         from: walk.cj.journey.id.clone(),
         events,
+        record,
     });
     Flow::Goto(next.to_string())
 }
@@ -76,15 +78,18 @@ pub(super) fn enter_targets(
             let Some(cj) = journeys.live(&jump.target, now) else {
                 continue;
             };
-            // Entered meanwhile by another path of this input: nothing to do.
-            if entry::refusal(
+            // Entered meanwhile by another path of this input: the jump
+            // did not happen, and its record says so.
+            if let Some(reason) = entry::refusal(
                 cj,
                 state.instances.contains_key(&jump.target),
                 state.history.get(&jump.target),
                 now,
-            )
-            .is_some()
-            {
+            ) {
+                if let Some(r) = records.get_mut(jump.record) {
+                    let skipped = std::mem::replace(r, Record::placeholder()).skipped_jump(reason);
+                    *r = skipped;
+                }
                 continue;
             }
             entry::admit(

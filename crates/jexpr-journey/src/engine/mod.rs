@@ -306,6 +306,9 @@ pub(crate) struct PendingJump {
     target: String,
     from: String,
     events: crate::state::SmallMap<Json>,
+    /// Where its `jump` record is among the input's records: marked
+    /// skipped if the target is entered before the jump can be.
+    record: usize,
 }
 
 /// The jumps of one input: those made and not yet entered, and how many
