@@ -299,6 +299,10 @@ pub enum Command {
         #[arg(long, value_name = "JSON", default_value = "{}")]
         body: String,
     },
+    /// A language server for editors, over standard input and output:
+    /// problems, completion, hover and go to definition in journey files and
+    /// `.jexpr` expression files (docs/editors.md).
+    Lsp,
     /// Run state: `state inspect`.
     State {
         #[command(subcommand)]

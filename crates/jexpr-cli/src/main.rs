@@ -112,6 +112,13 @@ fn main() -> ExitCode {
             deliver,
             format,
         }),
+        Command::Lsp => match jexpr_lsp::stdio() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                errln!("error: the language server stopped: {e}");
+                ExitCode::from(cli::EXIT_USAGE)
+            }
+        },
         Command::Receive {
             listen,
             secret_env,

@@ -262,6 +262,13 @@ pub fn offset_in_string(text: &str, start: usize, decoded: usize) -> Option<usiz
     None
 }
 
+/// Where the value at `pointer` starts and ends in `text` (byte offsets).
+pub fn value_span(text: &str, pointer: &str) -> Option<(usize, usize)> {
+    let start = locate(text, pointer)?;
+    let end = skip_value(text.as_bytes(), start, 0)?;
+    Some((start, end))
+}
+
 /// 1-based line and column (in characters) of a byte offset.
 pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let before = text.get(..offset).unwrap_or(text);

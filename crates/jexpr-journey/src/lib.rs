@@ -15,7 +15,7 @@ pub mod codec;
 pub mod endpoint;
 pub mod engine;
 mod fnv;
-mod json;
+pub mod json;
 pub mod model;
 pub mod problem;
 mod received;
