@@ -76,3 +76,62 @@ fn an_audience_read_tracing_more_than_one_value_holds_commits_whole() {
     assert_eq!(store.trace_bytes().expect("bytes"), expected.len() as u64);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `serve`'s `GET /trace?profile=…` reads one profile's records through
+/// the trace index; records written before the state was indexed are
+/// still found (scanned), and no other profile's record comes back.
+#[test]
+fn one_profiles_trace_comes_from_the_index_and_the_rows_before_it() {
+    use jexpr_journey::state::ProfileState;
+    use jexpr_journey::store::{Commit, StateStore};
+    let dir = std::env::temp_dir().join(format!("jexpr-trace-index-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("s.db");
+    let fp = Fingerprint::new(&[], None);
+    let record =
+        |who: &str, n: u32| format!("{{\"kind\":\"action\",\"profileId\":\"{who}\",\"n\":{n}}}");
+    let commit = |store: &mut SqliteStore, who: &str, n: u32| {
+        store
+            .commit(Commit {
+                profiles: vec![ProfileState {
+                    id: who.to_string(),
+                    ..Default::default()
+                }],
+                trace: vec![record(who, n)],
+                ..Default::default()
+            })
+            .expect("commit");
+        store.flush().expect("flush");
+    };
+    let mut store = SqliteStore::open(&path, &fp).expect("open");
+    commit(&mut store, "a", 1);
+    commit(&mut store, "b", 2);
+    drop(store);
+    let mut store = SqliteStore::open(&path, &fp)
+        .and_then(SqliteStore::index_trace)
+        .expect("indexed");
+    commit(&mut store, "a", 3);
+    commit(&mut store, "b", 4);
+    commit(&mut store, "ab", 5);
+    assert_eq!(
+        store.profile_trace("a").expect("a"),
+        [record("a", 1), record("a", 3)]
+    );
+    assert_eq!(
+        store.profile_trace("b").expect("b"),
+        [record("b", 2), record("b", 4)]
+    );
+    assert_eq!(store.profile_trace("ab").expect("ab"), [record("ab", 5)]);
+    assert!(store.profile_trace("nobody").expect("none").is_empty());
+    // Opened again, the index goes on from where it started.
+    drop(store);
+    let mut store = SqliteStore::open(&path, &fp)
+        .and_then(SqliteStore::index_trace)
+        .expect("indexed again");
+    commit(&mut store, "a", 6);
+    assert_eq!(
+        store.profile_trace("a").expect("a"),
+        [record("a", 1), record("a", 3), record("a", 6)]
+    );
+}

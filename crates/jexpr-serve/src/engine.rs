@@ -302,7 +302,11 @@ fn serve_commands(
                     }));
                 }
                 Command::Trace { profile, reply } => {
-                    let lines = trace_of(runner, &profile)?;
+                    runner.flush().map_err(|e| e.to_string())?;
+                    let lines = runner
+                        .store()
+                        .profile_trace(&profile)
+                        .map_err(|e| e.to_string())?;
                     answers.push(Box::new(move || {
                         let _ = reply.send(Ok(lines));
                     }));
@@ -433,16 +437,4 @@ fn profile<S: Store>(runner: &mut Runner<'_, S>, id: &str) -> Result<Json, Strin
             .map_err(|e| e.to_string())?;
     }
     Ok(shown)
-}
-
-fn trace_of<S: Store>(runner: &mut Runner<'_, S>, profile: &str) -> Result<Vec<String>, String> {
-    runner.flush().map_err(|e| e.to_string())?;
-    let rows = runner.store().trace_from(0).map_err(|e| e.to_string())?;
-    let needle = format!("\"profileId\":{}", Json::String(profile.to_string()));
-    Ok(rows
-        .iter()
-        .flat_map(|(_, lines)| lines.split('\n'))
-        .filter(|l| l.contains(&needle))
-        .map(str::to_string)
-        .collect())
 }

@@ -117,6 +117,7 @@ pub fn serve(options: Options, ready: impl FnOnce(SocketAddr)) -> Result<(), Ser
     } else {
         let store = SqliteStore::open(&PathBuf::from(&options.state), &fingerprint)
             .and_then(SqliteStore::sync_every_flush)
+            .and_then(SqliteStore::index_trace)
             .map_err(|e| ServeError(e.to_string()))?;
         let (commands, engine) = engine::start(engine::Setup {
             journeys: journeys.clone(),

@@ -61,6 +61,9 @@ pub struct SqliteStore {
     nothing_before: Option<i64>,
     /// The most bytes of trace one outbox row holds.
     row_bytes: usize,
+    /// `serve`: the first outbox row indexed by profile (`trace_index`),
+    /// when the trace is indexed.
+    indexed_from: Option<i64>,
     /// Journey versions this open published into the state.
     published: Vec<(String, i64)>,
     /// The database file, locked while this store may write: a second run
@@ -102,6 +105,7 @@ impl SqliteStore {
             nothing_before: None,
             row_bytes: super::OUTBOX_ROW_BYTES,
             published: Vec::new(),
+            indexed_from: None,
             _lock: lock,
         }
     }
@@ -316,6 +320,76 @@ impl SqliteStore {
                 Ok((id, v, text, at))
             })
             .collect()
+    }
+
+    /// Indexes the trace by profile from now on (`serve`: `GET /trace` of
+    /// one profile reads its rows, not the whole trace). Rows written
+    /// before the index existed are scanned.
+    pub fn index_trace(mut self) -> Result<SqliteStore, StoreError> {
+        self.conn
+            .execute_batch(
+                "CREATE TABLE IF NOT EXISTS trace_index(profile TEXT NOT NULL, seq INTEGER NOT NULL,
+                     PRIMARY KEY(profile, seq)) WITHOUT ROWID;
+                 INSERT OR IGNORE INTO meta VALUES ('trace_indexed_from',
+                     (SELECT COALESCE(MAX(seq), 0) + 1 FROM trace));",
+            )
+            .map_err(err("cannot index the trace"))?;
+        let from: String = self
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'trace_indexed_from'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(err("meta"))?;
+        self.indexed_from = Some(
+            from.parse()
+                .map_err(|_| StoreError::damaged("the trace index's start is damaged"))?,
+        );
+        Ok(self)
+    }
+
+    /// The committed trace records about one profile, in order: from the
+    /// index where the trace is indexed, else by reading it all.
+    pub fn profile_trace(&mut self, id: &str) -> Result<Vec<String>, StoreError> {
+        let needle = format!(
+            "\"profileId\":{}",
+            serde_json::Value::String(id.to_string())
+        );
+        let rows: Vec<String> = match self.indexed_from {
+            Some(from) => {
+                let mut stmt = self
+                    .conn
+                    .prepare_cached(
+                        "SELECT lines FROM (
+                           SELECT seq, lines FROM trace WHERE seq < ?1
+                           UNION ALL SELECT t.seq, t.lines FROM trace_index i JOIN trace t ON t.seq = i.seq
+                           WHERE i.profile = ?2)
+                         ORDER BY seq",
+                    )
+                    .map_err(err("trace"))?;
+                let rows = stmt
+                    .query_map(params![from, id], |r| r.get::<_, String>(0))
+                    .map_err(err("trace"))?;
+                rows.collect::<Result<_, _>>().map_err(err("trace"))?
+            }
+            None => {
+                let mut stmt = self
+                    .conn
+                    .prepare_cached("SELECT lines FROM trace ORDER BY seq")
+                    .map_err(err("trace"))?;
+                let rows = stmt
+                    .query_map([], |r| r.get::<_, String>(0))
+                    .map_err(err("trace"))?;
+                rows.collect::<Result<_, _>>().map_err(err("trace"))?
+            }
+        };
+        Ok(rows
+            .iter()
+            .flat_map(|lines| lines.split('\n'))
+            .filter(|l| l.contains(&needle))
+            .map(str::to_string)
+            .collect())
     }
 
     /// Every flush reaches the disk before it returns (SQLite's
@@ -723,6 +797,14 @@ impl StateStore for SqliteStore {
                 })
                 .map_err(err("trace"))?;
             self.trace_bytes += lines.len() as u64 + 1;
+            if self.indexed_from.is_some() {
+                let seq = c.last_insert_rowid();
+                for state in &commit.profiles {
+                    c.prepare_cached("INSERT OR IGNORE INTO trace_index VALUES (?1, ?2)")
+                        .and_then(|mut s| s.execute(params![state.id, seq]))
+                        .map_err(err("trace index"))?;
+                }
+            }
         }
         self.nothing_before = self.nothing_before.map(|b| b.min(earliest));
         for state in commit.profiles {
