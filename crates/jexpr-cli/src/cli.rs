@@ -299,6 +299,31 @@ pub enum Command {
         #[arg(long, value_name = "JSON", default_value = "{}")]
         body: String,
     },
+    /// The journeys in a browser: each as a canvas with the counts of a
+    /// trace (or a state) on its nodes and edges, problems marked, a node's
+    /// definition and types on a click, a profile's path lit up
+    /// (docs/studio.md).
+    ///
+    /// Example:
+    ///   jexpr studio examples/journeys/*.journey.json --catalog examples/journeys/catalog.json --trace trace.jsonl
+    #[command(verbatim_doc_comment)]
+    Studio {
+        /// Journey files.
+        #[arg(value_name = "JOURNEY.json", required = true)]
+        journeys: Vec<PathBuf>,
+        /// The catalog.
+        #[arg(long, value_name = "FILE", required = true)]
+        catalog: PathBuf,
+        /// Counts from this trace file.
+        #[arg(long, value_name = "FILE", conflicts_with = "state")]
+        trace: Option<PathBuf>,
+        /// Counts from the trace kept in this state (SQLite file or PostgreSQL URL).
+        #[arg(long, value_name = "FILE|URL")]
+        state: Option<String>,
+        /// Address to listen on.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8090")]
+        listen: String,
+    },
     /// A language server for editors, over standard input and output:
     /// problems, completion, hover and go to definition in journey files and
     /// `.jexpr` expression files (docs/editors.md).

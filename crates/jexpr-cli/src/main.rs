@@ -112,6 +112,19 @@ fn main() -> ExitCode {
             deliver,
             format,
         }),
+        Command::Studio {
+            journeys,
+            catalog,
+            trace,
+            state,
+            listen,
+        } => commands::studio::studio(
+            &journeys,
+            &catalog,
+            trace.as_deref(),
+            state.as_deref(),
+            &listen,
+        ),
         Command::Lsp => match jexpr_lsp::stdio() {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

@@ -16,6 +16,7 @@ mod http;
 mod metrics;
 pub mod receiver;
 mod shared;
+pub mod studio;
 
 use jexpr_journey::engine::Journeys;
 use jexpr_journey::store::{PostgresOptions, PostgresStore, SqliteStore};

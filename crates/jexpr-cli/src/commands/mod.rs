@@ -8,4 +8,5 @@ pub mod receive;
 pub mod repl;
 pub mod report;
 pub mod serve;
+pub mod studio;
 pub mod trace;
