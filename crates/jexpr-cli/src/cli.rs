@@ -320,6 +320,9 @@ pub enum Command {
         /// Counts from the trace kept in this state (SQLite file or PostgreSQL URL).
         #[arg(long, value_name = "FILE|URL")]
         state: Option<String>,
+        /// Profiles (JSON Lines) for the test mode.
+        #[arg(long, value_name = "PROFILES.jsonl")]
+        profiles: Option<PathBuf>,
         /// Address to listen on.
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8090")]
         listen: String,

@@ -117,12 +117,14 @@ fn main() -> ExitCode {
             catalog,
             trace,
             state,
+            profiles,
             listen,
         } => commands::studio::studio(
             &journeys,
             &catalog,
             trace.as_deref(),
             state.as_deref(),
+            profiles.as_deref(),
             &listen,
         ),
         Command::Lsp => match jexpr_lsp::stdio() {

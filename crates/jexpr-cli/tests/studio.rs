@@ -265,6 +265,35 @@ fn the_canvas_in_a_browser() {
     want.dedup();
     assert_eq!(lit, want);
 
+    // Test mode: an event typed from the catalog's form lights its path on
+    // the virtual clock, and advancing the clock fires the wait.
+    b.script(
+        "const s = document.getElementById('test-event'); s.value = 'Subscribed'; s.dispatchEvent(new Event('change'));\
+         const t = JSON.parse(document.getElementById('test-payload').value);\
+         if (!('email' in t) || !('consent' in t)) throw new Error('no template: ' + JSON.stringify(t));\
+         document.getElementById('test-payload').value = JSON.stringify({email: 'tess@example.com', consent: true, country: 'FR'});\
+         document.getElementById('test-form').requestSubmit()",
+    );
+    let lit = b.wait_for(
+        "const t = document.getElementById('panel').innerText; const n = [...document.querySelectorAll('[data-journey=\"welcome\"].node.on-path')].map(e => e.dataset.node); return t.includes('Test mode') && n.length ? n : null",
+    );
+    let lit: Vec<&str> = lit
+        .as_array()
+        .expect("lit")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    // Consent, no gold tier (no profile data), FR: the EU path, then the split.
+    for node in ["subscribed", "tier", "ab", "pause"] {
+        assert!(lit.contains(&node), "{node} not lit: {lit:?}");
+    }
+    assert!(!lit.contains(&"sendVip"), "{lit:?}");
+    b.script("document.querySelector('[data-advance=\"P3D\"]').click()");
+    let panel = b.wait_for(
+        "const t = document.getElementById('panel').innerText; return t.includes('resume') ? t : null",
+    );
+    assert!(panel.as_str().expect("panel").contains("pause"), "{panel}");
+
     // Nothing was fetched from elsewhere, and the console stayed clean.
     let origins = b.script(
         "return [location.origin, ...performance.getEntriesByType('resource').map(e => new URL(e.name).origin)]",

@@ -12,6 +12,7 @@ pub fn studio(
     catalog: &Path,
     trace: Option<&Path>,
     state: Option<&str>,
+    profiles: Option<&Path>,
     listen: &str,
 ) -> ExitCode {
     let listen = match listen.parse() {
@@ -31,6 +32,10 @@ pub fn studio(
         }
     }
     let (report, _) = jexpr_journey::check(&texts, &catalog_loaded);
+    let profiles = match profiles.map(std::fs::read).transpose() {
+        Ok(p) => p,
+        Err(e) => return usage_error(&format!("cannot read the profiles file: {e}")),
+    };
     let mut records = Vec::new();
     let source = match TraceSource::of(trace, state) {
         Some(source) => {
@@ -49,10 +54,11 @@ pub fn studio(
     };
     let studio = jexpr_serve::studio::Studio {
         journeys: compiled,
-        catalog: catalog_loaded,
+        catalog: Box::leak(Box::new(catalog_loaded)),
         problems: report.problems,
         records,
         source,
+        profiles,
     };
     match jexpr_serve::studio::serve(studio, listen, |addr| {
         errln!("studio on http://{addr} (Ctrl-C stops)");

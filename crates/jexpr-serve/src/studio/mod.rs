@@ -6,6 +6,7 @@
 
 pub mod layout;
 pub mod page;
+pub mod sandbox;
 
 use crate::ServeError;
 use axum::extract::{Query, State};
@@ -24,19 +25,24 @@ use std::sync::Arc;
 /// What the studio shows.
 pub struct Studio {
     pub journeys: Vec<CompiledJourney>,
-    pub catalog: JourneyCatalog,
+    /// The catalog (it lives as long as the process: the test mode's
+    /// request decoder borrows it).
+    pub catalog: &'static JourneyCatalog,
     /// Problems of `journey check` (warnings: the journeys are valid).
     pub problems: Vec<Problem>,
     /// Trace records, in order.
     pub records: Vec<Value>,
     /// Where the records came from, for the header.
     pub source: String,
+    /// The profiles file, for the test mode's profiles.
+    pub profiles: Option<Vec<u8>>,
 }
 
 struct App {
     studio: Studio,
     report: Report,
     page: String,
+    sandbox: sandbox::Sandbox,
 }
 
 /// Serves the studio on `listen` until SIGINT or SIGTERM.
@@ -52,18 +58,40 @@ pub fn serve(
     let report = builder.snapshot();
     let page = {
         let refs: Vec<&CompiledJourney> = studio.journeys.iter().collect();
-        page::page(&refs, &report.journeys, &studio.problems, &studio.source)
+        page::page(
+            &refs,
+            &report.journeys,
+            &studio.problems,
+            &studio.source,
+            &page::templates(&studio.catalog.core),
+        )
     };
+    // The test mode's own copy of the journeys and catalog, for its thread.
+    let catalog = studio.catalog;
+    let start = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(
+        chrono::Utc::now().timestamp_millis(),
+    )
+    .unwrap_or_else(chrono::Utc::now);
+    let sandbox = sandbox::Sandbox::start(
+        jexpr_journey::engine::Journeys::new(studio.journeys.clone()),
+        catalog,
+        studio.profiles.clone(),
+        start,
+    );
     let app = Arc::new(App {
         studio,
         report,
         page,
+        sandbox,
     });
     let router = Router::new()
         .route("/", get(index))
         .route("/healthz", get(|| async { Json(json!({"ok": true})) }))
         .route("/node", get(node))
         .route("/profile", get(profile))
+        .route("/test/event", axum::routing::post(test_event))
+        .route("/test/advance", axum::routing::post(test_advance))
+        .route("/test/reset", axum::routing::post(test_reset))
         .with_state(app);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -191,16 +219,24 @@ async fn profile(
         .iter()
         .filter(|r| r.get("profileId").and_then(Value::as_str) == Some(who.as_str()))
         .collect();
+    let (list, nodes, edges) = timeline(&mine);
+    let html = format!("<h3>Profile {}</h3>{list}", escape(who));
+    Json(json!({"html": html, "nodes": nodes, "edges": edges})).into_response()
+}
+
+/// Records as a list a person reads, with the nodes and edges they went
+/// through (to light up): `(html, nodes, edges)`.
+fn timeline(mine: &[&Value]) -> (String, Vec<Value>, Vec<Value>) {
     let mut nodes: Vec<Value> = Vec::new();
     let mut edges: Vec<Value> = Vec::new();
     let mut last: BTreeMap<(String, i64), String> = BTreeMap::new();
-    let mut html = format!("<h3>Profile {}</h3>", escape(who));
+    let mut html = String::new();
     if mine.is_empty() {
-        html.push_str("<p>No record of this profile.</p>");
+        html.push_str("<p>No record.</p>");
     } else {
         html.push_str("<ol class=\"timeline\">");
     }
-    for r in &mine {
+    for r in mine {
         let journey = r
             .get("journey")
             .and_then(Value::as_str)
@@ -264,5 +300,68 @@ async fn profile(
     if !mine.is_empty() {
         html.push_str("</ol>");
     }
-    Json(json!({"html": html, "nodes": nodes, "edges": edges})).into_response()
+    (html, nodes, edges)
+}
+
+/// The test mode's answer as the page uses it.
+fn test_answer(answer: Result<Value, String>) -> Response {
+    match answer {
+        Ok(v) => {
+            let records: Vec<Value> = v["records"].as_array().cloned().unwrap_or_default();
+            let refs: Vec<&Value> = records.iter().collect();
+            let (list, nodes, edges) = timeline(&refs);
+            let html = format!(
+                "<h3>Test mode</h3><p>clock <time id=\"test-clock\">{}</time></p>{list}",
+                escape(v["clock"].as_str().unwrap_or(""))
+            );
+            Json(json!({"clock": v["clock"], "records": records, "html": html, "nodes": nodes, "edges": edges}))
+                .into_response()
+        }
+        Err(e) => (StatusCode::BAD_REQUEST, Json(json!({"error": e}))).into_response(),
+    }
+}
+
+/// `{"event", "profileId"?, "payload"}`: sent at the test clock.
+async fn test_event(State(app): State<Arc<App>>, Json(body): Json<Value>) -> Response {
+    let Some(line) = body.as_object().cloned() else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "send an event object"})),
+        )
+            .into_response();
+    };
+    if line.contains_key("time") {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "the test clock gives the time: advance it instead"})),
+        )
+            .into_response();
+    }
+    test_answer(app.sandbox.ask(sandbox::Ask::Event(line)).await)
+}
+
+/// `{"by": "PT1H"}`: the test clock moves on, firing what falls due.
+async fn test_advance(State(app): State<Arc<App>>, Json(body): Json<Value>) -> Response {
+    let by = body.get("by").and_then(Value::as_str).unwrap_or("");
+    let Some(ms) = jexpr::time::parse_duration(by).filter(|ms| *ms > 0) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(
+                json!({"error": format!("`{by}` is not a positive ISO-8601 duration (PT1H, P1D)")}),
+            ),
+        )
+            .into_response();
+    };
+    test_answer(app.sandbox.ask(sandbox::Ask::Advance(ms)).await)
+}
+
+/// `{"responses": "…"?}`: the test mode starts again, with these mocked
+/// action responses (`run --responses` lines).
+async fn test_reset(State(app): State<Arc<App>>, Json(body): Json<Value>) -> Response {
+    let responses = body
+        .get("responses")
+        .and_then(Value::as_str)
+        .filter(|r| !r.trim().is_empty())
+        .map(str::to_string);
+    test_answer(app.sandbox.ask(sandbox::Ask::Reset(responses)).await)
 }

@@ -86,12 +86,115 @@ document.getElementById('profile-form').addEventListener('submit', e => {
 });
 "#;
 
+/// A payload to start from for each event: its fields with empty values of
+/// their types, as the test form fills its text box.
+pub fn templates(catalog: &jexpr::Catalog) -> serde_json::Value {
+    fn sample(ty: &jexpr::Type, depth: usize) -> serde_json::Value {
+        use jexpr::Type;
+        use serde_json::json;
+        match ty {
+            Type::String => json!(""),
+            Type::Integer => json!(0),
+            Type::Decimal => json!(0.0),
+            Type::Boolean => json!(false),
+            Type::DateTime => json!("2024-05-01T10:00:00Z"),
+            Type::DateTimeOnly => json!("2024-05-01T10:00:00"),
+            Type::DateOnly => json!("2024-05-01"),
+            Type::Duration => json!("PT1H"),
+            Type::Object(fields) if depth < 4 => serde_json::Value::Object(
+                fields
+                    .iter()
+                    .map(|(k, t)| (k.clone(), sample(t, depth + 1)))
+                    .collect(),
+            ),
+            Type::List(_) => json!([]),
+            _ => json!({}),
+        }
+    }
+    serde_json::Value::Object(
+        catalog
+            .events
+            .iter()
+            .map(|(name, ty)| (name.clone(), sample(ty, 0)))
+            .collect(),
+    )
+}
+
+const TEST_SCRIPT: &str = r#"
+const templates = JSON.parse(document.getElementById('templates').textContent);
+const eventSel = document.getElementById('test-event');
+const payload = document.getElementById('test-payload');
+function fill() { payload.value = JSON.stringify(templates[eventSel.value] || {}, null, 1); }
+eventSel.addEventListener('change', fill);
+fill();
+function light(p) {
+  for (const el of document.querySelectorAll('.on-path')) el.classList.remove('on-path');
+  for (const [j, v, n] of p.nodes) {
+    const el = document.querySelector(`[data-journey="${CSS.escape(j)}"][data-version="${v}"][data-node="${CSS.escape(n)}"]`);
+    if (el) el.classList.add('on-path');
+  }
+  for (const [j, v, from, to] of p.edges) {
+    const el = document.querySelector(`[data-journey="${CSS.escape(j)}"][data-version="${v}"][data-edge="${CSS.escape(from + '->' + to)}"]`);
+    if (el) el.classList.add('on-path');
+  }
+}
+function post(path, body) {
+  return fetch(path, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify(body)})
+    .then(r => r.json()).then(p => {
+      if (p.error) { panel.innerHTML = '<p role="alert" class="problems"></p>'; panel.firstChild.textContent = p.error; return; }
+      document.getElementById('clock').textContent = p.clock;
+      light(p);
+      panel.innerHTML = p.html;
+    });
+}
+document.getElementById('test-form').addEventListener('submit', e => {
+  e.preventDefault();
+  let data;
+  try { data = JSON.parse(payload.value || '{}'); } catch (err) { panel.textContent = 'The payload is not JSON: ' + err.message; return; }
+  const body = {event: eventSel.value, payload: data};
+  const who = document.getElementById('test-profile').value;
+  if (who) body.profileId = who;
+  post('test/event', body);
+});
+for (const b of document.querySelectorAll('[data-advance]')) {
+  b.addEventListener('click', () => post('test/advance', {by: b.dataset.advance}));
+}
+document.getElementById('test-reset').addEventListener('click', () =>
+  post('test/reset', {responses: document.getElementById('test-responses').value}));
+"#;
+
+/// The test mode's form: an event typed from the catalog, the clock, mocked responses.
+fn test_form(templates: &serde_json::Value) -> String {
+    let events: String = templates
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(name, _)| format!("<option>{}</option>", escape(name)))
+        .collect();
+    format!(
+        "<section id=\"test\" aria-label=\"test mode\"><h2>Test <small>on a virtual clock at <time id=\"clock\">start</time>; actions are shown, not delivered</small></h2>\
+         <form id=\"test-form\"><label>Profile <input id=\"test-profile\" placeholder=\"from the event if empty\"></label> \
+         <label>Event <select id=\"test-event\">{events}</select></label><br>\
+         <label for=\"test-payload\">Payload</label><br><textarea id=\"test-payload\" rows=\"5\" cols=\"60\"></textarea><br>\
+         <button type=\"submit\">Send event</button> \
+         <button type=\"button\" data-advance=\"PT1H\">+1 hour</button> <button type=\"button\" data-advance=\"P1D\">+1 day</button> \
+         <button type=\"button\" data-advance=\"P3D\">+3 days</button></form>\
+         <details><summary>Mocked action responses</summary><label for=\"test-responses\">One JSON line each: \
+         {{\"action\", \"profileId\"?, \"status\", \"body\"}}</label><br>\
+         <textarea id=\"test-responses\" rows=\"3\" cols=\"60\"></textarea></details>\
+         <button type=\"button\" id=\"test-reset\">Start again</button>\
+         <script type=\"application/json\" id=\"templates\">{}</script></section>",
+        templates.to_string().replace("</", "<\\/")
+    )
+}
+
 /// The whole page.
 pub fn page(
     journeys: &[&CompiledJourney],
     reports: &[JourneyReport],
     problems: &[Problem],
     source: &str,
+    templates: &serde_json::Value,
 ) -> String {
     let mut out = String::new();
     let _ = write!(
@@ -101,8 +204,9 @@ pub fn page(
          <header><h1>jexpr studio</h1><span>{}</span>\
          <form id=\"profile-form\" role=\"search\"><label for=\"profile\">Profile</label>\
          <input id=\"profile\" name=\"id\" placeholder=\"profile id\" autocomplete=\"off\">\
-         <button type=\"submit\">Show path</button></form></header><main><div id=\"journeys\">",
-        escape(source)
+         <button type=\"submit\">Show path</button></form></header><main><div id=\"journeys\">{}",
+        escape(source),
+        test_form(templates)
     );
     for cj in journeys {
         let report = reports
@@ -117,7 +221,7 @@ pub fn page(
     let _ = writeln!(
         out,
         "</div><aside id=\"panel\" aria-live=\"polite\"><p>Select a node (click, or Tab and Enter) to see its definition, \
-         or search a profile to see its path.</p></aside></main><script>{SCRIPT}</script></body></html>"
+         or search a profile to see its path.</p></aside></main><script>{SCRIPT}{TEST_SCRIPT}</script></body></html>"
     );
     out
 }
