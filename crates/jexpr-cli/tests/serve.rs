@@ -823,3 +823,45 @@ fn a_version_published_to_one_process_is_served_by_all() {
         assert_eq!(trace["records"][0]["version"], 2, "q{i}: {trace}");
     }
 }
+
+/// SERVICE.md section 5: `serve` serves the studio at `/` with the live
+/// counts of its state, a node's panel and a profile's path.
+#[test]
+fn the_studio_is_at_the_root_with_live_counts() {
+    let d = dir("studio");
+    let s = Server::start(&d, &[]);
+    for i in 0..3 {
+        assert_eq!(post(&s, &ping(&format!("s{i}"), i)).0, 202);
+    }
+    let page = client()
+        .get(s.url("/"))
+        .send()
+        .expect("page")
+        .text()
+        .expect("html");
+    assert!(page.contains("<svg"), "{page}");
+    for (node, entered) in [("s", 3), ("note", 3), ("w", 3)] {
+        let hook = format!(r#"data-node="{node}" data-entered="{entered}""#);
+        assert!(page.contains(&hook), "{hook} not in the page");
+    }
+    assert!(page.contains(r#"data-waiting="3""#));
+    // No test mode on a live server.
+    assert!(!page.contains("test-form"));
+    let panel = client()
+        .get(s.url("/node?journey=ping&version=1&node=note"))
+        .send()
+        .expect("node")
+        .text()
+        .expect("html");
+    assert!(
+        panel.contains("params") && panel.contains("integer"),
+        "{panel}"
+    );
+    let (_, path) = get(&s, "/profile?id=s1");
+    // Entered at s, noted, waiting at w: three nodes, two edges.
+    assert_eq!(path["nodes"].as_array().map(Vec::len), Some(3), "{path}");
+    assert_eq!(
+        path["edges"],
+        json!([["ping", 1, "s", "note"], ["ping", 1, "note", "w"]])
+    );
+}

@@ -148,6 +148,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/journeys/{id}/report", get(report))
         .route("/profiles/{id}", get(profile))
         .route("/trace", get(trace))
+        .route("/", get(studio_page))
+        .route("/node", get(studio_node))
+        .route("/profile", get(studio_profile))
         .layer(middleware::from_fn_with_state(state.clone(), authenticate));
     Router::new()
         .route("/healthz", get(healthz))
@@ -540,4 +543,89 @@ pub async fn listen(
         _ = stop_signal() => {}
     }
     Ok(())
+}
+
+/// `GET /`: the studio, with the state's live counts (no test mode: this
+/// is the real thing).
+async fn studio_page(State(s): State<Arc<AppState>>) -> Response {
+    let report = match s.ask(|reply| Command::Report { reply }).await {
+        Ok(r) => r,
+        Err(response) => return response,
+    };
+    let Ok(served) = s.served.read() else {
+        return unavailable("the server is in an inconsistent state");
+    };
+    let journeys: Vec<&CompiledJourney> = served.journeys.all().collect();
+    let html = crate::studio::page::page(&journeys, &report.journeys, &[], "live", None);
+    axum::response::Html(html).into_response()
+}
+
+/// `GET /node?journey=…&version=…&node=…`: a node's panel.
+async fn studio_node(
+    State(s): State<Arc<AppState>>,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Response {
+    let (Some(id), Some(version), Some(node)) = (
+        q.get("journey"),
+        q.get("version").and_then(|v| v.parse::<i64>().ok()),
+        q.get("node"),
+    ) else {
+        return error(StatusCode::BAD_REQUEST, "give journey, version and node");
+    };
+    let report = match s.ask(|reply| Command::Report { reply }).await {
+        Ok(r) => r,
+        Err(response) => return response,
+    };
+    let Ok(served) = s.served.read() else {
+        return unavailable("the server is in an inconsistent state");
+    };
+    let Some(cj) = served.journeys.version(id, version) else {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("no journey `{id}` version {version}"),
+        );
+    };
+    let text = served
+        .sources
+        .iter()
+        .find(|(f, _)| *f == cj.journey.file)
+        .map(|(_, t)| t.as_str());
+    let figures = report
+        .journeys
+        .iter()
+        .find(|r| r.journey == *id && r.version == version)
+        .and_then(|r| r.total.get(node));
+    axum::response::Html(crate::studio::node_panel(cj, text, node, &[], figures)).into_response()
+}
+
+/// `GET /profile?id=…`: a profile's timeline and path, for the studio.
+async fn studio_profile(
+    State(s): State<Arc<AppState>>,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Response {
+    let Some(id) = q.get("id").cloned() else {
+        return error(StatusCode::BAD_REQUEST, "give id");
+    };
+    let lines = match s
+        .ask(|reply| Command::Trace {
+            profile: id.clone(),
+            reply,
+        })
+        .await
+    {
+        Ok(Ok(lines)) => lines,
+        Ok(Err(e)) => return unavailable(&e),
+        Err(response) => return response,
+    };
+    let records: Vec<Value> = lines
+        .iter()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let refs: Vec<&Value> = records.iter().collect();
+    let (list, nodes, edges) = crate::studio::timeline(&refs);
+    let html = format!(
+        "<h3>Profile {}</h3>{list}",
+        crate::studio::page::escape(&id)
+    );
+    Json(json!({"html": html, "nodes": nodes, "edges": edges})).into_response()
 }

@@ -63,7 +63,7 @@ pub fn serve(
             &report.journeys,
             &studio.problems,
             &studio.source,
-            &page::templates(&studio.catalog.core),
+            Some(&page::templates(&studio.catalog.core)),
         )
     };
     // The test mode's own copy of the journeys and catalog, for its thread.
@@ -135,73 +135,14 @@ async fn node(State(app): State<Arc<App>>, Query(q): Query<BTreeMap<String, Stri
     else {
         return (StatusCode::NOT_FOUND, "no such journey").into_response();
     };
-    let prefix = format!("/nodes/{node}");
-    let definition = std::fs::read_to_string(&cj.journey.file)
-        .ok()
-        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-        .and_then(|v| v.get("nodes")?.get(node.as_str()).cloned())
-        .map(|v| serde_json::to_string_pretty(&v).unwrap_or_default())
-        .unwrap_or_default();
-    let mut html = format!(
-        "<h3>{} <small>{} v{}</small></h3><pre>{}</pre>",
-        escape(node),
-        escape(id),
-        version,
-        escape(&definition)
-    );
-    let expressions: Vec<(&String, &std::sync::Arc<jexpr::Program>)> = cj
-        .programs
-        .iter()
-        .filter(|(p, _)| p.starts_with(&format!("{prefix}/")))
-        .collect();
-    if !expressions.is_empty() {
-        html.push_str("<h4>Expressions</h4><ul>");
-        for (pointer, program) in expressions {
-            html.push_str(&format!(
-                "<li><code>{}</code>: <code>{}</code></li>",
-                escape(pointer.trim_start_matches(&prefix)),
-                escape(&program.ty().to_string())
-            ));
-        }
-        html.push_str("</ul>");
-    }
-    let problems: Vec<&Problem> = app
-        .studio
-        .problems
-        .iter()
-        .filter(|p| {
-            p.file == cj.journey.file
-                && (p.pointer == prefix || p.pointer.starts_with(&format!("{prefix}/")))
-        })
-        .collect();
-    if !problems.is_empty() {
-        html.push_str("<h4>Problems</h4><ul class=\"problems\">");
-        for p in problems {
-            html.push_str(&format!(
-                "<li>{}[{}] {}: {}</li>",
-                match p.severity {
-                    jexpr_journey::Severity::Error => "error",
-                    jexpr_journey::Severity::Warning => "warning",
-                },
-                escape(&p.code),
-                escape(&p.pointer),
-                escape(&p.message)
-            ));
-        }
-        html.push_str("</ul>");
-    }
+    let text = std::fs::read_to_string(&cj.journey.file).ok();
     let figures = app
         .report
         .journeys
         .iter()
         .find(|r| r.journey == *id && r.version == version)
         .and_then(|r| r.total.get(node));
-    if let Some(f) = figures {
-        html.push_str(&format!(
-            "<h4>Counts</h4><p>entered {} · errors {} · waiting {}</p>",
-            f.entered, f.errors, f.waiting
-        ));
-    }
+    let html = node_panel(cj, text.as_deref(), node, &app.studio.problems, figures);
     Html(html).into_response()
 }
 
@@ -226,7 +167,7 @@ async fn profile(
 
 /// Records as a list a person reads, with the nodes and edges they went
 /// through (to light up): `(html, nodes, edges)`.
-fn timeline(mine: &[&Value]) -> (String, Vec<Value>, Vec<Value>) {
+pub fn timeline(mine: &[&Value]) -> (String, Vec<Value>, Vec<Value>) {
     let mut nodes: Vec<Value> = Vec::new();
     let mut edges: Vec<Value> = Vec::new();
     let mut last: BTreeMap<(String, i64), String> = BTreeMap::new();
@@ -364,4 +305,74 @@ async fn test_reset(State(app): State<Arc<App>>, Json(body): Json<Value>) -> Res
         .filter(|r| !r.trim().is_empty())
         .map(str::to_string);
     test_answer(app.sandbox.ask(sandbox::Ask::Reset(responses)).await)
+}
+
+/// A node's panel: its definition (from the journey file's `text`), each
+/// expression's type, its problems and its figures.
+pub fn node_panel(
+    cj: &CompiledJourney,
+    text: Option<&str>,
+    node: &str,
+    problems: &[Problem],
+    figures: Option<&jexpr_journey::report::NodeFigures>,
+) -> String {
+    let prefix = format!("/nodes/{node}");
+    let definition = text
+        .and_then(|t| serde_json::from_str::<Value>(t).ok())
+        .and_then(|v| v.get("nodes")?.get(node).cloned())
+        .map(|v| serde_json::to_string_pretty(&v).unwrap_or_default())
+        .unwrap_or_default();
+    let mut html = format!(
+        "<h3>{} <small>{} v{}</small></h3><pre>{}</pre>",
+        escape(node),
+        escape(&cj.journey.id),
+        cj.journey.version,
+        escape(&definition)
+    );
+    let expressions: Vec<(&String, &std::sync::Arc<jexpr::Program>)> = cj
+        .programs
+        .iter()
+        .filter(|(p, _)| p.starts_with(&format!("{prefix}/")))
+        .collect();
+    if !expressions.is_empty() {
+        html.push_str("<h4>Expressions</h4><ul>");
+        for (pointer, program) in expressions {
+            html.push_str(&format!(
+                "<li><code>{}</code>: <code>{}</code></li>",
+                escape(pointer.trim_start_matches(&prefix)),
+                escape(&program.ty().to_string())
+            ));
+        }
+        html.push_str("</ul>");
+    }
+    let problems: Vec<&Problem> = problems
+        .iter()
+        .filter(|p| {
+            p.file == cj.journey.file
+                && (p.pointer == prefix || p.pointer.starts_with(&format!("{prefix}/")))
+        })
+        .collect();
+    if !problems.is_empty() {
+        html.push_str("<h4>Problems</h4><ul class=\"problems\">");
+        for p in problems {
+            html.push_str(&format!(
+                "<li>{}[{}] {}: {}</li>",
+                match p.severity {
+                    jexpr_journey::Severity::Error => "error",
+                    jexpr_journey::Severity::Warning => "warning",
+                },
+                escape(&p.code),
+                escape(&p.pointer),
+                escape(&p.message)
+            ));
+        }
+        html.push_str("</ul>");
+    }
+    if let Some(f) = figures {
+        html.push_str(&format!(
+            "<h4>Counts</h4><p>entered {} · errors {} · waiting {}</p>",
+            f.entered, f.errors, f.waiting
+        ));
+    }
+    html
 }

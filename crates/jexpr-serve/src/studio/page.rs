@@ -194,7 +194,7 @@ pub fn page(
     reports: &[JourneyReport],
     problems: &[Problem],
     source: &str,
-    templates: &serde_json::Value,
+    templates: Option<&serde_json::Value>,
 ) -> String {
     let mut out = String::new();
     let _ = write!(
@@ -206,7 +206,7 @@ pub fn page(
          <input id=\"profile\" name=\"id\" placeholder=\"profile id\" autocomplete=\"off\">\
          <button type=\"submit\">Show path</button></form></header><main><div id=\"journeys\">{}",
         escape(source),
-        test_form(templates)
+        templates.map(test_form).unwrap_or_default()
     );
     for cj in journeys {
         let report = reports
@@ -221,7 +221,8 @@ pub fn page(
     let _ = writeln!(
         out,
         "</div><aside id=\"panel\" aria-live=\"polite\"><p>Select a node (click, or Tab and Enter) to see its definition, \
-         or search a profile to see its path.</p></aside></main><script>{SCRIPT}{TEST_SCRIPT}</script></body></html>"
+         or search a profile to see its path.</p></aside></main><script>{SCRIPT}{}</script></body></html>",
+        if templates.is_some() { TEST_SCRIPT } else { "" }
     );
     out
 }
