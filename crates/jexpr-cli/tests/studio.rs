@@ -322,3 +322,176 @@ fn base64_decode(text: &str) -> Vec<u8> {
         .decode(text)
         .expect("base64")
 }
+
+/// The editor: a small journey built from the palette and forms in the
+/// browser (an expression completed from the catalog), checked as it is
+/// built, saved, and the file passes `journey check`.
+#[test]
+fn a_journey_built_in_the_editor_checks() {
+    let Some(chromedriver) = driver() else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("jexpr-editor-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    for f in ["catalog.json", "welcome.journey.json"] {
+        std::fs::copy(
+            Path::new(ROOT).join("examples/journeys").join(f),
+            dir.join(f),
+        )
+        .expect("copy");
+    }
+    let mut studio = Command::new(env!("CARGO_BIN_EXE_jexpr"))
+        .current_dir(&dir)
+        .args([
+            "studio",
+            "welcome.journey.json",
+            "--catalog",
+            "catalog.json",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("studio");
+    let stderr = studio.stderr.take().expect("stderr");
+    let _studio = Killed(studio);
+    let mut lines = BufReader::new(stderr).lines();
+    let url = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|l| {
+            l.strip_prefix("studio on ")
+                .and_then(|r| r.split_whitespace().next())
+                .map(str::to_string)
+        })
+        .expect("the studio said where it listens");
+    std::thread::spawn(move || for _ in lines {});
+    let http = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client");
+    let port = free_port();
+    let _driver = Killed(
+        Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver"),
+    );
+    let wd = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while http.get(format!("{wd}/status")).send().is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let session: Value = http
+        .post(format!("{wd}/session"))
+        .json(&json!({"capabilities": {"alwaysMatch": {"browserName": "chrome",
+            "goog:loggingPrefs": {"browser": "ALL"},
+            "goog:chromeOptions": {"binary": "/usr/bin/chromium",
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]}}}}))
+        .send()
+        .expect("session")
+        .json()
+        .expect("json");
+    let id = session["value"]["sessionId"]
+        .as_str()
+        .expect("session id")
+        .to_string();
+    let b = Browser {
+        http,
+        base: format!("{wd}/session/{id}"),
+    };
+    b.call("POST", "/url", json!({"url": format!("{url}/edit")}));
+    // Typing is setting a field and firing its input/change event.
+    let set = |selector: &str, value: &str, event: &str| {
+        b.script(&format!(
+            "const e = document.querySelector({sel}); e.value = {val}; e.dispatchEvent(new Event('{event}', {{bubbles: true}}))",
+            sel = json!(selector),
+            val = json!(value)
+        ));
+    };
+    let add = |id: &str, kind: &str| {
+        set("#new-id", id, "input");
+        b.script(&format!(
+            "document.querySelector('[data-add=\"{kind}\"]').click()"
+        ));
+    };
+    set("#j-id", "hello", "input");
+    set("#j-name", "Hello", "input");
+    add("s", "event");
+    add("send", "action");
+    add("done", "end");
+    set("[data-pointer='/nodes/s/event']", "Subscribed", "change");
+    set("[data-pointer='/nodes/send/action']", "email", "change");
+    set("[data-pointer='/nodes/s/next']", "send", "change");
+    set("[data-pointer='/nodes/send/next']", "done", "change");
+    // Completion: the catalog's fields of Subscribed, one click to insert.
+    set(
+        "[data-pointer='/nodes/send/params/to']",
+        "@{Subscribed.em",
+        "input",
+    );
+    b.wait_for(
+        "const b = [...document.querySelectorAll('.suggest button')].find(b => b.textContent === 'email'); if (b) { b.click(); return true; } return null",
+    );
+    let to =
+        b.script("return document.querySelector(\"[data-pointer='/nodes/send/params/to']\").value");
+    assert_eq!(to, "@{Subscribed.email");
+    set(
+        "[data-pointer='/nodes/send/params/to']",
+        "@{Subscribed.email}",
+        "input",
+    );
+    // A problem shows while a parameter is missing…
+    b.wait_for("return document.getElementById('problems').innerText.includes('subject') || null");
+    set(
+        "[data-pointer='/nodes/send/params/subject']",
+        "\"Hello\"",
+        "input",
+    );
+    set(
+        "[data-pointer='/nodes/send/params/greeting']",
+        "\"Hi\"",
+        "input",
+    );
+    // …and none once the journey is whole; the preview draws it.
+    b.wait_for(
+        "return document.getElementById('problems').innerText.trim() === 'no problems' || null",
+    );
+    let nodes = b.script("return document.querySelectorAll('#preview [data-node]').length");
+    assert_eq!(nodes, 3);
+    set("#file", "hello.journey.json", "input");
+    b.script("document.getElementById('save').click()");
+    b.wait_for("return document.getElementById('saved').textContent.startsWith('saved') || null");
+    b.call("DELETE", "", Value::Null);
+    let check = Command::new(env!("CARGO_BIN_EXE_jexpr"))
+        .current_dir(&dir)
+        .args([
+            "journey",
+            "check",
+            "hello.journey.json",
+            "welcome.journey.json",
+            "--catalog",
+            "catalog.json",
+        ])
+        .output()
+        .expect("check");
+    assert!(
+        check.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let saved: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("hello.journey.json")).expect("saved"),
+    )
+    .expect("json");
+    assert_eq!(saved["start"], "s");
+    assert_eq!(
+        saved["nodes"]["send"]["params"]["to"],
+        "@{Subscribed.email}"
+    );
+}

@@ -59,6 +59,7 @@ pub fn studio(
         records,
         source,
         profiles,
+        sources: texts,
     };
     match jexpr_serve::studio::serve(studio, listen, |addr| {
         errln!("studio on http://{addr} (Ctrl-C stops)");

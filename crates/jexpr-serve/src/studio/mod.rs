@@ -4,6 +4,7 @@
 //! expression's type, and a profile's path lit up. Every asset is in the
 //! page: nothing is fetched from anywhere else.
 
+pub mod editor;
 pub mod layout;
 pub mod page;
 pub mod sandbox;
@@ -36,6 +37,9 @@ pub struct Studio {
     pub source: String,
     /// The profiles file, for the test mode's profiles.
     pub profiles: Option<Vec<u8>>,
+    /// The journey files given: (path, text). The editor checks with them
+    /// and saves beside the first.
+    pub sources: Vec<(String, String)>,
 }
 
 struct App {
@@ -92,6 +96,10 @@ pub fn serve(
         .route("/test/event", axum::routing::post(test_event))
         .route("/test/advance", axum::routing::post(test_advance))
         .route("/test/reset", axum::routing::post(test_reset))
+        .route("/edit", get(edit_page))
+        .route("/edit/check", axum::routing::post(edit_check))
+        .route("/edit/complete", axum::routing::post(edit_complete))
+        .route("/edit/save", axum::routing::post(edit_save))
         .with_state(app);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -375,4 +383,156 @@ pub fn node_panel(
         ));
     }
     html
+}
+
+/// `GET /edit[?journey=ID]`: the editor, on that journey's file or a new one.
+async fn edit_page(
+    State(app): State<Arc<App>>,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Response {
+    let (doc, file) = match q.get("journey") {
+        Some(id) => {
+            let found = app.studio.sources.iter().find_map(|(path, text)| {
+                let v: Value = serde_json::from_str(text).ok()?;
+                (v.get("id").and_then(Value::as_str) == Some(id.as_str()))
+                    .then(|| (v, path.clone()))
+            });
+            match found {
+                Some((v, path)) => {
+                    let name = std::path::Path::new(&path)
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    (v, name)
+                }
+                None => {
+                    return (StatusCode::NOT_FOUND, format!("no journey `{id}`")).into_response()
+                }
+            }
+        }
+        None => (json!({"id": "", "version": 1, "nodes": {}}), String::new()),
+    };
+    Html(editor::page(
+        &doc,
+        &file,
+        &editor::choices(app.studio.catalog),
+    ))
+    .into_response()
+}
+
+/// The sources to check an edited journey with: the given files but the
+/// edited journey's own version, and the edited text.
+fn edited_sources(app: &App, doc: &Value) -> Vec<(String, String)> {
+    let id = doc.get("id").and_then(Value::as_str);
+    let version = doc.get("version").and_then(Value::as_i64);
+    let mut files: Vec<(String, String)> = app
+        .studio
+        .sources
+        .iter()
+        .filter(|(_, text)| {
+            let v: Value = serde_json::from_str(text).unwrap_or_default();
+            !(v.get("id").and_then(Value::as_str) == id
+                && v.get("version").and_then(Value::as_i64) == version)
+        })
+        .cloned()
+        .collect();
+    files.push((
+        EDITED.to_string(),
+        serde_json::to_string_pretty(doc).unwrap_or_default(),
+    ));
+    files
+}
+
+const EDITED: &str = "(edited)";
+
+/// `POST /edit/check`: the edited journey's problems and canvas.
+async fn edit_check(State(app): State<Arc<App>>, Json(doc): Json<Value>) -> Response {
+    let files = edited_sources(&app, &doc);
+    let (report, compiled) = jexpr_journey::check(&files, app.studio.catalog);
+    let mine: Vec<&Problem> = report
+        .problems
+        .iter()
+        .filter(|p| p.file == EDITED)
+        .collect();
+    let problems: Vec<Value> = mine
+        .iter()
+        .map(|p| {
+            let message = match &p.expression {
+                Some((_, d)) => format!("{} ({})", p.message, d.message),
+                None => p.message.clone(),
+            };
+            json!({"code": p.code, "pointer": p.pointer, "message": message,
+                   "severity": match p.severity { jexpr_journey::Severity::Error => "error", jexpr_journey::Severity::Warning => "warning" }})
+        })
+        .collect();
+    let canvas = compiled
+        .iter()
+        .find(|cj| cj.journey.file == EDITED)
+        .map(|cj| page::canvas(cj, None, &mine))
+        .unwrap_or_default();
+    Json(json!({"problems": problems, "canvas": canvas})).into_response()
+}
+
+/// `POST /edit/complete {text, cursor}`: what may be typed at the cursor.
+async fn edit_complete(State(app): State<Arc<App>>, Json(body): Json<Value>) -> Response {
+    let text = body.get("text").and_then(Value::as_str).unwrap_or("");
+    let cursor = body
+        .get("cursor")
+        .and_then(Value::as_u64)
+        .map_or(text.len(), |c| usize::try_from(c).unwrap_or(text.len()));
+    let (start, words) = jexpr::authoring::complete(&app.studio.catalog.core, text, cursor);
+    Json(json!({"start": start, "words": words})).into_response()
+}
+
+/// `POST /edit/save {file, journey}`: writes the journey beside the first
+/// journey file (a new `NAME.journey.json`, or one of the files given).
+async fn edit_save(State(app): State<Arc<App>>, Json(body): Json<Value>) -> Response {
+    let refuse = |m: String| (StatusCode::BAD_REQUEST, Json(json!({"error": m}))).into_response();
+    let name = body.get("file").and_then(Value::as_str).unwrap_or("");
+    let valid = name.ends_with(".journey.json")
+        && name.len() > ".journey.json".len()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    if !valid {
+        return refuse(format!(
+            "`{name}` is not a journey file name: give NAME.journey.json (letters, digits, . _ -)"
+        ));
+    }
+    let Some(doc) = body.get("journey") else {
+        return refuse("no journey to save".into());
+    };
+    let dir = app
+        .studio
+        .sources
+        .first()
+        .and_then(|(p, _)| {
+            std::path::Path::new(p)
+                .parent()
+                .map(std::path::Path::to_path_buf)
+        })
+        .unwrap_or_default();
+    let path = dir.join(name);
+    let given = app
+        .studio
+        .sources
+        .iter()
+        .any(|(p, _)| std::path::Path::new(p).file_name() == path.file_name());
+    if path.exists() && !given {
+        return refuse(format!(
+            "{} exists and is not one of the journeys the studio was given",
+            path.display()
+        ));
+    }
+    let text = serde_json::to_string_pretty(doc).unwrap_or_default() + "\n";
+    if let Err(e) = std::fs::write(&path, &text) {
+        return refuse(format!("cannot write {}: {e}", path.display()));
+    }
+    let (report, _) = jexpr_journey::check(&edited_sources(&app, doc), app.studio.catalog);
+    let errors = report
+        .problems
+        .iter()
+        .filter(|p| p.file == EDITED && p.severity == jexpr_journey::Severity::Error)
+        .count();
+    Json(json!({"file": path.display().to_string(), "errors": errors})).into_response()
 }

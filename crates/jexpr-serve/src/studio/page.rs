@@ -23,11 +23,12 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-const STYLE: &str = r#"
+pub(crate) const STYLE: &str = r#"
 body { font: 14px/1.4 system-ui, sans-serif; margin: 0; color: #1a1a1a; background: #fafafa; }
 header { padding: 12px 20px; background: #1f2937; color: #fff; display: flex; gap: 24px; align-items: center; }
 header h1 { font-size: 18px; margin: 0; }
 header form { display: flex; gap: 8px; }
+header a { color: #bfdbfe; }
 header input { padding: 4px 8px; }
 main { display: flex; gap: 16px; padding: 16px; align-items: flex-start; }
 #journeys { flex: 1; overflow-x: auto; }
@@ -188,6 +189,17 @@ fn test_form(templates: &serde_json::Value) -> String {
     )
 }
 
+/// Links to the editor: a new journey, and each journey given.
+fn edit_links(journeys: &[&CompiledJourney]) -> String {
+    let mut ids: Vec<&str> = journeys.iter().map(|cj| cj.journey.id.as_str()).collect();
+    ids.dedup();
+    let each: String = ids
+        .iter()
+        .map(|id| format!(" <a href=\"edit?journey={0}\">{0}</a>", escape(id)))
+        .collect();
+    format!("<nav aria-label=\"edit\"><a href=\"edit\">New journey</a> · Edit:{each}</nav>")
+}
+
 /// The whole page.
 pub fn page(
     journeys: &[&CompiledJourney],
@@ -204,8 +216,9 @@ pub fn page(
          <header><h1>jexpr studio</h1><span>{}</span>\
          <form id=\"profile-form\" role=\"search\"><label for=\"profile\">Profile</label>\
          <input id=\"profile\" name=\"id\" placeholder=\"profile id\" autocomplete=\"off\">\
-         <button type=\"submit\">Show path</button></form></header><main><div id=\"journeys\">{}",
+         <button type=\"submit\">Show path</button></form>{}</header><main><div id=\"journeys\">{}",
         escape(source),
+        if templates.is_some() { edit_links(journeys) } else { String::new() },
         templates.map(test_form).unwrap_or_default()
     );
     for cj in journeys {
