@@ -466,6 +466,27 @@ fn a_journey_built_in_the_editor_checks() {
     set("#file", "hello.journey.json", "input");
     b.script("document.getElementById('save').click()");
     b.wait_for("return document.getElementById('saved').textContent.startsWith('saved') || null");
+    // The example welcome journey opened in the editor and saved unchanged
+    // is the same journey: every key it has, the editor holds.
+    let before: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("welcome.journey.json")).expect("welcome"),
+    )
+    .expect("json");
+    b.call(
+        "POST",
+        "/url",
+        json!({"url": format!("{url}/edit?journey=welcome")}),
+    );
+    b.wait_for(
+        "return document.getElementById('problems').innerText.trim() === 'no problems' || null",
+    );
+    b.script("document.getElementById('save').click()");
+    b.wait_for("return document.getElementById('saved').textContent.startsWith('saved') || null");
+    let after: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("welcome.journey.json")).expect("welcome"),
+    )
+    .expect("json");
+    assert_eq!(after, before);
     b.call("DELETE", "", Value::Null);
     let check = Command::new(env!("CARGO_BIN_EXE_jexpr"))
         .current_dir(&dir)

@@ -51,7 +51,11 @@ pub fn page(doc: &Value, file: &str, choices: &Value) -> String {
          <label>version <input id=\"j-version\" type=\"number\" min=\"1\" data-pointer=\"/version\"></label>\
          <label>name <input id=\"j-name\" data-pointer=\"/name\"></label>\
          <label>time zone <input id=\"j-tz\" data-pointer=\"/timeZone\" placeholder=\"UTC\"></label>\
-         <label>start <select id=\"j-start\" data-pointer=\"/start\"></select></label></fieldset>\
+         <label>start <select id=\"j-start\" data-pointer=\"/start\"></select></label><br>\
+         <label>published at <input id=\"j-published\" data-pointer=\"/publishedAt\" placeholder=\"2024-05-01T00:00:00Z\"></label>\
+         <label>seed <input id=\"j-seed\" type=\"number\" data-pointer=\"/seed\"></label>\
+         <label><input id=\"j-reentry\" type=\"checkbox\" data-pointer=\"/reentrance/allowed\"> re-entrance allowed</label>\
+         <label>after <input id=\"j-wait-period\" data-pointer=\"/reentrance/waitPeriod\" placeholder=\"P30D\"></label></fieldset>\
          <fieldset><legend>Add a node</legend><label>id <input id=\"new-id\" placeholder=\"e.g. pause\"></label>\
          <span id=\"palette\">{palette}</span></fieldset>\
          <div id=\"nodes\"></div>\
@@ -160,6 +164,7 @@ function render() {
       n.events.forEach((ev, i) => {
         const pp = p + '/events/' + i;
         fs.append(field('event', pp + '/event', ev.event, v => { ev.event = v; }, {options: choices.events}),
+                  field('when', pp + '/when', ev.when, v => { if (v) ev.when = v; else delete ev.when; }, {expr: true}),
                   field('next', pp + '/next', ev.next, v => { ev.next = v; }, {options: ids()}), el('br'));
       });
       fs.append(el('button', {type: 'button', on: {click: () => { n.events.push({event: '', next: ''}); render(); changed(); }}}, 'add event'), el('br'));
@@ -171,7 +176,21 @@ function render() {
   start.replaceChildren(el('option', {value: ''}, '—'), ...ids().map(i => el('option', {value: i}, i)));
   start.value = doc.start || '';
 }
-const topFields = [['j-id', 'id'], ['j-name', 'name'], ['j-tz', 'timeZone'], ['j-start', 'start']];
+const topFields = [['j-id', 'id'], ['j-name', 'name'], ['j-tz', 'timeZone'], ['j-start', 'start'], ['j-published', 'publishedAt']];
+const seed = document.getElementById('j-seed');
+seed.value = doc.seed === undefined ? '' : doc.seed;
+seed.addEventListener('input', () => { if (seed.value === '') delete doc.seed; else doc.seed = Number(seed.value); changed(); });
+const reentry = document.getElementById('j-reentry');
+const period = document.getElementById('j-wait-period');
+reentry.checked = !!(doc.reentrance && doc.reentrance.allowed);
+period.value = (doc.reentrance && doc.reentrance.waitPeriod) || '';
+function setReentrance() {
+  if (!reentry.checked && !period.value) { delete doc.reentrance; }
+  else { doc.reentrance = {allowed: reentry.checked}; if (period.value) doc.reentrance.waitPeriod = period.value; }
+  changed();
+}
+reentry.addEventListener('change', setReentrance);
+period.addEventListener('input', setReentrance);
 for (const [eid, key] of topFields) {
   const e = document.getElementById(eid);
   e.value = doc[key] || '';

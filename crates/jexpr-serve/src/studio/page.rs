@@ -363,3 +363,52 @@ fn edge_count(
             .saturating_sub(f.errors + f.waiting + f.exited.values().sum::<u64>()),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The canvas of a small journey with two profiles' records: the hooks
+    /// the browser tests read, the counts, the labels, the problem marker.
+    #[test]
+    fn a_small_canvas() {
+        let catalog = jexpr_journey::JourneyCatalog::from_json(
+            &json!({"events": {"Go": {"fields": {"vip": "boolean"}}},
+                    "actions": {"note": {"params": {"text": "string"}}}}),
+            std::path::Path::new("catalog.json"),
+        )
+        .expect("catalog");
+        let text = json!({"id": "t", "version": 1, "name": "Tiny <journey>", "start": "go", "nodes": {
+            "go": {"type": "event", "event": "Go", "next": "vip"},
+            "vip": {"type": "condition", "paths": [{"label": "yes", "when": "@{Go.vip}", "next": "send"}],
+                    "otherwise": "done"},
+            "send": {"type": "action", "action": "note", "params": {"text": "\"hi\""}, "next": "done"},
+            "done": {"type": "end"},
+            "lost": {"type": "end"}}})
+        .to_string();
+        let (report, compiled) = jexpr_journey::check(&[("t.json".into(), text)], &catalog);
+        let cj = compiled.first().expect("compiled");
+        let mut builder = jexpr_journey::report::ReportBuilder::new(None);
+        let at = "2024-05-01T10:00:00.000Z";
+        for (who, vip) in [("a", true), ("b", false)] {
+            let path = if vip { "yes" } else { "otherwise" };
+            let mut records = vec![
+                json!({"time": at, "kind": "enter", "journey": "t", "version": 1, "profileId": who, "node": "go", "event": "Go", "instance": format!("t:1:{who}")}),
+                json!({"time": at, "kind": "path", "journey": "t", "version": 1, "profileId": who, "node": "vip", "type": "condition", "path": path}),
+            ];
+            if vip {
+                records.push(json!({"time": at, "kind": "action", "journey": "t", "version": 1, "profileId": who, "node": "send", "action": "note", "params": {"text": "hi"}}));
+            }
+            records.push(json!({"time": at, "kind": "exit", "journey": "t", "version": 1, "profileId": who, "node": "done", "reason": "end"}));
+            for r in &records {
+                builder.add(r).expect("record");
+            }
+        }
+        let snapshot = builder.snapshot();
+        let problems: Vec<&Problem> = report.problems.iter().collect();
+        let html = canvas(cj, snapshot.journeys.first(), &problems);
+        // One element per line, for a readable snapshot.
+        insta::assert_snapshot!(html.replace("><", ">\n<"));
+    }
+}
