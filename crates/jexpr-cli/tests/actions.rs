@@ -276,6 +276,28 @@ fn jexpr(dir: &Path, args: &[&str]) -> Output {
         .expect("jexpr")
 }
 
+/// `jexpr run` of the calls journey over its events (with `extra`): the
+/// records and the trace's text.
+fn run_calls(dir: &Path, extra: &[&str]) -> (Vec<Value>, String) {
+    let mut args = vec![
+        "run",
+        "calls.json",
+        "--catalog",
+        "catalog.json",
+        "--events",
+        "events.jsonl",
+    ];
+    args.extend(extra);
+    let out = jexpr(dir, &args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    (records(&text), text)
+}
+
 fn records(trace: &str) -> Vec<Value> {
     trace
         .lines()
@@ -317,24 +339,7 @@ fn calls_follow_the_reference_rules() {
     events.push(("capped2", "capped"));
     let d = setup("rules", &base, &cases, &events);
     let started = Instant::now();
-    let out = jexpr(
-        &d,
-        &[
-            "run",
-            "calls.json",
-            "--catalog",
-            "catalog.json",
-            "--events",
-            "events.jsonl",
-            "--deliver",
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let rs = records(&String::from_utf8_lossy(&out.stdout));
+    let (rs, trace_text) = run_calls(&d, &["--deliver"]);
     let check = |who: &str, status: &str, attempts: u64, note: &str| {
         let (call, got) = outcome(&rs, who, who.trim_end_matches('2'));
         assert_eq!(call["status"], status, "{who}: {call}");
@@ -376,7 +381,6 @@ fn calls_follow_the_reference_rules() {
             .contains("larger than 1 MiB"),
         "{huge}"
     );
-    let trace_text = String::from_utf8_lossy(&out.stdout);
     assert!(!trace_text.contains("s3cret-token") && !trace_text.contains(SECRET));
     assert!(started.elapsed() < Duration::from_secs(30));
 
@@ -436,23 +440,7 @@ fn calls_follow_the_reference_rules() {
 fn without_deliver_nothing_is_called() {
     let (base, log) = receiver();
     let d = setup("record", &base, &["ok"], &[("ok", "ok")]);
-    let out = jexpr(
-        &d,
-        &[
-            "run",
-            "calls.json",
-            "--catalog",
-            "catalog.json",
-            "--events",
-            "events.jsonl",
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let rs = records(&String::from_utf8_lossy(&out.stdout));
+    let (rs, _) = run_calls(&d, &[]);
     let (call, note) = outcome(&rs, "ok", "ok");
     assert!(call.get("status").is_none(), "{call}");
     // A recorded action's response is empty: the read is null.

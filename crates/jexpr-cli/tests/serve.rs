@@ -421,35 +421,7 @@ fn kill_9_under_load_loses_and_repeats_nothing() {
     }
     assert!(kills >= 3, "only {kills} kills happened");
     server.take().expect("server").kill();
-    let out = Command::new(env!("CARGO_BIN_EXE_jexpr"))
-        .current_dir(&d)
-        .args(["trace", "--state", "serve.db"])
-        .output()
-        .expect("export");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut enters = vec![0u32; EVENTS as usize];
-    let mut notes = vec![0u32; EVENTS as usize];
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let r: Value = serde_json::from_str(line).expect("record");
-        match r["kind"].as_str() {
-            // A second handling of an event would enter again or, the
-            // profile still waiting, be rejected: both count.
-            Some("enter" | "reject") => {
-                let who = r["profileId"].as_str().expect("who");
-                let i: usize = who[1..].parse().expect("number");
-                enters[i] += 1;
-            }
-            Some("action") => {
-                let i = r["params"]["n"].as_u64().expect("n") as usize;
-                notes[i] += 1;
-            }
-            _ => {}
-        }
-    }
+    let (enters, notes) = handled_per_event(&d, "serve.db", EVENTS as usize);
     let wrong: Vec<usize> = (0..EVENTS as usize)
         .filter(|&i| enters[i] != 1 || notes[i] != 1)
         .collect();

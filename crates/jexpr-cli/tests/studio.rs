@@ -64,6 +64,55 @@ impl Browser {
     }
 }
 
+/// Starts chromedriver and a headless Chromium session through it.
+fn chrome(
+    chromedriver: &Path,
+    http: reqwest::blocking::Client,
+    extra: &[&str],
+) -> (Browser, Killed) {
+    let port = free_port();
+    let driver = Killed(
+        Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver"),
+    );
+    let wd = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while http.get(format!("{wd}/status")).send().is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut args = vec![
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+    ];
+    args.extend(extra);
+    let session: Value = http
+        .post(format!("{wd}/session"))
+        .json(&json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:loggingPrefs": {"browser": "ALL"},
+            "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args}}}}))
+        .send()
+        .expect("session")
+        .json()
+        .expect("json");
+    let id = session["value"]["sessionId"]
+        .as_str()
+        .expect("session id")
+        .to_string();
+    let b = Browser {
+        http,
+        base: format!("{wd}/session/{id}"),
+    };
+    (b, driver)
+}
+
 fn driver() -> Option<PathBuf> {
     let path = std::env::var_os("JEXPR_CHROMEDRIVER")
         .map(PathBuf::from)
@@ -155,40 +204,7 @@ fn the_canvas_in_a_browser() {
     );
 
     // The browser.
-    let port = free_port();
-    let _driver = Killed(
-        Command::new(chromedriver)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver"),
-    );
-    let wd = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while http.get(format!("{wd}/status")).send().is_err() {
-        assert!(Instant::now() < deadline, "chromedriver did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let session: Value = http
-        .post(format!("{wd}/session"))
-        .json(&json!({"capabilities": {"alwaysMatch": {
-            "browserName": "chrome",
-            "goog:loggingPrefs": {"browser": "ALL"},
-            "goog:chromeOptions": {"binary": "/usr/bin/chromium",
-                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1600,1200"]}}}}))
-        .send()
-        .expect("session")
-        .json()
-        .expect("json");
-    let id = session["value"]["sessionId"]
-        .as_str()
-        .expect("session id")
-        .to_string();
-    let b = Browser {
-        http,
-        base: format!("{wd}/session/{id}"),
-    };
+    let (b, _driver) = chrome(&chromedriver, http, &["--window-size=1600,1200"]);
     b.call("POST", "/url", json!({"url": url}));
 
     // Every node of every journey, with the report's figures.
@@ -371,39 +387,7 @@ fn a_journey_built_in_the_editor_checks() {
         .timeout(Duration::from_secs(30))
         .build()
         .expect("client");
-    let port = free_port();
-    let _driver = Killed(
-        Command::new(chromedriver)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver"),
-    );
-    let wd = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while http.get(format!("{wd}/status")).send().is_err() {
-        assert!(Instant::now() < deadline, "chromedriver did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let session: Value = http
-        .post(format!("{wd}/session"))
-        .json(&json!({"capabilities": {"alwaysMatch": {"browserName": "chrome",
-            "goog:loggingPrefs": {"browser": "ALL"},
-            "goog:chromeOptions": {"binary": "/usr/bin/chromium",
-                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]}}}}))
-        .send()
-        .expect("session")
-        .json()
-        .expect("json");
-    let id = session["value"]["sessionId"]
-        .as_str()
-        .expect("session id")
-        .to_string();
-    let b = Browser {
-        http,
-        base: format!("{wd}/session/{id}"),
-    };
+    let (b, _driver) = chrome(&chromedriver, http, &[]);
     b.call("POST", "/url", json!({"url": format!("{url}/edit")}));
     // Typing is setting a field and firing its input/change event.
     let set = |selector: &str, value: &str, event: &str| {

@@ -182,6 +182,12 @@ impl Report {
                 out.push_str(&p.render());
             }
         }
+        let _ = writeln!(out, "{}", self.counts());
+        out
+    }
+
+    /// `N errors, M warnings`, the report's last line.
+    pub fn counts(&self) -> String {
         let errors = self
             .problems
             .iter()
@@ -195,12 +201,10 @@ impl Report {
                 format!("{n} {w}s")
             }
         };
-        let _ = writeln!(
-            out,
+        format!(
             "{}, {}",
             plural(errors, "error"),
             plural(warnings, "warning")
-        );
-        out
+        )
     }
 }

@@ -511,6 +511,35 @@ pub(crate) async fn stop_signal() {
     }
 }
 
+/// Serves `router` on `listen` with a small runtime until SIGINT or
+/// SIGTERM (the receiver, the studio); `ready` gets the address.
+pub(crate) fn serve_small(
+    router: Router,
+    listen: SocketAddr,
+    ready: impl FnOnce(SocketAddr),
+    what: &str,
+) -> Result<(), crate::ServeError> {
+    use crate::ServeError;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| ServeError(format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|e| ServeError(format!("cannot listen on {listen}: {e}")))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| ServeError(format!("cannot listen: {e}")))?;
+        ready(addr);
+        axum::serve(listener, router)
+            .with_graceful_shutdown(stop_signal())
+            .await
+            .map_err(|e| ServeError(format!("{what} failed: {e}")))
+    })
+}
+
 /// Serves until a stop signal, then stops taking events (503), lets the
 /// requests in flight finish, and returns within 10 s.
 pub async fn listen(

@@ -48,24 +48,7 @@ pub fn receive(options: ReceiverOptions, ready: impl FnOnce(SocketAddr)) -> Resu
         body: options.body.to_string(),
     });
     let app = Router::new().fallback(record).with_state(answer);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| ServeError(format!("cannot start the runtime: {e}")))?;
-    runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(options.listen)
-            .await
-            .map_err(|e| ServeError(format!("cannot listen on {}: {e}", options.listen)))?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| ServeError(format!("cannot listen: {e}")))?;
-        ready(addr);
-        axum::serve(listener, app)
-            .with_graceful_shutdown(crate::http::stop_signal())
-            .await
-            .map_err(|e| ServeError(format!("the receiver failed: {e}")))
-    })
+    crate::http::serve_small(app, options.listen, ready, "the receiver")
 }
 
 async fn record(

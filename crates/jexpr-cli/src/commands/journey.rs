@@ -140,25 +140,7 @@ fn emit_report(report: &Report) {
             let _ = writeln!(out);
         }
     }
-    let errors = report
-        .problems
-        .iter()
-        .filter(|p| p.severity == Severity::Error)
-        .count();
-    let warnings = report.problems.len() - errors;
-    let plural = |n: usize, w: &str| {
-        if n == 1 {
-            format!("1 {w}")
-        } else {
-            format!("{n} {w}s")
-        }
-    };
-    let _ = writeln!(
-        out,
-        "{}, {}",
-        plural(errors, "error"),
-        plural(warnings, "warning")
-    );
+    let _ = writeln!(out, "{}", report.counts());
 }
 
 pub fn check(files: &[PathBuf], catalog: Option<&Path>, format: Format) -> ExitCode {

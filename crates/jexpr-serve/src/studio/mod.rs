@@ -101,24 +101,7 @@ pub fn serve(
         .route("/edit/complete", axum::routing::post(edit_complete))
         .route("/edit/save", axum::routing::post(edit_save))
         .with_state(app);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| ServeError(format!("cannot start the runtime: {e}")))?;
-    runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .map_err(|e| ServeError(format!("cannot listen on {listen}: {e}")))?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| ServeError(format!("cannot listen: {e}")))?;
-        ready(addr);
-        axum::serve(listener, router)
-            .with_graceful_shutdown(crate::http::stop_signal())
-            .await
-            .map_err(|e| ServeError(format!("the studio failed: {e}")))
-    })
+    crate::http::serve_small(router, listen, ready, "the studio")
 }
 
 async fn index(State(app): State<Arc<App>>) -> Html<String> {

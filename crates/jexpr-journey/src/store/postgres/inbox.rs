@@ -55,6 +55,21 @@ const KEEP_IDS_MS: i64 = 8 * 24 * 3600 * 1000;
 /// The database's clock in milliseconds, as SQL.
 const NOW_MS: &str = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
 
+/// Moves the inbox clock to the database's now (never back) and returns
+/// the last event's number and the clock, holding the clock row's lock until
+/// the transaction ends.
+fn tick(client: &mut impl postgres::GenericClient) -> Result<(i64, i64), StoreError> {
+    let row = client
+        .query_one(
+            &format!(
+                "UPDATE jexpr_inbox_clock SET time = greatest(time, {NOW_MS}) RETURNING seq, time"
+            ),
+            &[],
+        )
+        .map_err(pg("inbox clock"))?;
+    Ok((row.get(0), row.get(1)))
+}
+
 /// One event offered for acceptance: its events-file line as a JSON object
 /// without `time`, and its id.
 pub struct Offer {
@@ -83,15 +98,7 @@ impl PostgresInbox {
     /// before (or earlier in the same transaction) is a duplicate.
     pub fn accept(&mut self, groups: Vec<Vec<Offer>>) -> Result<Vec<(usize, usize)>, StoreError> {
         let mut tx = self.client.transaction().map_err(pg("begin"))?;
-        let row = tx
-            .query_one(
-                &format!(
-                    "UPDATE jexpr_inbox_clock SET time = greatest(time, {NOW_MS}) RETURNING seq, time"
-                ),
-                &[],
-            )
-            .map_err(pg("inbox clock"))?;
-        let (mut seq, time): (i64, i64) = (row.get(0), row.get(1));
+        let (mut seq, time) = tick(&mut tx)?;
         let ids: Vec<&str> = groups
             .iter()
             .flatten()
@@ -183,16 +190,7 @@ impl PostgresListener {
 
 impl Inbox for PostgresStore {
     fn inbox_mark(&mut self) -> Result<(u64, DateTime<Utc>), StoreError> {
-        let row = self
-            .client
-            .query_one(
-                &format!(
-                    "UPDATE jexpr_inbox_clock SET time = greatest(time, {NOW_MS}) RETURNING seq, time"
-                ),
-                &[],
-            )
-            .map_err(pg("inbox clock"))?;
-        let (seq, time): (i64, i64) = (row.get(0), row.get(1));
+        let (seq, time) = tick(&mut self.client)?;
         let seq = u64::try_from(seq).map_err(|_| StoreError::damaged("the inbox is damaged"))?;
         let at = crate::codec::instant(time).map_err(StoreError::damaged)?;
         Ok((seq, at))
@@ -283,15 +281,7 @@ impl PostgresStore {
     ) -> Result<Publication, StoreError> {
         let hash = crate::store::Fingerprint::hash(source);
         let mut tx = self.client.transaction().map_err(pg("begin"))?;
-        let row = tx
-            .query_one(
-                &format!(
-                    "UPDATE jexpr_inbox_clock SET time = greatest(time, {NOW_MS}) RETURNING seq, time"
-                ),
-                &[],
-            )
-            .map_err(pg("inbox clock"))?;
-        let (seq, time): (i64, i64) = (row.get(0), row.get(1));
+        let (seq, time) = tick(&mut tx)?;
         let stored: Option<String> = tx
             .query_opt(
                 "SELECT hash FROM jexpr_journeys WHERE id = $1 AND version = $2",
