@@ -657,12 +657,8 @@ impl Checker<'_> {
                     None
                 }
                 None => {
-                    let what = if self.catalog.strictness == Strictness::Inferred {
-                        "in the context"
-                    } else {
-                        "in the catalog"
-                    };
                     let known = self.catalog.events.keys().map(String::as_str).collect();
+                    let what = self.names_from();
                     self.unknown("E0201", first.span, "event", root_name, what, known);
                     None
                 }
@@ -675,12 +671,8 @@ impl Checker<'_> {
                     None
                 }
                 None => {
-                    let what = if self.catalog.strictness == Strictness::Inferred {
-                        "in the context"
-                    } else {
-                        "in the catalog"
-                    };
                     let known = self.catalog.actions.keys().map(String::as_str).collect();
+                    let what = self.names_from();
                     self.unknown("E0215", first.span, "action", root_name, what, known);
                     None
                 }
@@ -705,6 +697,15 @@ impl Checker<'_> {
             ty,
             span,
         )
+    }
+
+    /// Where names come from, for "unknown …" messages.
+    fn names_from(&self) -> &'static str {
+        if self.catalog.strictness == Strictness::Inferred {
+            "in the context"
+        } else {
+            "in the catalog"
+        }
     }
 
     fn default_type(&mut self, field_ty: Type, default: &TExpr) -> Type {

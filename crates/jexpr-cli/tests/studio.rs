@@ -113,6 +113,25 @@ fn chrome(
     (b, driver)
 }
 
+/// A started studio's address (from its first line), and the studio,
+/// killed when dropped.
+fn listening(mut studio: Child) -> (String, Killed) {
+    let stderr = studio.stderr.take().expect("stderr");
+    let studio = Killed(studio);
+    let mut lines = BufReader::new(stderr).lines();
+    let url = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|l| {
+            l.strip_prefix("studio on ")
+                .and_then(|r| r.split_whitespace().next())
+                .map(str::to_string)
+        })
+        .expect("the studio said where it listens");
+    std::thread::spawn(move || for _ in lines {});
+    (url, studio)
+}
+
 fn driver() -> Option<PathBuf> {
     let path = std::env::var_os("JEXPR_CHROMEDRIVER")
         .map(PathBuf::from)
@@ -162,7 +181,7 @@ fn the_canvas_in_a_browser() {
     let report: Value = serde_json::from_slice(&report.stdout).expect("report json");
 
     // The studio.
-    let mut studio = Command::new(env!("CARGO_BIN_EXE_jexpr"))
+    let studio = Command::new(env!("CARGO_BIN_EXE_jexpr"))
         .current_dir(ROOT)
         .arg("studio")
         .args(journeys)
@@ -177,19 +196,7 @@ fn the_canvas_in_a_browser() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("studio");
-    let stderr = studio.stderr.take().expect("stderr");
-    let studio = Killed(studio);
-    let mut lines = BufReader::new(stderr).lines();
-    let url = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find_map(|l| {
-            l.strip_prefix("studio on ")
-                .and_then(|r| r.split_whitespace().next())
-                .map(str::to_string)
-        })
-        .expect("the studio said where it listens");
-    std::thread::spawn(move || for _ in lines {});
+    let (url, studio) = listening(studio);
     let http = reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()
@@ -357,7 +364,7 @@ fn a_journey_built_in_the_editor_checks() {
         )
         .expect("copy");
     }
-    let mut studio = Command::new(env!("CARGO_BIN_EXE_jexpr"))
+    let studio = Command::new(env!("CARGO_BIN_EXE_jexpr"))
         .current_dir(&dir)
         .args([
             "studio",
@@ -370,19 +377,7 @@ fn a_journey_built_in_the_editor_checks() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("studio");
-    let stderr = studio.stderr.take().expect("stderr");
-    let _studio = Killed(studio);
-    let mut lines = BufReader::new(stderr).lines();
-    let url = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find_map(|l| {
-            l.strip_prefix("studio on ")
-                .and_then(|r| r.split_whitespace().next())
-                .map(str::to_string)
-        })
-        .expect("the studio said where it listens");
-    std::thread::spawn(move || for _ in lines {});
+    let (url, _studio) = listening(studio);
     let http = reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()

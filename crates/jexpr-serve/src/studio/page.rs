@@ -73,18 +73,23 @@ document.getElementById('profile-form').addEventListener('submit', e => {
   e.preventDefault();
   const id = document.getElementById('profile').value;
   fetch('profile?' + new URLSearchParams({id})).then(r => r.json()).then(p => {
-    for (const el of document.querySelectorAll('.on-path')) el.classList.remove('on-path');
-    for (const [j, v, n] of p.nodes) {
-      const el = document.querySelector(`[data-journey="${CSS.escape(j)}"][data-version="${v}"][data-node="${CSS.escape(n)}"]`);
-      if (el) el.classList.add('on-path');
-    }
-    for (const [j, v, from, to] of p.edges) {
-      const el = document.querySelector(`[data-journey="${CSS.escape(j)}"][data-version="${v}"][data-edge="${CSS.escape(from + '->' + to)}"]`);
-      if (el) el.classList.add('on-path');
-    }
+    light(p);
     panel.innerHTML = p.html;
   });
 });
+// Lights the nodes and edges of a path: `[[journey, version, node]]` and
+// `[[journey, version, from, to]]`.
+function light(p) {
+  for (const el of document.querySelectorAll('.on-path')) el.classList.remove('on-path');
+  for (const [j, v, n] of p.nodes) {
+    const el = document.querySelector(`[data-journey="${CSS.escape(j)}"][data-version="${v}"][data-node="${CSS.escape(n)}"]`);
+    if (el) el.classList.add('on-path');
+  }
+  for (const [j, v, from, to] of p.edges) {
+    const el = document.querySelector(`[data-journey="${CSS.escape(j)}"][data-version="${v}"][data-edge="${CSS.escape(from + '->' + to)}"]`);
+    if (el) el.classList.add('on-path');
+  }
+}
 "#;
 
 /// A payload to start from for each event: its fields with empty values of
@@ -128,17 +133,6 @@ const payload = document.getElementById('test-payload');
 function fill() { payload.value = JSON.stringify(templates[eventSel.value] || {}, null, 1); }
 eventSel.addEventListener('change', fill);
 fill();
-function light(p) {
-  for (const el of document.querySelectorAll('.on-path')) el.classList.remove('on-path');
-  for (const [j, v, n] of p.nodes) {
-    const el = document.querySelector(`[data-journey="${CSS.escape(j)}"][data-version="${v}"][data-node="${CSS.escape(n)}"]`);
-    if (el) el.classList.add('on-path');
-  }
-  for (const [j, v, from, to] of p.edges) {
-    const el = document.querySelector(`[data-journey="${CSS.escape(j)}"][data-version="${v}"][data-edge="${CSS.escape(from + '->' + to)}"]`);
-    if (el) el.classList.add('on-path');
-  }
-}
 function post(path, body) {
   return fetch(path, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify(body)})
     .then(r => r.json()).then(p => {
