@@ -320,9 +320,13 @@ pub enum Command {
         /// Counts from the trace kept in this state (SQLite file or PostgreSQL URL).
         #[arg(long, value_name = "FILE|URL")]
         state: Option<String>,
-        /// Profiles (JSON Lines) for the test mode.
+        /// Profiles (JSON Lines): for `--events`, and the test mode.
         #[arg(long, value_name = "PROFILES.jsonl")]
         profiles: Option<PathBuf>,
+        /// Counts from replaying this events file (in memory, as `jexpr run`
+        /// does) instead of a trace.
+        #[arg(long, value_name = "EVENTS.jsonl", conflicts_with_all = ["trace", "state"])]
+        events: Option<PathBuf>,
         /// Address to listen on.
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8090")]
         listen: String,

@@ -118,15 +118,17 @@ fn main() -> ExitCode {
             trace,
             state,
             profiles,
+            events,
             listen,
-        } => commands::studio::studio(
-            &journeys,
-            &catalog,
-            trace.as_deref(),
-            state.as_deref(),
-            profiles.as_deref(),
-            &listen,
-        ),
+        } => commands::studio::studio(commands::studio::StudioArgs {
+            journeys: &journeys,
+            catalog: &catalog,
+            trace: trace.as_deref(),
+            state: state.as_deref(),
+            profiles: profiles.as_deref(),
+            events: events.as_deref(),
+            listen: &listen,
+        }),
         Command::Lsp => match jexpr_lsp::stdio() {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

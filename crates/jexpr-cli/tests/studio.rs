@@ -495,3 +495,36 @@ fn a_journey_built_in_the_editor_checks() {
         "@{Subscribed.email}"
     );
 }
+
+/// `studio --events`: the counts of a replay in memory, no trace needed —
+/// the README's one command.
+#[test]
+fn the_studio_replays_events_for_its_counts() {
+    let studio = Command::new(env!("CARGO_BIN_EXE_jexpr"))
+        .current_dir(ROOT)
+        .arg("studio")
+        .args([
+            "examples/journeys/cart.journey.json",
+            "examples/journeys/welcome.journey.json",
+            "examples/journeys/winback.journey.json",
+        ])
+        .args(["--catalog", "examples/journeys/catalog.json"])
+        .args(["--profiles", "examples/journeys/profiles.jsonl"])
+        .args([
+            "--events",
+            "examples/journeys/events.jsonl",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("studio");
+    let (url, _studio) = listening(studio);
+    let page = reqwest::blocking::get(format!("{url}/"))
+        .expect("page")
+        .text()
+        .expect("html");
+    // 502 entered welcome (497 subscribers and 5 shoppers by a jump from
+    // cart), as the README's run says.
+    assert!(page.contains(r#"data-node="subscribed" data-entered="502""#));
+}
