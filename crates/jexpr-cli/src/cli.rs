@@ -299,13 +299,14 @@ pub enum Command {
         #[arg(long, value_name = "JSON", default_value = "{}")]
         body: String,
     },
-    /// The journeys in a browser: each as a canvas with the counts of a
-    /// trace (or a state) on its nodes and edges, problems marked, a node's
-    /// definition and types on a click, a profile's path lit up
+    /// The journeys in a browser: canvases with the counts of a replay, a
+    /// trace or a state; a node's definition and types; a profile's path;
+    /// a test mode on a virtual clock; an editor that saves journey files
     /// (docs/studio.md).
     ///
     /// Example:
-    ///   jexpr studio examples/journeys/*.journey.json --catalog examples/journeys/catalog.json --trace trace.jsonl
+    ///   jexpr studio examples/journeys/*.journey.json --catalog examples/journeys/catalog.json \
+    ///     --profiles examples/journeys/profiles.jsonl --events examples/journeys/events.jsonl
     #[command(verbatim_doc_comment)]
     Studio {
         /// Journey files.
@@ -331,9 +332,8 @@ pub enum Command {
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8090")]
         listen: String,
     },
-    /// A language server for editors, over standard input and output:
-    /// problems, completion, hover and go to definition in journey files and
-    /// `.jexpr` expression files (docs/editors.md).
+    /// A language server for editors (stdio): problems, completion, hover
+    /// and go to definition in journey and `.jexpr` files (docs/editors.md).
     Lsp,
     /// Run state: `state inspect`.
     State {
