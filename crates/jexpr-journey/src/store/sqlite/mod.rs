@@ -523,6 +523,9 @@ fn immutable_uri(path: &Path) -> String {
     uri
 }
 
+/// Profiles kept decoded between flushes, at most.
+const MAX_CACHED: usize = 200_000;
+
 /// A state SQLite cannot read: not a database at all, or not readable here.
 fn unreadable(name: &str, e: &rusqlite::Error) -> StoreError {
     match e.sqlite_error_code() {
@@ -869,7 +872,13 @@ impl StateStore for SqliteStore {
                 .execute_batch("COMMIT")
                 .map_err(err("cannot commit"))?;
             self.in_transaction = false;
-            self.written.clear();
+            // The states just made durable stay as a cache: this process
+            // holds the state's lock, so nothing else changes them, and a
+            // profile read again needs neither its rows nor their JSON
+            // parsed (issue 27). Bounded: past it, forgotten and re-read.
+            if self.written.len() > MAX_CACHED {
+                self.written.clear();
+            }
         }
         Ok(())
     }
