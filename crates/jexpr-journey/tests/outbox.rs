@@ -135,3 +135,70 @@ fn one_profiles_trace_comes_from_the_index_and_the_rows_before_it() {
         [record("a", 1), record("a", 3), record("a", 6)]
     );
 }
+
+/// The SQLite store skips rewriting a profile row a step did not change;
+/// a change of history, audiences or data is written (read back by a new
+/// store with nothing cached).
+#[test]
+fn a_changed_profile_row_is_written_and_an_unchanged_one_kept() {
+    use jexpr_journey::state::{History, ProfileState};
+    use jexpr_journey::store::{Commit, StateStore};
+    let dir = std::env::temp_dir().join(format!("jexpr-profile-rows-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("s.db");
+    let fp = Fingerprint::new(&[], None);
+    let at = jexpr::time::parse_instant("2024-05-01T10:00:00Z").expect("time");
+    let mut store = SqliteStore::open(&path, &fp).expect("open");
+    let commit = |store: &mut SqliteStore, state: ProfileState| {
+        store
+            .commit(Commit {
+                profiles: vec![state],
+                ..Default::default()
+            })
+            .expect("commit");
+        store.flush().expect("flush");
+    };
+    commit(
+        &mut store,
+        ProfileState {
+            id: "p".into(),
+            ..Default::default()
+        },
+    );
+    // Read, unchanged, committed: still there.
+    let state = store.profile("p").expect("read").expect("p");
+    commit(&mut store, state);
+    // Read, history changed: written.
+    let mut state = store.profile("p").expect("read").expect("p");
+    state.history.insert(
+        "j".into(),
+        History {
+            entries: 2,
+            last_entry: at,
+        },
+    );
+    commit(&mut store, state);
+    // Read, data replaced and an audience set: written.
+    let mut state = store.profile("p").expect("read").expect("p");
+    let mut data = serde_json::Map::new();
+    data.insert("Crm".into(), json!({"Profile": {"tier": "gold"}}));
+    state.profile.data_sources = std::sync::Arc::new(data);
+    state
+        .profile
+        .audiences
+        .insert("vip".into(), "realized".into());
+    commit(&mut store, state);
+    drop(store);
+    let mut store = SqliteStore::open(&path, &fp).expect("reopen");
+    let state = store.profile("p").expect("read").expect("p");
+    assert_eq!(state.history.get("j").map(|h| h.entries), Some(2));
+    assert_eq!(
+        state.profile.audiences.get("vip").map(String::as_str),
+        Some("realized")
+    );
+    assert_eq!(
+        state.profile.data_sources.get("Crm"),
+        Some(&json!({"Profile": {"tier": "gold"}}))
+    );
+}

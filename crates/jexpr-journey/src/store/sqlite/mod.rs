@@ -49,7 +49,7 @@ pub struct SqliteStore {
     /// What the rows of a profile read and not yet committed back held, so
     /// the commit deletes only rows that exist: (has instances, has
     /// audience memberships); absent from the table, neither.
-    read: std::collections::HashMap<String, (bool, bool)>,
+    read: std::collections::HashMap<String, ReadAs>,
     /// The states this transaction wrote, by profile id: their rows hold
     /// exactly them, so a profile stepped again before the transaction
     /// ends (a timer after a line, an audience read) is handed back as it
@@ -523,6 +523,57 @@ fn immutable_uri(path: &Path) -> String {
     uri
 }
 
+/// What a profile's rows were when it was read: whether it had instance and
+/// audience rows, and its profile row's content (absent: no row).
+struct ReadAs {
+    instances: bool,
+    members: bool,
+    profile: Option<ProfilePart>,
+}
+
+/// The content of a profile row, to tell whether a commit changed it: the
+/// data by identity (it is replaced whole, never changed in place; held, so
+/// its address cannot be reused meanwhile), the rest by value.
+struct ProfilePart {
+    data: std::sync::Arc<serde_json::Map<String, Json>>,
+    audiences: crate::state::SmallMap<String>,
+    fetches: Vec<crate::state::Fetch>,
+    history: crate::state::SmallMap<crate::state::History>,
+}
+
+impl ReadAs {
+    fn new_profile() -> ReadAs {
+        ReadAs {
+            instances: false,
+            members: false,
+            profile: None,
+        }
+    }
+
+    fn of(state: &ProfileState) -> ReadAs {
+        ReadAs {
+            instances: !state.instances.is_empty(),
+            members: has_members(state),
+            profile: Some(ProfilePart {
+                data: state.profile.data_sources.clone(),
+                audiences: state.profile.audiences.clone(),
+                fetches: state.profile.fetches.clone(),
+                history: state.history.clone(),
+            }),
+        }
+    }
+
+    /// Whether `state`'s profile row is the one read.
+    fn same_profile(&self, state: &ProfileState) -> bool {
+        self.profile.as_ref().is_some_and(|p| {
+            std::sync::Arc::ptr_eq(&p.data, &state.profile.data_sources)
+                && p.audiences == state.profile.audiences
+                && p.fetches == state.profile.fetches
+                && p.history == state.history
+        })
+    }
+}
+
 /// Profiles kept decoded between flushes, at most.
 const MAX_CACHED: usize = 200_000;
 
@@ -620,10 +671,7 @@ fn check(
 impl StateStore for SqliteStore {
     fn profile(&mut self, id: &str) -> Result<Option<ProfileState>, StoreError> {
         if let Some(state) = self.written.remove(id) {
-            self.read.insert(
-                id.to_string(),
-                (!state.instances.is_empty(), has_members(&state)),
-            );
+            self.read.insert(id.to_string(), ReadAs::of(&state));
             return Ok(Some(state));
         }
         let row: Option<String> = self
@@ -632,7 +680,7 @@ impl StateStore for SqliteStore {
             .and_then(|mut s| s.query_row(params![id], |r| r.get(0)).optional())
             .map_err(err("profile"))?;
         let Some(text) = row else {
-            self.read.insert(id.to_string(), (false, false));
+            self.read.insert(id.to_string(), ReadAs::new_profile());
             return Ok(None);
         };
         let damaged = |e: String| {
@@ -652,10 +700,7 @@ impl StateStore for SqliteStore {
             let inst = codec::instance_from_json(&v).map_err(damaged)?;
             state.instances.insert(inst.journey.clone(), inst);
         }
-        self.read.insert(
-            id.to_string(),
-            (!state.instances.is_empty(), has_members(&state)),
-        );
+        self.read.insert(id.to_string(), ReadAs::of(&state));
         Ok(Some(state))
     }
     fn audience_members(&mut self, audience: &str, _: u32) -> Result<Vec<String>, StoreError> {
@@ -756,10 +801,19 @@ impl StateStore for SqliteStore {
         for state in &commit.profiles {
             let id = &state.id;
             // Rows this profile had when read; unknown (not read): assume any.
-            let (had_instances, had_members) = self.read.remove(id).unwrap_or((true, true));
-            c.prepare_cached("INSERT OR REPLACE INTO profiles VALUES (?1, ?2)")
-                .and_then(|mut s| s.execute(params![id, codec::profile_text(state)]))
-                .map_err(err("profiles"))?;
+            let was = self.read.remove(id);
+            let (had_instances, had_members) = was
+                .as_ref()
+                .map_or((true, true), |r| (r.instances, r.members));
+            // The profile row (data, audiences, fetches, history) is
+            // written only when it changed: most steps change instances
+            // only, and serialising a profile's data was the top of a
+            // durable run's profile (issue 27).
+            if was.is_none_or(|r| !r.same_profile(state)) {
+                c.prepare_cached("INSERT OR REPLACE INTO profiles VALUES (?1, ?2)")
+                    .and_then(|mut s| s.execute(params![id, codec::profile_text(state)]))
+                    .map_err(err("profiles"))?;
+            }
             if had_instances {
                 c.prepare_cached("DELETE FROM instances WHERE profile = ?1")
                     .and_then(|mut s| s.execute(params![id]))
