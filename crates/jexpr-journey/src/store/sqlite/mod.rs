@@ -237,6 +237,12 @@ impl SqliteStore {
             .map_err(err("pragma"))?;
         conn.pragma_update(None, "cache_size", -65536i64)
             .map_err(err("pragma"))?;
+        // Checkpoints (the write-ahead log copied into the database) every
+        // 10,000 pages instead of 1,000: a run writes the same pages again
+        // and again, and copies them once instead of ten times. The log
+        // holds up to ~40 MB more; durability is the log's either way.
+        conn.pragma_update(None, "wal_autocheckpoint", 10_000i64)
+            .map_err(err("pragma"))?;
         // One query plan per statement: without it SQLite re-prepared the
         // profile's instance read at every new binding (a seventh of a run).
         conn.set_db_config(
