@@ -436,7 +436,11 @@ fn value_span_at(text: &str, quote: usize) -> Option<usize> {
 
 /// The identifier around byte `at` of `source`.
 fn word_at(source: &str, at: usize) -> String {
-    let at = at.min(source.len());
+    // A cursor reckoned from raw JSON may fall inside a character.
+    let mut at = at.min(source.len());
+    while !source.is_char_boundary(at) {
+        at -= 1;
+    }
     let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
     let start = source[..at]
         .char_indices()
@@ -495,5 +499,19 @@ fn note(
         source: Some("jexpr".into()),
         message: message.to_string(),
         ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::word_at;
+
+    #[test]
+    fn the_word_at_a_cursor_inside_a_character_is_found_not_a_panic() {
+        let source = "concat(\"é\", x)";
+        let inside = source.find('é').expect("é") + 1;
+        assert_eq!(word_at(source, inside), "");
+        assert_eq!(word_at(source, 2), "concat");
+        assert_eq!(word_at(source, 999), "");
     }
 }

@@ -140,11 +140,19 @@ pub fn wall_now() -> DateTime<Utc> {
 /// Starts the engine thread; returns once the state is open and set up (or
 /// with why it cannot be).
 pub fn start(setup: Setup) -> Result<(Sender<Command>, std::thread::JoinHandle<()>), String> {
+    spawn_engine(move |rx, ready| run(setup, rx, ready))
+}
+
+/// Starts an engine thread running `body` with its command channel and a
+/// channel to say it is ready; returns once it said so (or why not).
+pub(crate) fn spawn_engine(
+    body: impl FnOnce(Receiver<Command>, Sender<Result<(), String>>) + Send + 'static,
+) -> Result<(Sender<Command>, std::thread::JoinHandle<()>), String> {
     let (tx, rx) = std::sync::mpsc::channel::<Command>();
     let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), String>>();
     let handle = std::thread::Builder::new()
         .name("jexpr-engine".into())
-        .spawn(move || run(setup, rx, ready_tx))
+        .spawn(move || body(rx, ready_tx))
         .map_err(|e| format!("cannot start the engine: {e}"))?;
     match ready_rx.recv() {
         Ok(Ok(())) => Ok((tx, handle)),

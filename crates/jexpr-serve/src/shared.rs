@@ -70,20 +70,7 @@ pub fn start(setup: Setup) -> Result<Started, String> {
     let url_for_listener = setup.url.clone();
     let stopped = setup.stopped.clone();
     let inbox = PostgresInbox::connect(&url).map_err(|e| e.to_string())?;
-    let (engine_tx, engine_rx) = std::sync::mpsc::channel::<Command>();
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), String>>();
-    let engine = std::thread::Builder::new()
-        .name("jexpr-engine".into())
-        .spawn(move || run(setup, engine_rx, ready_tx))
-        .map_err(|e| format!("cannot start the engine: {e}"))?;
-    match ready_rx.recv() {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => {
-            let _ = engine.join();
-            return Err(e);
-        }
-        Err(_) => return Err("the engine stopped while starting".into()),
-    }
+    let (engine_tx, engine) = crate::engine::spawn_engine(move |rx, ready| run(setup, rx, ready))?;
     let (acceptor_tx, acceptor_rx) = std::sync::mpsc::channel::<Command>();
     let acceptor = std::thread::Builder::new()
         .name("jexpr-acceptor".into())

@@ -151,11 +151,6 @@ impl PostgresInbox {
         tx.commit().map_err(pg("cannot accept"))?;
         Ok(counts)
     }
-
-    /// Whether the state answers.
-    pub fn ping(&mut self) -> bool {
-        self.client.simple_query("SELECT 1").is_ok()
-    }
 }
 
 /// Waits for word that events were accepted (by any process).
@@ -341,8 +336,16 @@ pub fn published(url: &str) -> Result<Vec<Published>, StoreError> {
         .map_err(pg("published journeys"))?;
     rows.into_iter()
         .map(|r| {
-            let at = crate::codec::instant(r.get(3)).map_err(StoreError::damaged)?;
-            Ok((r.get(0), r.get(1), r.get(2), at))
+            // Read before the state's tables are checked: a table of
+            // other column types is refused, not a panic.
+            let bad = |_| StoreError::refused("the database's table jexpr_published is not the one this jexpr made: use another database");
+            let at = crate::codec::instant(r.try_get(3).map_err(bad)?).map_err(StoreError::damaged)?;
+            Ok((
+                r.try_get(0).map_err(bad)?,
+                r.try_get(1).map_err(bad)?,
+                r.try_get(2).map_err(bad)?,
+                at,
+            ))
         })
         .collect()
 }
